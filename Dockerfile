@@ -1,0 +1,12 @@
+# Production image: gunicorn serves the web app; the same image runs the worker and beat.
+FROM python:3.11-slim
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+WORKDIR /app
+COPY requirements.txt .
+RUN pip install --no-cache-dir -r requirements.txt
+COPY . .
+RUN DEBUG=1 python manage.py collectstatic --no-input \
+ && useradd --system --home /app crm && mkdir -p /app/var && chown -R crm /app/var
+USER crm
+EXPOSE 8000
+CMD ["gunicorn", "crm.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]

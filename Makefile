@@ -1,0 +1,62 @@
+# Client-orientation CRM. `make run` and `make test` are all a new machine needs (Python 3.11).
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+export DEBUG ?= 1
+HOST ?= 127.0.0.1
+PORT ?= 8000
+DEMO_SIZE ?= small
+
+.PHONY: run install migrate demo test e2e lint format bench bench-segmentation clean messages
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+migrate: install
+	$(PY) manage.py migrate --no-input
+
+demo: migrate
+	$(PY) manage.py create_demo_users
+
+# Web + Celery worker + beat together; Ctrl-C stops all three.
+run: demo
+	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl-C stops web, worker and beat)"
+	@trap 'kill 0' INT TERM EXIT; \
+	$(VENV)/bin/celery -A crm worker --loglevel=INFO --concurrency=2 & \
+	$(VENV)/bin/celery -A crm beat --loglevel=INFO --schedule=var/celerybeat-schedule & \
+	$(PY) manage.py runserver $(HOST):$(PORT) & \
+	wait
+
+test: install
+	DEBUG= $(VENV)/bin/pytest
+
+e2e: install
+	DEBUG= $(VENV)/bin/pytest -m e2e
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+messages: install
+	DEBUG=1 $(PY) manage.py makemessages -l ru --no-obsolete -i ".venv/*" -i "staticfiles/*"
+	DEBUG=1 $(PY) manage.py compilemessages -l ru -i ".venv/*"
+
+bench: install
+	DEBUG= $(PY) -m benchmarks.run
+
+bench-segmentation: install
+	DEBUG= $(PY) -m benchmarks.segmentation
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache

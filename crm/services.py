@@ -1,0 +1,70 @@
+"""Writes of the core package: the audit log and user preferences."""
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models, transaction
+
+from crm.models import AuditEntry, User
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-safe, human-readable form of a field value for the audit log."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, models.Model):
+        return str(value)
+    if isinstance(value, list | tuple | set):
+        return [_plain(v) for v in value]
+    return str(value)
+
+
+def snapshot(instance: models.Model, fields: Iterable[str]) -> dict[str, Any]:
+    """Field values of ``instance`` (foreign keys by their string form) to diff later."""
+    return {name: _plain(getattr(instance, name)) for name in fields}
+
+
+def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
+    return {k: [before.get(k), after[k]] for k in after if before.get(k) != after[k]}
+
+
+def audit_record(
+    *,
+    actor: User | None,
+    instance: models.Model,
+    action: str,
+    changes: dict[str, list[Any]] | None = None,
+    note: str = "",
+) -> AuditEntry:
+    """Record who did what to ``instance``. Call it inside the service's transaction."""
+    return AuditEntry.objects.create(
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        content_type=ContentType.objects.get_for_model(instance, for_concrete_model=True),
+        object_id=str(instance.pk),
+        object_repr=str(instance)[:255],
+        action=action,
+        changes={k: [_plain(o), _plain(n)] for k, (o, n) in (changes or {}).items()},
+        note=note[:255],
+    )
+
+
+@transaction.atomic
+def user_set_language(*, user: User, language: str) -> User:
+    before = snapshot(user, ["language"])
+    user.language = language
+    user.full_clean(validate_unique=False, exclude=["password"])
+    user.save(update_fields=["language"])
+    audit_record(
+        actor=user,
+        instance=user,
+        action=AuditEntry.Action.UPDATE,
+        changes=diff(before, snapshot(user, ["language"])),
+    )
+    return user

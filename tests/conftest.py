@@ -1,0 +1,258 @@
+"""Shared fixtures: the three personas, service requirements, a real Celery worker, a browser.
+
+Tests that need a service (Redis, PostgreSQL) or a browser skip on a developer's bare machine,
+but FAIL when REQUIRE_SERVICES=1 / REQUIRE_BROWSER=1 are set (CI sets both).
+"""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from kombu import pools as kombu_pools
+
+from crm.celery import app as celery_app
+from tests.factories import ManagerFactory, UserFactory
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+
+def _required(flag: str) -> bool:
+    return os.environ.get(flag, "").lower() in {"1", "true", "yes"}
+
+
+def need(condition: bool, flag: str, reason: str) -> None:
+    """Skip on a bare machine, fail in CI when a required service/browser is missing."""
+    if condition:
+        return
+    if _required(flag):
+        pytest.fail(f"{reason} ({flag}=1 makes this a failure, not a skip)")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def manager(db):
+    return ManagerFactory(username="boss", first_name="Мария", last_name="Петрова")
+
+
+@pytest.fixture
+def owner(db, manager):
+    """The account manager who owns the clients under test."""
+    return UserFactory(username="owner", head=manager)
+
+
+@pytest.fixture
+def outsider(db, manager):
+    """Another account manager: must see none of owner's records."""
+    return UserFactory(username="outsider", head=manager)
+
+
+def _client_for(client, user):
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def manager_client(client, manager):
+    return _client_for(client, manager)
+
+
+@pytest.fixture
+def owner_client(client, owner):
+    return _client_for(client, owner)
+
+
+@pytest.fixture
+def outsider_client(client, outsider):
+    return _client_for(client, outsider)
+
+
+# --- a real Celery worker -------------------------------------------------------------------
+def _database_url_for_worker() -> str:
+    cfg = connection.settings_dict
+    if connection.vendor == "postgresql":
+        user = cfg.get("USER") or "postgres"
+        auth = f"{user}:{cfg['PASSWORD']}@" if cfg.get("PASSWORD") else f"{user}@"
+        host = f"{cfg.get('HOST') or '127.0.0.1'}:{cfg.get('PORT') or 5432}"
+        return f"postgres://{auth}{host}/{cfg['NAME']}"
+    name = str(cfg["NAME"])
+    if "memory" in name or name == "":
+        return ""  # the worker cannot share an in-memory database; it gets its own file
+    return f"sqlite:///{name}"
+
+
+def _forget_result_backend() -> None:
+    """The app caches its result backend and broker pools; make it read the settings again.
+
+    kombu keys its global pools by broker URL only, so two filesystem brokers in different
+    folders would share one pool: reset them too.
+    """
+    celery_app._backend_cache = None
+    celery_app._local.__dict__.pop("backend", None)
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+    kombu_pools.reset()
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
+    """A real `celery worker` subprocess on the configured broker.
+
+    With REDIS_URL: Redis broker + result backend. Without: kombu's filesystem broker in a
+    temporary folder and a file result backend, so a worker runs for real with no server.
+    """
+    tmp = tmp_path_factory.mktemp("celery")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "crm.settings",
+            "DEBUG": "1",
+            "SECRET_KEY": "integration-test-key",
+            "VAR_DIR": str(tmp),
+        }
+    )
+    with django_db_blocker.unblock():
+        db_url = _database_url_for_worker()
+    if db_url:
+        env["DATABASE_URL"] = db_url
+    else:
+        env.pop("DATABASE_URL", None)
+    conf = celery_app.conf
+    saved = {
+        k: conf[k]
+        for k in ("broker_url", "result_backend", "broker_transport_options", "task_always_eager")
+    }
+    if settings.REDIS_URL:
+        result_backend = settings.REDIS_URL
+    else:
+        result_dir = tmp / "results"
+        result_dir.mkdir()
+        result_backend = f"file://{result_dir}"
+        folder = tmp / "broker"
+        (folder / "queue").mkdir(parents=True)
+        (folder / "processed").mkdir()
+        (folder / "control").mkdir()
+        conf.broker_url = "filesystem://"
+        conf.broker_transport_options = {
+            "data_folder_in": str(folder / "queue"),
+            "data_folder_out": str(folder / "queue"),
+            "processed_folder": str(folder / "processed"),
+            "control_folder": str(folder / "control"),
+        }
+    env["CELERY_RESULT_BACKEND"] = result_backend
+    conf.result_backend = result_backend
+    conf.task_always_eager = False
+    _forget_result_backend()
+    log = open(tmp / "worker.log", "w")  # noqa: SIM115 - closed at teardown
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "crm",
+            "worker",
+            "--pool=solo",
+            "--loglevel=INFO",
+            f"--hostname=test-{os.getpid()}@%h",
+            "--without-heartbeat",
+            "--without-mingle",
+            "--without-gossip",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 60
+    ready = False
+    while time.monotonic() < deadline and proc.poll() is None:
+        if "ready." in (tmp / "worker.log").read_text():
+            ready = True
+            break
+        time.sleep(0.2)
+    if not ready:
+        proc.kill()
+        pytest.fail("Celery worker did not start:\n" + (tmp / "worker.log").read_text()[-3000:])
+    yield {"process": proc, "log": tmp / "worker.log", "env": env}
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+    for key, value in saved.items():
+        conf[key] = value
+    _forget_result_backend()
+
+
+@pytest.fixture
+def redis_required():
+    need(bool(settings.REDIS_URL), "REQUIRE_SERVICES", "REDIS_URL is not set")
+
+
+@pytest.fixture
+def postgres_required():
+    need(connection.vendor == "postgresql", "REQUIRE_SERVICES", "DATABASE_URL is not PostgreSQL")
+
+
+# --- a browser ------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def browser():
+    need(Path(CHROMIUM).exists(), "REQUIRE_BROWSER", f"{CHROMIUM} is not installed")
+    # Playwright's sync API runs an event loop in this thread; the Django test code that
+    # shares the thread touches the database only between browser steps.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        instance = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--disable-dev-shm-usage",
+            ],
+        )
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser, request):
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="ru-RU")
+    pg = context.new_page()
+    pg.set_default_timeout(15000)
+    yield pg
+    ARTIFACTS.mkdir(exist_ok=True)
+    name = request.node.name.replace("/", "_")
+    if not Path(ARTIFACTS / f"{name}-final.png").exists():
+        pg.screenshot(path=str(ARTIFACTS / f"{name}-final.png"), full_page=True)
+    context.close()
+
+
+def screenshot(page, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def login(page, live_server, username: str, password: str = "secret-pass-123") -> None:
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("#login-submit")
+    page.wait_for_url(f"{live_server.url}/")

@@ -1,0 +1,61 @@
+"""/healthz, Celery eager in unit tests and a real worker in integration tests."""
+
+import re
+
+import pytest
+
+from crm.celery import app as celery_app
+from crm.queue import enqueue
+from crm.tasks import ping
+
+
+def test_healthz_ok(client, db):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["database"]["ok"] and body["broker"]["ok"]
+
+
+def test_healthz_503_when_broker_unreachable(client, db, monkeypatch):
+    # broker_write_url falls back to broker_url: patch it first so its saved value is the real one
+    monkeypatch.setattr(celery_app.conf, "broker_write_url", None)
+    monkeypatch.setattr(celery_app.conf, "broker_url", "redis://127.0.0.1:1/0")
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "error"
+    assert body["broker"]["ok"] is False
+    assert body["database"]["ok"] is True
+
+
+def test_ping_runs_eagerly(db):
+    result = ping.delay()
+    assert result.get()["pong"] is True
+
+
+def test_enqueue_waits_for_commit(db, monkeypatch, django_capture_on_commit_callbacks):
+    sent = []
+    monkeypatch.setattr(ping, "delay", lambda *a, **k: sent.append(a))
+    with django_capture_on_commit_callbacks(execute=True):
+        enqueue(ping)
+        assert sent == []  # nothing is sent before the transaction commits
+    assert sent == [()]
+
+
+@pytest.mark.integration
+@pytest.mark.django_db(transaction=True)
+def test_ping_through_a_real_worker(celery_worker_process):
+    result = ping.apply_async()
+    assert result.get(timeout=60)["pong"] is True
+
+
+@pytest.mark.integration
+@pytest.mark.django_db(transaction=True)
+def test_ping_through_a_real_worker_on_redis(redis_required, celery_worker_process):
+    assert str(celery_app.conf.broker_url).startswith("redis")
+    result = ping.apply_async()
+    assert result.get(timeout=60)["pong"] is True
+    assert re.search(
+        r"Task crm.ping\[[-0-9a-f]+\] received", celery_worker_process["log"].read_text()
+    )
