@@ -4,6 +4,11 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 
+import clients.api  # noqa: F401 - each app's api module registers its viewsets
+import feedback.api  # noqa: F401
+import loyalty.api  # noqa: F401
+import sales.api  # noqa: F401
+import segmentation.api  # noqa: F401
 from crm import api, health, views
 from crm.api_router import router
 
@@ -25,6 +30,11 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
     ),
+    path("clients/", include("clients.urls")),
+    path("segments/", include("segmentation.urls")),
+    path("feedback/", include("feedback.urls")),
+    path("loyalty/", include("loyalty.urls")),
+    path("pipeline/", include("sales.urls")),
     path("admin/", admin.site.urls),
     path("api/me/", api.me, name="api-me"),
     path("api/auth/token/", obtain_auth_token, name="api-token"),

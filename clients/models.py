@@ -1,0 +1,454 @@
+"""The client base: clients, contact persons, products, target segments, settlements and the
+account manager's contact log (DESIGN.md §1)."""
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from crm.models import TimeStampedModel
+
+
+class AbcClass(models.TextChoices):
+    A = "A", "A"
+    B = "B", "B"
+    C = "C", "C"
+
+
+class XyzClass(models.TextChoices):
+    X = "X", "X"
+    Y = "Y", "Y"
+    Z = "Z", "Z"
+
+
+class Lifecycle(models.TextChoices):
+    POTENTIAL = "potential", _("potential")
+    NEW = "new", _("new")
+    REGULAR = "regular", _("regular")
+    RESTORED = "restored", _("restored")
+    LOST = "lost", _("lost")
+
+
+class Tag(models.Model):
+    name = models.CharField(_("name"), max_length=50, unique=True)
+
+    class Meta:
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ProductLine(TimeStampedModel):
+    """A "direction": a group of products sold together."""
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    description = models.TextField(_("description"), blank=True)
+
+    class Meta:
+        verbose_name = _("product line")
+        verbose_name_plural = _("product lines")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Product(TimeStampedModel):
+    line = models.ForeignKey(
+        ProductLine,
+        verbose_name=_("product line"),
+        on_delete=models.PROTECT,
+        related_name="products",
+    )
+    name = models.CharField(_("name"), max_length=200)
+    code = models.CharField(_("code"), max_length=50, unique=True, null=True, blank=True)
+    price = models.DecimalField(
+        _("list price"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
+        ordering = ["line__name", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["line", "name"], name="product_unique_name_in_line"),
+            models.CheckConstraint(
+                condition=Q(price__isnull=True) | Q(price__gte=0), name="product_price_non_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TargetSegment(TimeStampedModel):
+    """The ideal client portrait: who the segment is and which products it should buy."""
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    description = models.TextField(_("portrait"), blank=True)
+    products = models.ManyToManyField(
+        Product, verbose_name=_("target products"), blank=True, related_name="target_segments"
+    )
+
+    class Meta:
+        verbose_name = _("target segment")
+        verbose_name_plural = _("target segments")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Client(TimeStampedModel):
+    owner_field = "account_manager"
+
+    class Kind(models.TextChoices):
+        COMPANY = "company", _("company")
+        PERSON = "person", _("person")
+
+    class CustomerType(models.TextChoices):
+        B2B = "b2b", "B2B"
+        B2C = "b2c", "B2C"
+
+    class Source(models.TextChoices):
+        REFERRAL = "referral", _("referral")
+        WEBSITE = "website", _("website")
+        EXHIBITION = "exhibition", _("exhibition")
+        COLD_CALL = "cold_call", _("cold call")
+        ADVERTISING = "advertising", _("advertising")
+        OTHER = "other", _("other")
+
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.COMPANY)
+    name = models.CharField(_("name"), max_length=255)
+    inn = models.CharField(
+        _("tax id (INN)"),
+        max_length=12,
+        blank=True,
+        help_text=_("10 digits for a company, 12 for a person."),
+    )
+    external_id = models.CharField(
+        _("external id"),
+        max_length=64,
+        unique=True,
+        null=True,
+        blank=True,
+        help_text=_("The id in the source system; re-imports match on it."),
+    )
+    # "from birth" characteristics (seed 004:296-313)
+    industry = models.CharField(_("industry"), max_length=120, blank=True)
+    activity = models.CharField(_("line of activity"), max_length=200, blank=True)
+    has_branches = models.BooleanField(_("has branches"), default=False)
+    employees = models.PositiveIntegerField(_("employees"), null=True, blank=True)
+    customer_type = models.CharField(
+        _("main customer type"), max_length=3, choices=CustomerType.choices, blank=True
+    )
+    year_founded = models.PositiveSmallIntegerField(
+        _("year founded"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1700), MaxValueValidator(2100)],
+    )
+    birthday = models.DateField(_("birthday"), null=True, blank=True)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent client"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="subdivisions",
+    )
+    account_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("account manager"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="clients",
+    )
+    target_segment = models.ForeignKey(
+        TargetSegment,
+        verbose_name=_("target segment"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="clients",
+    )
+    source = models.CharField(_("source"), max_length=20, choices=Source.choices, blank=True)
+    tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="clients")
+    address_form = models.CharField(_("preferred form of address"), max_length=120, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    phone_digits = models.CharField(max_length=20, blank=True, editable=False)
+    city = models.CharField(_("city"), max_length=120, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+
+    # Current classes, written in bulk by the segmentation run (segmentation/ keeps history).
+    abc_class = models.CharField(
+        _("ABC class"),
+        max_length=1,
+        choices=AbcClass.choices,
+        null=True,
+        blank=True,
+        editable=False,
+    )
+    xyz_class = models.CharField(
+        _("XYZ class"),
+        max_length=1,
+        choices=XyzClass.choices,
+        null=True,
+        blank=True,
+        editable=False,
+    )
+    lifecycle = models.CharField(
+        _("lifecycle status"),
+        max_length=10,
+        choices=Lifecycle.choices,
+        null=True,
+        blank=True,
+        editable=False,
+    )
+
+    # Denormalised from the contact log by services.interaction_log (My day, overdue lists).
+    last_contact_at = models.DateTimeField(_("last contact"), null=True, blank=True, editable=False)
+    next_step_date = models.DateField(_("next step"), null=True, blank=True, editable=False)
+    next_step_goal = models.CharField(
+        _("next step goal"), max_length=255, blank=True, editable=False
+    )
+    next_step_product = models.ForeignKey(
+        Product,
+        verbose_name=_("product to offer"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+
+    class Meta:
+        verbose_name = _("client")
+        verbose_name_plural = _("clients")
+        ordering = ["name", "id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(name=""), name="client_name_not_empty"),
+            models.CheckConstraint(
+                condition=~Q(parent=models.F("id")), name="client_not_own_parent"
+            ),
+        ]
+        indexes = [
+            # client list: default sort, and an account manager's own list sorted by name
+            models.Index(fields=["name", "id"], name="client_name_idx"),
+            models.Index(fields=["account_manager", "name", "id"], name="client_am_name_idx"),
+            # search by identifiers
+            models.Index(fields=["inn"], name="client_inn_idx"),
+            models.Index(fields=["phone_digits"], name="client_phone_idx"),
+            # list filters
+            models.Index(fields=["target_segment", "name"], name="client_segment_idx"),
+            models.Index(fields=["abc_class", "xyz_class"], name="client_abc_xyz_idx"),
+            models.Index(fields=["lifecycle"], name="client_lifecycle_idx"),
+            # My day: next steps due and contact cadence per account manager
+            models.Index(fields=["account_manager", "next_step_date"], name="client_am_step_idx"),
+            models.Index(
+                fields=["account_manager", "abc_class", "last_contact_at"],
+                name="client_am_cadence_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ContactPerson(TimeStampedModel):
+    owner_field = "client__account_manager"
+
+    client = models.ForeignKey(
+        Client, verbose_name=_("client"), on_delete=models.CASCADE, related_name="contacts"
+    )
+    full_name = models.CharField(_("full name"), max_length=200)
+    position = models.CharField(_("position"), max_length=200, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    phone_digits = models.CharField(max_length=20, blank=True, editable=False)
+    birthday = models.DateField(_("birthday"), null=True, blank=True)
+    address_form = models.CharField(_("preferred form of address"), max_length=120, blank=True)
+    greeting_consent = models.BooleanField(_("agrees to greetings"), default=False)
+    is_primary = models.BooleanField(_("primary contact"), default=False)
+    survey_opt_out = models.BooleanField(_("opted out of surveys"), default=False)
+    external_id = models.CharField(
+        _("external id"), max_length=64, unique=True, null=True, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("contact person")
+        verbose_name_plural = _("contact persons")
+        ordering = ["-is_primary", "full_name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client"],
+                condition=Q(is_primary=True),
+                name="contact_one_primary_per_client",
+            ),
+            models.CheckConstraint(condition=~Q(full_name=""), name="contact_name_not_empty"),
+        ]
+        indexes = [
+            # client search by contact email / phone
+            models.Index(fields=["email"], name="contact_email_idx"),
+            models.Index(fields=["phone_digits"], name="contact_phone_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+
+class Settlement(TimeStampedModel):
+    """A sale or payment record («взаиморасчёт»): the input of segmentation and lifecycle.
+    Refunds are negative amounts."""
+
+    owner_field = "client__account_manager"
+
+    client = models.ForeignKey(
+        Client, verbose_name=_("client"), on_delete=models.CASCADE, related_name="settlements"
+    )
+    product = models.ForeignKey(
+        Product,
+        verbose_name=_("product"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="settlements",
+    )
+    date = models.DateField(_("date"))
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
+    margin = models.DecimalField(
+        _("margin"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    document_number = models.CharField(_("document number"), max_length=64, blank=True)
+    external_id = models.CharField(
+        _("external id"), max_length=64, unique=True, null=True, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("settlement")
+        verbose_name_plural = _("settlements")
+        ordering = ["-date", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(amount=0), name="settlement_amount_not_zero"),
+        ]
+        indexes = [
+            # client card (turnover, products bought) and the segmentation aggregate
+            models.Index(fields=["client", "date"], name="settlement_client_date_idx"),
+            models.Index(fields=["date"], name="settlement_date_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.client} {self.date} {self.amount}"
+
+
+class Interaction(TimeStampedModel):
+    """One contact with a client, and the next step planned after it."""
+
+    owner_field = "client__account_manager"
+
+    class Kind(models.TextChoices):
+        CALL = "call", _("call")
+        MEETING = "meeting", _("meeting")
+        EMAIL = "email", _("email")
+        VISIT = "visit", _("visit")
+        MESSAGE = "message", _("message")
+
+    class Direction(models.TextChoices):
+        OUTGOING = "out", _("outgoing")
+        INCOMING = "in", _("incoming")
+
+    class Touchpoint(models.TextChoices):
+        SALES = "sales", _("sales")
+        DELIVERY = "delivery", _("delivery")
+        SUPPORT = "support", _("support")
+        BILLING = "billing", _("billing and documents")
+        OFFICE = "office", _("office")
+        WEBSITE = "website", _("website")
+        OTHER = "other", _("other")
+
+    client = models.ForeignKey(
+        Client, verbose_name=_("client"), on_delete=models.CASCADE, related_name="interactions"
+    )
+    kind = models.CharField(_("type"), max_length=10, choices=Kind.choices, default=Kind.CALL)
+    direction = models.CharField(
+        _("direction"), max_length=3, choices=Direction.choices, default=Direction.OUTGOING
+    )
+    occurred_at = models.DateTimeField(_("when"))
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("who"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="interactions",
+    )
+    contact = models.ForeignKey(
+        ContactPerson,
+        verbose_name=_("contact person"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="interactions",
+    )
+    touchpoint = models.CharField(
+        _("touchpoint"), max_length=10, choices=Touchpoint.choices, blank=True
+    )
+    summary = models.TextField(_("summary"))
+    outcome = models.CharField(_("outcome"), max_length=255, blank=True)
+    promise = models.CharField(_("promise made"), max_length=255, blank=True)
+    promise_due = models.DateField(_("promise due"), null=True, blank=True)
+    promise_done_at = models.DateTimeField(_("promise kept"), null=True, blank=True)
+    next_step_date = models.DateField(_("next step date"), null=True, blank=True)
+    next_step_goal = models.CharField(_("next step goal"), max_length=255, blank=True)
+    next_step_product = models.ForeignKey(
+        Product,
+        verbose_name=_("product to offer"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("contact log entry")
+        verbose_name_plural = _("contact log")
+        ordering = ["-occurred_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(summary=""), name="interaction_summary_required"),
+            models.CheckConstraint(
+                condition=Q(promise_due__isnull=True) | ~Q(promise=""),
+                name="interaction_promise_due_needs_promise",
+            ),
+            models.CheckConstraint(
+                condition=Q(next_step_date__isnull=False) | Q(next_step_goal=""),
+                name="interaction_next_step_goal_needs_date",
+            ),
+        ]
+        indexes = [
+            # client card timeline
+            models.Index(fields=["client", "-occurred_at"], name="interaction_client_idx"),
+            # My day: open promises due
+            models.Index(
+                fields=["promise_due"],
+                condition=Q(promise_done_at__isnull=True) & ~Q(promise=""),
+                name="interaction_open_promise_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.occurred_at:%Y-%m-%d} {self.client}"
+
+    @property
+    def promise_open(self) -> bool:
+        return bool(self.promise) and self.promise_done_at is None
