@@ -1,3 +1,5 @@
+from datetime import UTC
+
 import factory
 from factory.django import DjangoModelFactory
 
@@ -20,3 +22,63 @@ class UserFactory(DjangoModelFactory):
 class ManagerFactory(UserFactory):
     role = User.Role.MANAGER
     username = factory.Sequence(lambda n: f"manager{n}")
+
+
+class ProductLineFactory(DjangoModelFactory):
+    class Meta:
+        model = "clients.ProductLine"
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Line {n}")
+
+
+class ProductFactory(DjangoModelFactory):
+    class Meta:
+        model = "clients.Product"
+
+    line = factory.SubFactory(ProductLineFactory)
+    name = factory.Sequence(lambda n: f"Product {n}")
+
+
+class TargetSegmentFactory(DjangoModelFactory):
+    class Meta:
+        model = "clients.TargetSegment"
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Segment {n}")
+
+
+class ClientFactory(DjangoModelFactory):
+    class Meta:
+        model = "clients.Client"
+
+    name = factory.Sequence(lambda n: f"Client {n:05d}")
+    inn = factory.Sequence(lambda n: f"77{n:08d}")
+    account_manager = None
+
+
+class ContactFactory(DjangoModelFactory):
+    class Meta:
+        model = "clients.ContactPerson"
+
+    client = factory.SubFactory(ClientFactory)
+    full_name = factory.Sequence(lambda n: f"Contact {n}")
+    email = factory.Sequence(lambda n: f"contact{n}@client.example.com")
+
+
+class SettlementFactory(DjangoModelFactory):
+    class Meta:
+        model = "clients.Settlement"
+
+    client = factory.SubFactory(ClientFactory)
+    date = factory.Faker("date_between", start_date="-365d", end_date="today")
+    amount = 1000
+
+
+class InteractionFactory(DjangoModelFactory):
+    class Meta:
+        model = "clients.Interaction"
+
+    client = factory.SubFactory(ClientFactory)
+    occurred_at = factory.Faker("date_time_between", start_date="-30d", end_date="now", tzinfo=UTC)
+    summary = "Discussed the next order"

@@ -1,0 +1,81 @@
+"""Shared benchmark helpers: server time of pages through Django's test client.
+
+Server time = the time Django takes to answer a request in-process (middleware, view, queries,
+template), measured over N requests; p50/p95/max in milliseconds plus the query count of one
+request. Run benchmarks against PostgreSQL (DATABASE_URL) with generated data of the stated size.
+"""
+
+import statistics
+import time
+from dataclasses import dataclass
+
+from django.db import connection, reset_queries
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+
+@dataclass
+class Timing:
+    label: str
+    n: int
+    p50_ms: float
+    p95_ms: float
+    max_ms: float
+    queries: int
+    status: int
+
+    def row(self) -> str:
+        return (
+            f"| {self.label} | {self.n} | {self.p50_ms:.1f} | {self.p95_ms:.1f} | "
+            f"{self.max_ms:.1f} | {self.queries} |"
+        )
+
+
+HEADER = "| what | requests | p50 ms | p95 ms | max ms | queries |\n|---|---|---|---|---|---|"
+
+
+def client_for(user) -> Client:
+    client = Client(SERVER_NAME="127.0.0.1")
+    client.force_login(user)
+    return client
+
+
+def p95(values: list[float]) -> float:
+    return (
+        statistics.quantiles(values, n=100, method="inclusive")[94]
+        if len(values) > 1
+        else values[0]
+    )
+
+
+def time_get(client: Client, url: str, label: str, n: int = 200, warmup: int = 3) -> Timing:
+    for _ in range(warmup):
+        response = client.get(url)
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    queries = len(ctx.captured_queries)
+    samples = []
+    for _ in range(n):
+        start = time.perf_counter()
+        response = client.get(url)
+        samples.append((time.perf_counter() - start) * 1000)
+        reset_queries()
+    return Timing(
+        label,
+        n,
+        statistics.median(samples),
+        p95(samples),
+        max(samples),
+        queries,
+        response.status_code,
+    )
+
+
+def time_call(fn, label: str, n: int = 1) -> tuple[float, object]:
+    """Wall time in seconds of fn() (best of n) and its last result."""
+    best, result = float("inf"), None
+    for _ in range(n):
+        start = time.perf_counter()
+        result = fn()
+        best = min(best, time.perf_counter() - start)
+    return best, result

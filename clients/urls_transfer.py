@@ -1,0 +1,3 @@
+"""Import and export URLs (included by clients/urls.py)."""
+
+urlpatterns: list = []
