@@ -452,3 +452,82 @@ class Interaction(TimeStampedModel):
     @property
     def promise_open(self) -> bool:
         return bool(self.promise) and self.promise_done_at is None
+
+
+class ImportJob(TimeStampedModel):
+    """One uploaded CSV/XLSX import of clients, contacts or settlements, and its outcome.
+
+    Small files are processed in the request; large ones by a Celery task that advances
+    ``processed_rows`` so the job page can show a progress bar. Bad rows go to ``error_report``.
+    """
+
+    owner_field = "user"
+
+    class Kind(models.TextChoices):
+        CLIENTS = "clients", _("clients")
+        CONTACTS = "contacts", _("contact persons")
+        SETTLEMENTS = "settlements", _("settlements")
+
+    class Mode(models.TextChoices):
+        ALL_OR_NOTHING = "all_or_nothing", _("import nothing if any row is bad")
+        VALID_ROWS = "valid_rows", _("import the valid rows, report the bad ones")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("waiting")
+        RUNNING = "running", _("in progress")
+        DONE = "done", _("done")
+        FAILED = "failed", _("nothing imported")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("who"),
+        on_delete=models.CASCADE,
+        related_name="import_jobs",
+    )
+    kind = models.CharField(_("what"), max_length=12, choices=Kind.choices)
+    file_name = models.CharField(_("file name"), max_length=255)
+    file = models.FileField(_("file"), upload_to="imports/%Y/%m/", max_length=255)
+    mode = models.CharField(
+        _("mode"), max_length=14, choices=Mode.choices, default=Mode.ALL_OR_NOTHING
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    message = models.TextField(_("message"), blank=True)
+    total_rows = models.PositiveIntegerField(_("rows"), default=0)
+    processed_rows = models.PositiveIntegerField(_("rows processed"), default=0)
+    created_count = models.PositiveIntegerField(_("created"), default=0)
+    updated_count = models.PositiveIntegerField(_("updated"), default=0)
+    error_count = models.PositiveIntegerField(_("bad rows"), default=0)
+    error_report = models.FileField(
+        _("error report"), upload_to="imports/reports/%Y/%m/", max_length=255, blank=True
+    )
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(processed_rows__lte=models.F("total_rows")),
+                name="importjob_processed_within_total",
+            ),
+        ]
+        indexes = [
+            # the import page: "your recent imports"
+            models.Index(fields=["user", "-created_at"], name="importjob_user_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.file_name}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def percent(self) -> int:
+        if self.is_finished:
+            return 100
+        return int(self.processed_rows * 100 / self.total_rows) if self.total_rows else 0
