@@ -1,0 +1,135 @@
+"""Reads of the complaints part of the feedback app, scoped by the user's role."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from crm.access import scope_for_user
+from crm.models import AuditEntry
+from feedback.models import Complaint, Notice, SlaSettings, Theme
+from feedback.sla import WorkCalendar, working_minutes
+
+
+def sla_settings() -> SlaSettings:
+    obj, _ = SlaSettings.objects.get_or_create(pk=1)
+    return obj
+
+
+def work_calendar(settings_obj: SlaSettings | None = None) -> WorkCalendar:
+    s = settings_obj or sla_settings()
+    return WorkCalendar.of(s.working_days, s.work_start, s.work_end, s.time_zone)
+
+
+def active_themes() -> QuerySet[Theme]:
+    return Theme.objects.filter(is_active=True)
+
+
+def complaints_for(user) -> QuerySet[Complaint]:
+    return scope_for_user(Complaint.objects.all(), user)
+
+
+def overdue_q(now: datetime) -> Q:
+    return Q(status=Complaint.Status.REGISTERED, ack_due_at__lt=now) | Q(
+        status__in=Complaint.RUNNING_STATUSES, resolve_due_at__lt=now
+    )
+
+
+def complaint_list(user, *, filters: dict | None = None, now: datetime | None = None):
+    """The complaint list: scoped, filtered, with what a row shows joined in."""
+    now = now or timezone.now()
+    filters = filters or {}
+    qs = complaints_for(user).select_related("client", "theme", "responsible")
+    if filters.get("status"):
+        qs = qs.filter(status=filters["status"])
+    if filters.get("theme"):
+        qs = qs.filter(theme=filters["theme"])
+    if filters.get("responsible"):
+        qs = qs.filter(responsible=filters["responsible"])
+    if filters.get("priority"):
+        qs = qs.filter(priority=filters["priority"])
+    if filters.get("client"):
+        qs = qs.filter(client=filters["client"])
+    if filters.get("overdue"):
+        qs = qs.filter(overdue_q(now))
+    if filters.get("mine"):
+        qs = qs.filter(Q(responsible=user) | Q(client__account_manager=user))
+    return qs.order_by("-registered_at", "-id")
+
+
+BOARD_LIMIT = 25
+
+
+def complaint_board(user, *, filters: dict | None = None) -> list[dict]:
+    """Columns by status: count and the newest cards of each (one query per column)."""
+    qs = complaint_list(user, filters=filters)
+    counts = dict(qs.order_by().values_list("status").annotate(n=Count("id")))
+    columns = []
+    for status, label in Complaint.Status.choices:
+        cards = list(qs.filter(status=status)[:BOARD_LIMIT]) if counts.get(status) else []
+        columns.append(
+            {"status": status, "label": label, "count": counts.get(status, 0), "cards": cards}
+        )
+    return columns
+
+
+@dataclass
+class Deadline:
+    kind: str
+    due_at: datetime
+    done_at: datetime | None
+    minutes_left: float | None  # working minutes; negative = overdue; None = done or paused
+    met: bool | None  # None while it is still running
+
+
+def complaint_deadlines(complaint: Complaint, *, now: datetime | None = None) -> list[Deadline]:
+    now = now or timezone.now()
+    cal = work_calendar()
+    ack_done = complaint.acknowledged_at
+    res_done = complaint.resolved_at or complaint.rejected_at
+    result = []
+    for kind, due, done, running in (
+        ("ack", complaint.ack_due_at, ack_done, complaint.status == Complaint.Status.REGISTERED),
+        (
+            "resolution",
+            complaint.resolve_due_at,
+            res_done,
+            complaint.status in Complaint.RUNNING_STATUSES,
+        ),
+    ):
+        left = working_minutes(now, due, cal) if running else None
+        met = None if done is None else done <= due
+        result.append(Deadline(kind, due, done, left, met))
+    return result
+
+
+def complaint_timeline(complaint: Complaint) -> list[dict]:
+    """The complaint's history: audit entries and SLA breaches, oldest first."""
+    ct = ContentType.objects.get_for_model(Complaint)
+    labels = dict(Complaint.Status.choices)
+    items = []
+    for e in (
+        AuditEntry.objects.filter(content_type=ct, object_id=str(complaint.pk))
+        .select_related("actor")
+        .order_by("at", "id")
+    ):
+        change = (e.changes or {}).get("status")
+        status = [labels.get(v, v) for v in change] if change else None
+        items.append({"at": e.at, "kind": "audit", "entry": e, "status": status})
+    items += [
+        {"at": b.detected_at, "kind": "breach", "breach": b}
+        for b in complaint.breaches.select_related("escalated_to")
+    ]
+    return sorted(items, key=lambda i: i["at"])
+
+
+def notices_for(user) -> QuerySet[Notice]:
+    return Notice.objects.filter(recipient=user).select_related(
+        "complaint__client", "breach", "complaint__theme"
+    )
+
+
+def unread_notice_count(user) -> int:
+    return Notice.objects.filter(recipient=user, read_at__isnull=True).count()

@@ -1,0 +1,546 @@
+"""Every write of the complaints process: registration, edits, transitions, informing the
+client, the SLA escalation scan and the settings. Each status change is checked and audited."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from crm.models import AuditEntry, User
+from crm.queue import enqueue
+from crm.services import audit_record, diff, snapshot
+from feedback import emails
+from feedback.models import (
+    Complaint,
+    ComplaintPause,
+    Notice,
+    Priority,
+    SlaBreach,
+    SlaSettings,
+    Theme,
+)
+from feedback.selectors import sla_settings, work_calendar
+from feedback.sla import add_working_minutes, working_minutes
+
+S = Complaint.Status
+
+EDITABLE_FIELDS = [
+    "contact",
+    "channel",
+    "theme",
+    "touchpoint",
+    "description",
+    "served_by",
+    "responsible",
+    "priority",
+    "company_at_fault",
+    "goodwill_gift",
+    "goodwill_cost",
+    "why_1",
+    "why_2",
+    "why_3",
+    "why_4",
+    "why_5",
+    "root_cause",
+    "resolution",
+    "corrective_action",
+]
+AUDITED_FIELDS = [*EDITABLE_FIELDS, "status", "client_informed_at", "client_informed_via"]
+AUDITED_FIELDS += ["rejection_reason", "resolve_due_at", "ack_due_at"]
+
+
+def _targets(settings_obj: SlaSettings, priority: str, class_a: bool) -> tuple[int, int]:
+    row = settings_obj.targets[priority]
+    suffix = "_a" if class_a else ""
+    return int(row["ack" + suffix]), int(row["resolve" + suffix])
+
+
+def compute_deadlines(
+    *, registered_at: datetime, priority: str, class_a: bool, settings_obj: SlaSettings
+) -> tuple[datetime, datetime]:
+    cal = work_calendar(settings_obj)
+    ack, resolve = _targets(settings_obj, priority, class_a)
+    return add_working_minutes(registered_at, ack, cal), add_working_minutes(
+        registered_at, resolve, cal
+    )
+
+
+def _check_people(*, client, contact, responsible) -> None:
+    if contact is not None and contact.client_id != client.pk:
+        raise ValidationError({"contact": _("The contact person belongs to another client.")})
+    if responsible is not None and not responsible.is_active:
+        raise ValidationError({"responsible": _("The responsible user is not active.")})
+
+
+@transaction.atomic
+def complaint_register(
+    *,
+    actor: User,
+    client,
+    theme: Theme,
+    description: str,
+    priority: str = Priority.NORMAL,
+    channel: str = Complaint.Channel.PHONE,
+    contact=None,
+    touchpoint: str = "",
+    served_by: User | None = None,
+    responsible: User | None = None,
+    now: datetime | None = None,
+) -> Complaint:
+    """Register a complaint; the SLA deadlines are fixed now (class-A clients get the tighter
+    targets) and the responsible (default: the client's account manager) is told."""
+    now = now or timezone.now()
+    responsible = responsible or client.account_manager or actor
+    _check_people(client=client, contact=contact, responsible=responsible)
+    if not (description or "").strip():
+        raise ValidationError({"description": _("Describe the complaint.")})
+    settings_obj = sla_settings()
+    class_a = client.abc_class == "A"
+    ack_due, resolve_due = compute_deadlines(
+        registered_at=now, priority=priority, class_a=class_a, settings_obj=settings_obj
+    )
+    complaint = Complaint(
+        client=client,
+        contact=contact,
+        theme=theme,
+        description=description.strip(),
+        priority=priority,
+        channel=channel,
+        touchpoint=touchpoint,
+        served_by=served_by,
+        responsible=responsible,
+        registered_by=actor,
+        registered_at=now,
+        sla_class_a=class_a,
+        ack_due_at=ack_due,
+        resolve_due_at=resolve_due,
+    )
+    complaint.full_clean()
+    complaint.save()
+    audit_record(actor=actor, instance=complaint, action=AuditEntry.Action.CREATE)
+    _notify_assigned(complaint=complaint, actor=actor, now=now)
+    return complaint
+
+
+def _notify_assigned(*, complaint: Complaint, actor: User, now: datetime) -> None:
+    """Email (and an in-app notice) to the responsible, unless they assigned it themselves."""
+    if complaint.responsible_id == getattr(actor, "pk", None):
+        return
+    Notice.objects.create(
+        recipient=complaint.responsible,
+        complaint=complaint,
+        kind=Notice.Kind.ASSIGNED,
+        created_at=now,
+    )
+    enqueue(emails.send_assignment_email, complaint.pk)
+
+
+@transaction.atomic
+def complaint_update(
+    *, actor: User, complaint: Complaint, data: dict[str, Any], now: datetime | None = None
+) -> Complaint:
+    """Edit the fields of a complaint (never its status). A new priority re-plans the SLA
+    from the registration time; a new responsible is told."""
+    now = now or timezone.now()
+    complaint = Complaint.objects.select_for_update().get(pk=complaint.pk)
+    before = snapshot(complaint, AUDITED_FIELDS)
+    old_responsible, old_priority = complaint.responsible_id, complaint.priority
+    unknown = set(data) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationError(_("These fields cannot be changed here: %s") % ", ".join(unknown))
+    for name, value in data.items():
+        setattr(complaint, name, value)
+    _check_people(
+        client=complaint.client, contact=complaint.contact, responsible=complaint.responsible
+    )
+    if complaint.priority != old_priority and complaint.is_open:
+        ack_due, resolve_due = compute_deadlines(
+            registered_at=complaint.registered_at,
+            priority=complaint.priority,
+            class_a=complaint.sla_class_a,
+            settings_obj=sla_settings(),
+        )
+        paused = _paused_minutes(complaint)
+        complaint.ack_due_at = ack_due
+        complaint.resolve_due_at = add_working_minutes(resolve_due, paused, work_calendar())
+    complaint.full_clean()
+    complaint.save()
+    changes = diff(before, snapshot(complaint, AUDITED_FIELDS))
+    if changes:
+        audit_record(
+            actor=actor, instance=complaint, action=AuditEntry.Action.UPDATE, changes=changes
+        )
+    if complaint.responsible_id != old_responsible:
+        _notify_assigned(complaint=complaint, actor=actor, now=now)
+    return complaint
+
+
+def _paused_minutes(complaint: Complaint) -> float:
+    cal = work_calendar()
+    return sum(
+        working_minutes(p.started_at, p.ended_at, cal)
+        for p in complaint.pauses.all()
+        if p.ended_at is not None
+    )
+
+
+@transaction.atomic
+def complaint_delete(*, actor: User, complaint: Complaint) -> None:
+    audit_record(actor=actor, instance=complaint, action=AuditEntry.Action.DELETE)
+    complaint.delete()
+
+
+# --- transitions ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Transition:
+    action: str
+    label: Any
+    sources: tuple[str, ...]
+    target: str
+    fields: tuple[str, ...] = ()
+    style: str = "primary"
+    extra: dict = field(default_factory=dict)
+
+
+ROOT_CAUSE_FIELDS = ("why_1", "why_2", "why_3", "why_4", "why_5", "root_cause")
+RESOLVE_FIELDS = (
+    *ROOT_CAUSE_FIELDS,
+    "company_at_fault",
+    "resolution",
+    "goodwill_gift",
+    "goodwill_cost",
+)
+
+TRANSITIONS: dict[str, Transition] = {
+    t.action: t
+    for t in (
+        Transition("review", gettext_lazy("Take under review"), (S.REGISTERED,), S.UNDER_REVIEW),
+        Transition(
+            "wait",
+            gettext_lazy("Wait for the client"),
+            (S.UNDER_REVIEW,),
+            S.WAITING,
+            ("note",),
+            "outline-secondary",
+        ),
+        Transition("resume", gettext_lazy("Resume the review"), (S.WAITING,), S.UNDER_REVIEW),
+        Transition(
+            "resolve",
+            gettext_lazy("Resolve for the client"),
+            (S.UNDER_REVIEW,),
+            S.RESOLVED,
+            RESOLVE_FIELDS,
+            "success",
+        ),
+        Transition(
+            "fix_process",
+            gettext_lazy("Process fixed"),
+            (S.RESOLVED,),
+            S.PROCESS_FIXED,
+            ("corrective_action",),
+            "success",
+        ),
+        Transition("close", gettext_lazy("Close"), (S.PROCESS_FIXED,), S.CLOSED, (), "dark"),
+        Transition(
+            "reject",
+            gettext_lazy("Reject"),
+            (S.REGISTERED, S.UNDER_REVIEW, S.WAITING),
+            S.REJECTED,
+            ("rejection_reason",),
+            "outline-danger",
+        ),
+    )
+}
+
+
+def allowed_transitions(complaint: Complaint) -> list[Transition]:
+    return [t for t in TRANSITIONS.values() if complaint.status in t.sources]
+
+
+def _require(condition: bool, message: str) -> None:
+    if not condition:
+        raise ValidationError(message)
+
+
+def _check_transition(complaint: Complaint, t: Transition) -> None:
+    """The business rules of each step; the messages are what the user sees."""
+    if t.action == "resolve":
+        _require(
+            bool(complaint.why_1.strip()),
+            _("Record the root cause (at least the first “why?”) before resolving."),
+        )
+        _require(bool(complaint.root_cause), _("Choose the root cause category before resolving."))
+        _require(
+            bool(complaint.resolution.strip()),
+            _("Record the fix for the client before resolving."),
+        )
+    elif t.action == "fix_process":
+        _require(
+            bool(complaint.corrective_action.strip()),
+            _("Record the corrective action on the process first."),
+        )
+    elif t.action == "close":
+        _require(
+            bool(complaint.resolution.strip()),
+            _("A complaint cannot be closed with no resolution recorded."),
+        )
+        _require(
+            bool(complaint.corrective_action.strip()),
+            _("A complaint cannot be closed with no corrective action recorded."),
+        )
+        _require(
+            complaint.client_informed_at is not None,
+            _("Inform the client of the resolution before closing the complaint."),
+        )
+    elif t.action == "reject":
+        _require(
+            bool(complaint.rejection_reason.strip()),
+            _("Give the reason for rejecting the complaint."),
+        )
+
+
+@transaction.atomic
+def complaint_transition(
+    *,
+    actor: User,
+    complaint: Complaint,
+    action: str,
+    data: dict[str, Any] | None = None,
+    now: datetime | None = None,
+) -> Complaint:
+    """Move a complaint one step; refuses (ValidationError, nothing saved) when the step is not
+    allowed from the current status or its rule is not met."""
+    now = now or timezone.now()
+    data = dict(data or {})
+    t = TRANSITIONS.get(action)
+    if t is None:
+        raise ValidationError(_("Unknown step."))
+    complaint = Complaint.objects.select_for_update().select_related("client").get(pk=complaint.pk)
+    if complaint.status not in t.sources:
+        raise ValidationError(
+            _("The step “%(step)s” is not allowed for a complaint that is “%(status)s”.")
+            % {"step": t.label, "status": complaint.get_status_display()}
+        )
+    before = snapshot(complaint, AUDITED_FIELDS)
+    note = str(data.pop("note", "") or "")
+    for name in t.fields:
+        if name in data and name != "note":
+            value = data[name]
+            if name == "goodwill_cost" and value in (None, ""):
+                value = Decimal("0")
+            setattr(complaint, name, "" if value is None and name != "company_at_fault" else value)
+    _check_transition(complaint, t)
+    cal = work_calendar()
+    if complaint.status == S.REGISTERED:  # leaving "registered" = acknowledgement
+        complaint.acknowledged_at = now
+        complaint.ack_minutes = round(working_minutes(complaint.registered_at, now, cal))
+    if t.target == S.WAITING:
+        complaint.paused_since = now
+        ComplaintPause.objects.create(complaint=complaint, started_at=now, note=note[:255])
+    if t.action == "resume" or (t.target == S.REJECTED and complaint.status == S.WAITING):
+        pause = complaint.pauses.filter(ended_at__isnull=True).first()
+        if pause is not None:
+            pause.ended_at = now
+            pause.save(update_fields=["ended_at"])
+            complaint.resolve_due_at = add_working_minutes(
+                complaint.resolve_due_at, working_minutes(pause.started_at, now, cal), cal
+            )
+        complaint.paused_since = None
+    if t.target in (S.RESOLVED, S.REJECTED):
+        pauses = [(p.started_at, p.ended_at) for p in complaint.pauses.all()]
+        complaint.resolve_minutes = round(
+            working_minutes(complaint.registered_at, now, cal, pauses)
+        )
+    stamp = {
+        S.RESOLVED: "resolved_at",
+        S.PROCESS_FIXED: "process_fixed_at",
+        S.CLOSED: "closed_at",
+        S.REJECTED: "rejected_at",
+    }.get(t.target)
+    if stamp:
+        setattr(complaint, stamp, now)
+    complaint.status = t.target
+    complaint.full_clean()
+    complaint.save()
+    audit_record(
+        actor=actor,
+        instance=complaint,
+        action=AuditEntry.Action.TRANSITION,
+        changes=diff(before, snapshot(complaint, AUDITED_FIELDS)),
+        note=note,
+    )
+    return complaint
+
+
+@transaction.atomic
+def complaint_inform_client(
+    *,
+    actor: User,
+    complaint: Complaint,
+    via: str,
+    send_email: bool = False,
+    language: str = "ru",
+    at: datetime | None = None,
+) -> Complaint:
+    """Record that the client was told of the resolution; optionally email the contact."""
+    complaint = Complaint.objects.select_for_update().select_related("contact").get(pk=complaint.pk)
+    if complaint.status not in (S.RESOLVED, S.PROCESS_FIXED, S.CLOSED):
+        raise ValidationError(_("The client can be informed once the complaint is resolved."))
+    if via not in Complaint.Channel.values:
+        raise ValidationError({"client_informed_via": _("Choose how the client was informed.")})
+    to = complaint.contact.email if complaint.contact else ""
+    if send_email and not to:
+        raise ValidationError(_("The contact person has no email address."))
+    before = snapshot(complaint, AUDITED_FIELDS)
+    complaint.client_informed_at = at or timezone.now()
+    complaint.client_informed_via = Complaint.Channel.EMAIL if send_email else via
+    complaint.save(update_fields=["client_informed_at", "client_informed_via", "updated_at"])
+    audit_record(
+        actor=actor,
+        instance=complaint,
+        action=AuditEntry.Action.UPDATE,
+        changes=diff(before, snapshot(complaint, AUDITED_FIELDS)),
+        note=_("client informed"),
+    )
+    if send_email:
+        enqueue(emails.send_client_resolution_email, complaint.pk, language, to)
+    return complaint
+
+
+# --- SLA escalation ---------------------------------------------------------------------------
+ESCALATION_EMAIL_CHUNK = 500
+
+
+def sla_escalate_breaches(*, now: datetime | None = None) -> list[int]:
+    """Find open complaints past a deadline and escalate each breach ONCE.
+
+    Set-based: one INSERT … SELECT per deadline kind over the open complaints past it (partial
+    indexes), with ON CONFLICT DO NOTHING on the (complaint, kind) unique constraint and
+    RETURNING the rows this call actually inserted. Two workers running at once: the second
+    waits on the first's uncommitted rows, then skips them — only the inserter notifies.
+    Returns the ids of the breaches created now.
+    """
+    now = now or timezone.now()
+    qn = connection.ops.quote_name
+    c, b, u = (qn(m._meta.db_table) for m in (Complaint, SlaBreach, User))
+    db_now = connection.ops.adapt_datetimefield_value(now)
+    created: list[tuple[int, int, int | None]] = []
+    plans = (
+        (SlaBreach.Kind.ACK, "ack_due_at", [S.REGISTERED]),
+        (SlaBreach.Kind.RESOLUTION, "resolve_due_at", [S.REGISTERED, S.UNDER_REVIEW]),
+    )
+    with transaction.atomic(), connection.cursor() as cursor:
+        for kind, due, statuses in plans:
+            marks = ", ".join(["%s"] * len(statuses))
+            cursor.execute(
+                f"""
+                INSERT INTO {b} (complaint_id, kind, due_at, detected_at, responsible_id,
+                                 escalated_to_id, emailed_at)
+                SELECT c.id, %s, c.{due}, %s, c.responsible_id, u.head_id, NULL
+                FROM {c} c LEFT JOIN {u} u ON u.id = c.responsible_id
+                WHERE c.status IN ({marks}) AND c.{due} < %s
+                  AND NOT EXISTS (
+                    SELECT 1 FROM {b} x WHERE x.complaint_id = c.id AND x.kind = %s)
+                ON CONFLICT (complaint_id, kind) DO NOTHING
+                RETURNING id, complaint_id, escalated_to_id
+                """,  # noqa: S608 - identifiers are our own table names, values are parameters
+                [str(kind), db_now, *[str(s) for s in statuses], db_now, str(kind)],
+            )
+            created.extend(cursor.fetchall())
+        Notice.objects.bulk_create(
+            [
+                Notice(
+                    recipient_id=head_id,
+                    complaint_id=complaint_id,
+                    breach_id=breach_id,
+                    kind=Notice.Kind.ESCALATION,
+                    created_at=now,
+                )
+                for breach_id, complaint_id, head_id in created
+                if head_id is not None
+            ],
+            batch_size=2000,
+        )
+        ids = [row[0] for row in created if row[2] is not None]
+        for start in range(0, len(ids), ESCALATION_EMAIL_CHUNK):
+            enqueue(emails.send_escalation_emails, ids[start : start + ESCALATION_EMAIL_CHUNK])
+    return [row[0] for row in created]
+
+
+# --- settings, themes, notices ------------------------------------------------------------------
+def validate_sla_targets(targets: dict) -> None:
+    errors = []
+    for priority, _label in Priority.choices:
+        row = targets.get(priority) or {}
+        try:
+            ack, res = int(row["ack"]), int(row["resolve"])
+            ack_a, res_a = int(row["ack_a"]), int(row["resolve_a"])
+        except (KeyError, TypeError, ValueError):
+            errors.append(_("Every priority needs four whole numbers of minutes."))
+            continue
+        label = Priority(priority).label
+        if min(ack, res, ack_a, res_a) <= 0:
+            errors.append(_("%(p)s: every target must be above zero.") % {"p": label})
+        if ack > res or ack_a > res_a:
+            errors.append(
+                _("%(p)s: acknowledgement cannot take longer than resolution.") % {"p": label}
+            )
+        if ack_a > ack or res_a > res:
+            errors.append(
+                _("%(p)s: class-A targets must be as tight as or tighter than normal ones.")
+                % {"p": label}
+            )
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def sla_settings_update(*, actor: User, data: dict[str, Any]) -> SlaSettings:
+    obj = SlaSettings.objects.select_for_update().get_or_create(pk=1)[0]
+    fields = ["targets", "working_days", "work_start", "work_end", "time_zone"]
+    before = snapshot(obj, fields)
+    for name in fields:
+        if name in data:
+            setattr(obj, name, data[name])
+    validate_sla_targets(obj.targets)
+    days = {int(d) for d in obj.working_days or []}
+    if not days or not days <= set(range(1, 8)):
+        raise ValidationError({"working_days": _("Choose at least one working day.")})
+    obj.working_days = sorted(days)
+    if obj.work_end <= obj.work_start:
+        raise ValidationError({"work_end": _("The working day must end after it starts.")})
+    try:
+        ZoneInfo(obj.time_zone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValidationError({"time_zone": _("Unknown time zone.")}) from exc
+    obj.save()
+    changes = diff(before, snapshot(obj, fields))
+    if changes:
+        audit_record(actor=actor, instance=obj, action=AuditEntry.Action.UPDATE, changes=changes)
+    return obj
+
+
+@transaction.atomic
+def theme_save(*, actor: User, theme: Theme) -> Theme:
+    is_new = theme.pk is None
+    theme.full_clean()
+    theme.save()
+    audit_record(
+        actor=actor,
+        instance=theme,
+        action=AuditEntry.Action.CREATE if is_new else AuditEntry.Action.UPDATE,
+    )
+    return theme
+
+
+def notices_mark_read(*, user: User, now: datetime | None = None) -> int:
+    return Notice.objects.filter(recipient=user, read_at__isnull=True).update(
+        read_at=now or timezone.now()
+    )
