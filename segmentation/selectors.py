@@ -1,8 +1,274 @@
-"""Reads of the segmentation app shared with other apps."""
+"""Reads of the segmentation app shared by views, the API, tasks and other apps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import TruncMonth
+from django.urls import reverse
+from django.utils.http import urlencode
+
+from clients.models import Client, Lifecycle, Settlement
+from crm.access import scope_for_user
+from segmentation import analytics
+from segmentation.models import ClassChange, ClientMetrics, SegmentationRun, SegmentationSettings
 
 DEFAULT_CADENCE_DAYS = {"A": 14, "B": 30, "C": 90, None: 30}
+ABC = ("A", "B", "C")
+XYZ = ("X", "Y", "Z", "none")
+PRESETS = {"seed": (Decimal("50"), Decimal("80")), "classic": (Decimal("80"), Decimal("95"))}
+
+
+def settings_load() -> SegmentationSettings:
+    """The settings record (created with the defaults by the data migration)."""
+    instance, _ = SegmentationSettings.objects.get_or_create(pk=SegmentationSettings.SINGLETON_ID)
+    return instance
 
 
 def cadence_days_by_class() -> dict[str | None, int]:
     """Maximum days without contact per ABC class (None: clients without a class)."""
-    return dict(DEFAULT_CADENCE_DAYS)
+    s = settings_load()
+    return {
+        "A": s.cadence_a_days,
+        "B": s.cadence_b_days,
+        "C": s.cadence_c_days,
+        None: s.cadence_none_days,
+    }
+
+
+def last_run() -> SegmentationRun | None:
+    return SegmentationRun.objects.order_by("-requested_at", "-id").first()
+
+
+def last_successful_run() -> SegmentationRun | None:
+    return (
+        SegmentationRun.objects.filter(status=SegmentationRun.Status.SUCCESS)
+        .order_by("-finished_at", "-id")
+        .first()
+    )
+
+
+def active_run() -> SegmentationRun | None:
+    return SegmentationRun.objects.filter(status=SegmentationRun.Status.RUNNING).first()
+
+
+def runs() -> QuerySet[SegmentationRun]:
+    return SegmentationRun.objects.select_related("requested_by").defer("summary")
+
+
+# --- the matrix -------------------------------------------------------------------------------
+@dataclass
+class Cell:
+    abc: str
+    xyz: str
+    clients: int
+    cents: int
+    share: float | None
+    url: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.abc}{self.xyz if self.xyz != 'none' else '-'}"
+
+
+def client_list_url(**filters) -> str:
+    return f"{reverse('clients:list')}?{urlencode(filters)}"
+
+
+def build_matrix(cells: dict[str, dict], total_cents: int) -> list[list[Cell]]:
+    """Rows A, B, C × columns X, Y, Z, none from {"AX": {"clients", "cents"}, …}."""
+    rows = []
+    for abc in ABC:
+        row = []
+        for xyz in XYZ:
+            data = cells.get(f"{abc}{xyz}", {"clients": 0, "cents": 0})
+            row.append(
+                Cell(
+                    abc=abc,
+                    xyz=xyz,
+                    clients=int(data["clients"]),
+                    cents=int(data["cents"]),
+                    share=(data["cents"] / total_cents) if total_cents else None,
+                    url=client_list_url(abc=abc, xyz=xyz),
+                )
+            )
+        rows.append(row)
+    return rows
+
+
+def matrix_for_user(user) -> dict:
+    """The ABC×XYZ matrix the user may see. Managers: the last successful run's summary (one
+    row read, exact as of that run). Account managers: a live GROUP BY over their own clients."""
+    if user.sees_everything:
+        run = last_successful_run()
+        summary = run.summary if run else {}
+        cells = summary.get("matrix", {})
+        total = summary.get("turnover_cents", 0)
+        lifecycle = summary.get("lifecycle", {})
+    else:
+        qs = scope_for_user(Client.objects.all(), user)
+        grouped = (
+            qs.filter(abc_class__isnull=False)
+            .values("abc_class", "xyz_class")
+            .annotate(clients=Count("id"), turnover=Sum("segmentation_metrics__turnover"))
+        )
+        cells = {
+            f"{g['abc_class']}{g['xyz_class'] or 'none'}": {
+                "clients": g["clients"],
+                "cents": int((g["turnover"] or 0) * 100),
+            }
+            for g in grouped
+        }
+        total = sum(c["cents"] for c in cells.values())
+        lifecycle = {
+            row["lifecycle"] or "none": row["n"]
+            for row in qs.values("lifecycle").annotate(n=Count("id"))
+        }
+        run = last_successful_run()
+    return {
+        "rows": build_matrix(cells, total),
+        "total_cents": total,
+        "lifecycle": lifecycle,
+        "run": run,
+    }
+
+
+def what_if(*, basis: str, abc_a_pct, abc_b_pct, xyz_x_pct, xyz_y_pct) -> dict:
+    """The matrix the stored figures would give under other thresholds (nothing is saved).
+    Reads each classified client's basis, CV, mean and months of history from the metrics of
+    the last run and re-runs the same ABC/XYZ functions."""
+    rows = np.array(
+        list(
+            ClientMetrics.objects.filter(in_window=True).values_list(
+                "client_id", "turnover", "margin", "cv", "mean_monthly", "months_history"
+            )
+        ),
+        dtype=object,
+    )
+    if len(rows) == 0:
+        return {"rows": build_matrix({}, 0), "total_cents": 0, "classified": 0}
+    ids = rows[:, 0].astype(np.int64)
+    turnover = np.array([int(v * 100) for v in rows[:, 1]], dtype=np.int64)
+    margin = np.array([int(v * 100) for v in rows[:, 2]], dtype=np.int64)
+    cv = np.array([np.nan if v is None else v for v in rows[:, 3]], dtype=np.float64)
+    mean = np.array([0.0 if v is None else float(v) for v in rows[:, 4]], dtype=np.float64)
+    history = rows[:, 5].astype(np.int64)
+    basis_cents = margin if basis == "margin" else turnover
+    abc = analytics.classify_abc(ids, basis_cents, abc_a_pct, abc_b_pct)
+    xyz = analytics.xyz_from_cv(history, mean, cv, xyz_x_pct, xyz_y_pct)
+    xyz.index = ids
+    frame = abc.join(xyz[["xyz"]])
+    frame["cents"] = pd.Series(turnover, index=ids).reindex(frame.index).to_numpy()
+    frame["xyz"] = frame["xyz"].fillna("none")
+    grouped = frame.groupby(["abc", "xyz"]).agg(clients=("cents", "size"), cents=("cents", "sum"))
+    cells = {
+        f"{a}{x}": {"clients": int(r.clients), "cents": int(r.cents)}
+        for (a, x), r in grouped.iterrows()
+    }
+    total = int(turnover.sum())
+    return {"rows": build_matrix(cells, total), "total_cents": total, "classified": len(ids)}
+
+
+# --- client card ------------------------------------------------------------------------------
+def client_explanation(client: Client) -> dict:
+    """Metrics, monthly series of the last run's window, last changes: 4 queries."""
+    metrics = ClientMetrics.objects.filter(client=client).first()
+    run = last_successful_run()
+    series = []
+    if run and run.window_start and run.window_end:
+        monthly = (
+            Settlement.objects.filter(
+                client=client, date__gte=run.window_start, date__lt=run.window_end
+            )
+            .annotate(month=TruncMonth("date"))
+            .values("month")
+            .annotate(total=Sum("amount"))
+            .values_list("month", "total")
+        )
+        series = analytics.series_for_client(list(monthly), (run.window_start, run.window_end))
+        if metrics and metrics.months_history:
+            first_counted = len(series) - metrics.months_history
+            series = [(m, v, i >= first_counted) for i, (m, v) in enumerate(series)]
+        else:
+            series = [(m, v, False) for m, v in series]
+    history = list(ClassChange.objects.filter(client=client).select_related("run")[:12])
+    recency = None
+    if metrics and metrics.last_date and run:
+        recency = (run.as_of - metrics.last_date).days
+    return {
+        "metrics": metrics,
+        "run": run,
+        "series": series,
+        "history": history,
+        "recency_days": recency,
+        "max_value": max((abs(v) for _m, v, _c in series), default=0),
+    }
+
+
+def client_history(client_id: int) -> QuerySet[ClassChange]:
+    return ClassChange.objects.filter(client_id=client_id).select_related("run")
+
+
+# --- history reports --------------------------------------------------------------------------
+def history_for_user(user) -> QuerySet[ClassChange]:
+    return scope_for_user(ClassChange.objects.select_related("client", "run"), user)
+
+
+def metrics_for_user(user) -> QuerySet[ClientMetrics]:
+    return scope_for_user(ClientMetrics.objects.select_related("client"), user)
+
+
+def changes_report(user, start: date, end: date) -> dict:
+    """Upgrades, downgrades, new, lost, restored between start and end (inclusive)."""
+    qs = history_for_user(user).filter(date__gte=start, date__lte=end)
+    counts = qs.aggregate(
+        upgrades=Count("id", filter=Q(abc_move="up")),
+        downgrades=Count("id", filter=Q(abc_move="down")),
+        gained=Count("id", filter=Q(abc_move="gained")),
+        dropped=Count("id", filter=Q(abc_move="dropped")),
+        new=Count("id", filter=Q(lifecycle_new=Lifecycle.NEW) & ~Q(lifecycle_old=Lifecycle.NEW)),
+        lost=Count("id", filter=Q(lifecycle_new=Lifecycle.LOST) & ~Q(lifecycle_old=Lifecycle.LOST)),
+        restored=Count(
+            "id",
+            filter=Q(lifecycle_new=Lifecycle.RESTORED) & ~Q(lifecycle_old=Lifecycle.RESTORED),
+        ),
+        total=Count("id"),
+    )
+    return counts
+
+
+def lifecycle_flows(user, start: date, end: date) -> list[dict]:
+    """(from → to, clients) for lifecycle changes in the period."""
+    qs = (
+        history_for_user(user)
+        .filter(date__gte=start, date__lte=end)
+        .exclude(lifecycle_new__isnull=True)
+        .values("lifecycle_old", "lifecycle_new")
+        .annotate(clients=Count("id"))
+        .order_by("-clients")
+    )
+    labels = dict(Lifecycle.choices)
+    return [
+        {
+            "old": row["lifecycle_old"],
+            "new": row["lifecycle_new"],
+            "old_label": labels.get(row["lifecycle_old"], "—"),
+            "new_label": labels.get(row["lifecycle_new"], "—"),
+            "clients": row["clients"],
+        }
+        for row in qs
+        if row["lifecycle_old"] != row["lifecycle_new"]
+    ]
+
+
+def lifecycle_counts(user) -> dict[str, int]:
+    qs = scope_for_user(Client.objects.all(), user)
+    counts = {row["lifecycle"]: row["n"] for row in qs.values("lifecycle").annotate(n=Count("id"))}
+    return {status: counts.get(status, 0) for status, _label in Lifecycle.choices} | {
+        "none": counts.get(None, 0)
+    }

@@ -1,0 +1,588 @@
+"""The segmentation engine's arithmetic (DESIGN.md §2): ABC, XYZ, lifecycle and RFM.
+
+Two layers:
+
+- **SQL aggregation** (``load_frames``): the database groups settlements by client and month
+  over the window and by client before it; nothing is computed row by row in Python.
+- **Pure, vectorised classification** on pandas/numpy frames (``classify``): no Python loop
+  over clients. Every function here is a pure function of its inputs, tested with small
+  hand-worked datasets (tests/segmentation/test_analytics.py).
+
+Rules and the decisions taken where DESIGN.md leaves room (also in the settings page help):
+
+- **Window.** The analysis window is the last ``window_months`` *complete* calendar months
+  before the run date, ``[window_start, window_end)``; it is used for ABC, XYZ and RFM
+  frequency/monetary. A client "has settlements in the window" when at least one settlement
+  record (sale or refund) is dated in it.
+- **ABC.** Basis = net sum of amounts (or margins, a setting; a missing margin counts as 0)
+  over the window. Clients in the window are ranked by basis descending, ties broken by client
+  id ascending (deterministic). ``share_before`` = cumulative share of the clients ranked
+  strictly above; the total is the sum of the *positive* bases. A if share_before < A %, B if
+  share_before < B %, else C — so the first client is always A and the client that crosses a
+  boundary stays in the class it starts in. A client whose basis is zero or negative (refunds)
+  still gets a class: **C**, with share 0; it adds nothing to the cumulative share. The
+  comparison is exact (integer cents × basis points), never a float near a boundary.
+- **XYZ.** Monthly net turnover over the window's months. History starts at the month of the
+  client's first settlement ever (months before it are not counted; a client with settlements
+  before the window has the whole window as history); months without sales inside the
+  history count as 0. μ = mean, σ = population standard deviation (ddof=0), CV = σ/μ.
+  X if CV ≤ X %, Y if CV ≤ Y %, Z above (a 1e-9 tolerance so 10 % is exactly X). Fewer than 3
+  months of history → no XYZ (NULL, shown "—"). **μ ≤ 0** (refunds cancel the sales) → **Z**
+  with CV undefined (NULL): the demand is anything but stable. XYZ is only computed for
+  clients with an ABC class (settlements in the window).
+- **Lifecycle.** W months (setting); P0 = (run_date − W months, run_date], P1 = (run_date −
+  2W months, run_date − W months]. Every settlement record up to the run date counts;
+  settlements dated after the run date are ignored. potential: none ever; new: first ever in
+  P0; regular: in P0 and P1; restored: in P0, none in P1, some before P1; lost: some, none in
+  P0. The settings enforce 2W ≤ window so P0 and P1 lie inside the aggregated window.
+- **RFM** (clients with settlements in the window): R = days from the last settlement to the
+  run date, F = number of settlements in the window, M = net turnover in the window. Score
+  = ceil(5 · rank / n) with rank = the *highest* rank among ties (1 = worst): quintiles 1–5,
+  equal values get equal scores, a single client scores 5.
+"""
+
+from __future__ import annotations
+
+import calendar
+import io
+import tempfile
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+
+EPOCH = date(1970, 1, 1)
+ABC_CLASSES = ("A", "B", "C")
+XYZ_CLASSES = ("X", "Y", "Z")
+XYZ_MIN_MONTHS = 3
+CV_TOLERANCE = 1e-9
+_ABC_RANK = {"A": 3, "B": 2, "C": 1}
+
+
+# --- dates ------------------------------------------------------------------------------------
+def add_months(day: date, months: int) -> date:
+    """``day`` shifted by whole months, the day clamped to the target month's length."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    month += 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def day_number(day: date) -> int:
+    return (day - EPOCH).days
+
+
+def month_index(day: date) -> int:
+    return day.year * 12 + day.month - 1
+
+
+def month_from_index(index: int) -> date:
+    year, month = divmod(index, 12)
+    return date(year, month + 1, 1)
+
+
+@dataclass(frozen=True)
+class Params:
+    """Everything a run depends on besides the data."""
+
+    as_of: date
+    window_months: int = 12
+    basis: str = "turnover"  # or "margin"
+    abc_a_pct: Decimal = Decimal("50")
+    abc_b_pct: Decimal = Decimal("80")
+    xyz_x_pct: Decimal = Decimal("10")
+    xyz_y_pct: Decimal = Decimal("25")
+    lifecycle_months: int = 3
+
+    @property
+    def window_end(self) -> date:
+        """First day of the run date's month: the window ends before it (exclusive)."""
+        return self.as_of.replace(day=1)
+
+    @property
+    def window_start(self) -> date:
+        return add_months(self.window_end, -self.window_months)
+
+    @property
+    def p0_after(self) -> date:
+        """P0 = (p0_after, as_of]."""
+        return add_months(self.as_of, -self.lifecycle_months)
+
+    @property
+    def p1_after(self) -> date:
+        """P1 = (p1_after, p0_after]."""
+        return add_months(self.as_of, -2 * self.lifecycle_months)
+
+    def as_json(self) -> dict:
+        return {
+            "as_of": self.as_of.isoformat(),
+            "window_months": self.window_months,
+            "window_start": self.window_start.isoformat(),
+            "window_end": self.window_end.isoformat(),
+            "basis": self.basis,
+            "abc_a_pct": str(self.abc_a_pct),
+            "abc_b_pct": str(self.abc_b_pct),
+            "xyz_x_pct": str(self.xyz_x_pct),
+            "xyz_y_pct": str(self.xyz_y_pct),
+            "lifecycle_months": self.lifecycle_months,
+        }
+
+
+# --- SQL aggregation --------------------------------------------------------------------------
+MONTHLY_COLUMNS = ["client_id", "month", "amount", "margin", "n", "min_day", "max_day"]
+BEFORE_COLUMNS = ["client_id", "min_day", "max_day"]
+CLIENT_COLUMNS = ["client_id", "abc_old", "xyz_old", "lifecycle_old"]
+
+
+def monthly_sql(vendor: str, table: str, with_margin: bool) -> str:
+    """Settlements grouped by client and month over [window_start, as_of] (params: 2 dates).
+    Amounts come back as integer cents, dates as day numbers since 1970-01-01."""
+    if vendor == "postgresql":
+        margin = "ROUND(SUM(margin) * 100)::bigint" if with_margin else "0"
+        return f"""
+            SELECT client_id,
+                   (EXTRACT(YEAR FROM mn)::int * 12 + EXTRACT(MONTH FROM mn)::int - 1),
+                   ROUND(amt * 100)::bigint, COALESCE(mar, 0), n,
+                   mn - DATE '1970-01-01', mx - DATE '1970-01-01'
+            FROM (SELECT client_id, SUM(amount) AS amt, {margin} AS mar, COUNT(*) AS n,
+                         MIN(date) AS mn, MAX(date) AS mx
+                  FROM {table}
+                  WHERE date >= %s AND date <= %s
+                  GROUP BY client_id, date_trunc('month', date)) AS t"""
+    margin = "CAST(ROUND(SUM(COALESCE(margin, 0)) * 100) AS INTEGER)" if with_margin else "0"
+    return f"""
+        SELECT client_id,
+               CAST(substr(date, 1, 4) AS INTEGER) * 12 + CAST(substr(date, 6, 2) AS INTEGER) - 1
+                   AS month,
+               CAST(ROUND(SUM(amount) * 100) AS INTEGER), {margin}, COUNT(*),
+               CAST(julianday(MIN(date)) - 2440587.5 AS INTEGER),
+               CAST(julianday(MAX(date)) - 2440587.5 AS INTEGER)
+        FROM {table}
+        WHERE date >= %s AND date <= %s
+        GROUP BY client_id, month"""
+
+
+def before_sql(vendor: str, table: str) -> str:
+    """First and last settlement per client before the window (param: window_start)."""
+    if vendor == "postgresql":
+        return f"""
+            SELECT client_id, MIN(date) - DATE '1970-01-01', MAX(date) - DATE '1970-01-01'
+            FROM {table} WHERE date < %s GROUP BY client_id"""
+    return f"""
+        SELECT client_id, CAST(julianday(MIN(date)) - 2440587.5 AS INTEGER),
+               CAST(julianday(MAX(date)) - 2440587.5 AS INTEGER)
+        FROM {table} WHERE date < %s GROUP BY client_id"""
+
+
+def clients_sql(table: str) -> str:
+    return f"SELECT id, abc_class, xyz_class, lifecycle FROM {table}"  # noqa: S608
+
+
+def read_frame(
+    connection, sql: str, params: list, columns: list[str], dtypes: dict
+) -> pd.DataFrame:
+    """Run ``sql`` and return a frame. On PostgreSQL the rows stream through COPY into a
+    temporary file and pandas' C parser (no Python object per row); elsewhere fetchall."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            raw = cursor.cursor
+            query = raw.mogrify(sql, params).decode()
+            with tempfile.TemporaryFile() as buffer:
+                raw.copy_expert(f"COPY ({query}) TO STDOUT WITH (FORMAT csv)", buffer)
+                buffer.seek(0)
+                text_cols = {c: "string" for c, t in dtypes.items() if t == "string"}
+                frame = pd.read_csv(
+                    buffer,
+                    names=columns,
+                    header=None,
+                    dtype={**{c: t for c, t in dtypes.items() if t != "string"}, **text_cols},
+                    keep_default_na=False,
+                    na_values={c: [""] for c in text_cols},
+                )
+        return _normalise(frame, dtypes)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    frame = pd.DataFrame.from_records(rows, columns=columns)
+    return _normalise(frame, dtypes)
+
+
+def _normalise(frame: pd.DataFrame, dtypes: dict) -> pd.DataFrame:
+    for column, dtype in dtypes.items():
+        if dtype == "string":
+            frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
+        elif len(frame):
+            frame[column] = frame[column].fillna(0).astype(dtype)
+        else:
+            frame[column] = frame[column].astype(dtype)
+    return frame
+
+
+MONTHLY_DTYPES = {
+    "client_id": "int64",
+    "month": "int32",
+    "amount": "int64",
+    "margin": "int64",
+    "n": "int32",
+    "min_day": "int32",
+    "max_day": "int32",
+}
+BEFORE_DTYPES = {"client_id": "int64", "min_day": "int32", "max_day": "int32"}
+CLIENT_DTYPES = {
+    "client_id": "int64",
+    "abc_old": "string",
+    "xyz_old": "string",
+    "lifecycle_old": "string",
+}
+
+
+@dataclass
+class Frames:
+    clients: pd.DataFrame
+    monthly: pd.DataFrame
+    before: pd.DataFrame
+
+
+def load_frames(connection, params: Params, *, settlement_table: str, client_table: str) -> Frames:
+    vendor = connection.vendor
+    monthly = read_frame(
+        connection,
+        monthly_sql(vendor, settlement_table, with_margin=params.basis == "margin"),
+        [params.window_start, params.as_of],
+        MONTHLY_COLUMNS,
+        MONTHLY_DTYPES,
+    )
+    before = read_frame(
+        connection,
+        before_sql(vendor, settlement_table),
+        [params.window_start],
+        BEFORE_COLUMNS,
+        BEFORE_DTYPES,
+    )
+    clients = read_frame(connection, clients_sql(client_table), [], CLIENT_COLUMNS, CLIENT_DTYPES)
+    return Frames(clients=clients, monthly=monthly, before=before)
+
+
+# --- classification: pure functions -----------------------------------------------------------
+def _below(numerator: np.ndarray, total: int, basis_points: int) -> np.ndarray:
+    """numerator / total < basis_points / 10000, exactly (integers, no float rounding)."""
+    if total <= 0:
+        return np.zeros(len(numerator), dtype=bool)
+    if total < 2**62 // 10_000 and basis_points <= 1_000_000:
+        return numerator.astype(np.int64) * 10_000 < basis_points * total
+    big = numerator.astype(object) * 10_000  # beyond int64: Python integers, still exact
+    return np.asarray(big < basis_points * int(total), dtype=bool)
+
+
+def pct_to_basis_points(pct: Decimal | float | str) -> int:
+    return int((Decimal(str(pct)) * 100).to_integral_value())
+
+
+def classify_abc(client_ids: np.ndarray, basis_cents: np.ndarray, a_pct, b_pct) -> pd.DataFrame:
+    """ABC on the share *before* each client. Returns a frame indexed by client_id with
+    rank, share, share_before, abc (see the module docstring for the rules)."""
+    ids = np.asarray(client_ids, dtype=np.int64)
+    basis = np.asarray(basis_cents, dtype=np.int64)
+    if len(ids) == 0:
+        return pd.DataFrame(
+            {"rank": [], "share": [], "share_before": [], "abc": []},
+            index=pd.Index([], name="client_id", dtype="int64"),
+        )
+    order = np.lexsort((ids, -basis))  # basis desc, then id asc
+    ids_sorted, basis_sorted = ids[order], basis[order]
+    positive = np.where(basis_sorted > 0, basis_sorted, 0)
+    total = int(positive.sum())
+    cum_before = np.cumsum(positive) - positive
+    in_a = _below(cum_before, total, pct_to_basis_points(a_pct))
+    in_b = _below(cum_before, total, pct_to_basis_points(b_pct))
+    abc = np.where(in_a, "A", np.where(in_b, "B", "C")).astype(object)
+    abc[basis_sorted <= 0] = "C"
+    if total > 0:
+        share = positive / total
+        share_before = cum_before / total
+    else:
+        share = np.full(len(ids), np.nan)
+        share_before = np.full(len(ids), np.nan)
+    return pd.DataFrame(
+        {
+            "rank": np.arange(1, len(ids) + 1, dtype=np.int64),
+            "share": share,
+            "share_before": share_before,
+            "abc": abc,
+        },
+        index=pd.Index(ids_sorted, name="client_id"),
+    )
+
+
+def monthly_matrix(
+    client_ids: np.ndarray, positions: np.ndarray, months: np.ndarray, amounts: np.ndarray, n_months
+) -> np.ndarray:
+    """Dense (clients × months) matrix of cents; ``positions`` index rows."""
+    matrix = np.zeros((len(client_ids), n_months), dtype=np.float64)
+    np.add.at(matrix, (positions, months), amounts)
+    return matrix
+
+
+def xyz_from_series(matrix: np.ndarray, start: np.ndarray, x_pct, y_pct) -> pd.DataFrame:
+    """XYZ from a (clients × months) matrix and each client's first history month (column
+    index; months before it are not counted). Returns months_history, mean, sigma, cv, xyz."""
+    n_clients, n_months = matrix.shape
+    columns = np.arange(n_months)
+    mask = columns[None, :] >= start[:, None]
+    history = mask.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(history > 0, (matrix * mask).sum(axis=1) / np.maximum(history, 1), 0.0)
+        deviation = (matrix - mean[:, None]) * mask
+        sigma = np.sqrt((deviation**2).sum(axis=1) / np.maximum(history, 1))
+        cv = np.where(mean > 0, sigma / np.where(mean > 0, mean, 1.0), np.nan)
+    return xyz_from_cv(history, mean, cv, x_pct, y_pct).assign(sigma=sigma)
+
+
+def xyz_from_cv(history, mean, cv, x_pct, y_pct) -> pd.DataFrame:
+    """The XYZ decision from the figures (also used by the what-if preview)."""
+    history = np.asarray(history, dtype=np.int64)
+    mean = np.asarray(mean, dtype=np.float64)
+    cv = np.asarray(cv, dtype=np.float64)
+    x = float(Decimal(str(x_pct)) / 100) + CV_TOLERANCE
+    y = float(Decimal(str(y_pct)) / 100) + CV_TOLERANCE
+    xyz = np.where(cv <= x, "X", np.where(cv <= y, "Y", "Z")).astype(object)
+    xyz[mean <= 0] = "Z"
+    xyz[history < XYZ_MIN_MONTHS] = None
+    cv_out = np.where((history >= 1) & (mean > 0), cv, np.nan)
+    return pd.DataFrame({"months_history": history, "mean": mean, "cv": cv_out, "xyz": xyz})
+
+
+def quintile_scores(values, higher_is_better: bool = True) -> np.ndarray:
+    """Scores 1–5: ceil(5 · rank / n), rank ascending from the worst, ties take the highest
+    rank (equal values, equal scores)."""
+    series = pd.Series(np.asarray(values, dtype=np.float64))
+    if series.empty:
+        return np.array([], dtype=np.int64)
+    ranked = (series if higher_is_better else -series).rank(method="max")
+    return np.ceil(5 * ranked.to_numpy() / len(series)).astype(np.int64).clip(1, 5)
+
+
+def lifecycle_status(ever, first_after_p0, in_p0, in_p1, before_p1) -> np.ndarray:
+    """potential / new / regular / restored / lost from boolean arrays (DESIGN §2)."""
+    ever = np.asarray(ever, dtype=bool)
+    in_p0 = np.asarray(in_p0, dtype=bool)
+    in_p1 = np.asarray(in_p1, dtype=bool)
+    before_p1 = np.asarray(before_p1, dtype=bool)
+    first_after_p0 = np.asarray(first_after_p0, dtype=bool)
+    return np.select(
+        [~ever, first_after_p0, in_p0 & in_p1, in_p0 & ~in_p1 & before_p1],
+        ["potential", "new", "regular", "restored"],
+        default="lost",
+    ).astype(object)
+
+
+def abc_move(old, new) -> np.ndarray:
+    old = pd.Series(old, dtype=object)
+    new = pd.Series(new, dtype=object)
+    old_rank = old.map(_ABC_RANK).fillna(0).to_numpy()
+    new_rank = new.map(_ABC_RANK).fillna(0).to_numpy()
+    return np.select(
+        [
+            (old_rank == 0) & (new_rank > 0),
+            (old_rank > 0) & (new_rank == 0),
+            new_rank > old_rank,
+            new_rank < old_rank,
+        ],
+        ["gained", "dropped", "up", "down"],
+        default="",
+    ).astype(object)
+
+
+@dataclass
+class Result:
+    """Per client (index client_id, every client): new classes, old classes, figures."""
+
+    frame: pd.DataFrame
+    summary: dict = field(default_factory=dict)
+
+    @property
+    def changed(self) -> pd.DataFrame:
+        f = self.frame
+        mask = np.zeros(len(f), dtype=bool)
+        for new, old in (("abc", "abc_old"), ("xyz", "xyz_old"), ("lifecycle", "lifecycle_old")):
+            mask |= f[new].fillna("").to_numpy() != f[old].fillna("").to_numpy()
+        return f[mask]
+
+    @property
+    def metrics(self) -> pd.DataFrame:
+        """Rows for ClientMetrics: clients with settlements up to the run date."""
+        return self.frame[self.frame["ever"]]
+
+
+def classify(frames: Frames, params: Params) -> Result:
+    """One pass over the aggregated frames: ABC, XYZ, lifecycle, RFM for every client."""
+    clients = frames.clients.set_index("client_id").sort_index()
+    monthly = frames.monthly
+    before = frames.before.set_index("client_id")
+    out = pd.DataFrame(index=clients.index)
+    out[["abc_old", "xyz_old", "lifecycle_old"]] = clients[["abc_old", "xyz_old", "lifecycle_old"]]
+
+    m0 = month_index(params.window_start)
+    m_end = month_index(params.window_end)  # exclusive
+    n_months = m_end - m0
+    p0_after, p1_after = day_number(params.p0_after), day_number(params.p1_after)
+    as_of = day_number(params.as_of)
+
+    # only clients that exist (a settlement of a client deleted meanwhile is ignored)
+    monthly = monthly[monthly["client_id"].isin(out.index)]
+    before = before[before.index.isin(out.index)]
+
+    # --- per-client facts from the buckets (one groupby) --------------------------------------
+    mn, mx = monthly["min_day"].to_numpy(), monthly["max_day"].to_numpy()
+
+    def hits(after: int, upto: int) -> np.ndarray:
+        # a bucket has a settlement in (after, upto] iff its first or last date falls there
+        # (exact because an interval of >= 1 month never lies strictly inside one bucket)
+        return ((mn > after) & (mn <= upto)) | ((mx > after) & (mx <= upto))
+
+    in_window_month = (monthly["month"].to_numpy() < m_end).astype(np.int8)
+    buckets = pd.DataFrame(
+        {
+            "client_id": monthly["client_id"].to_numpy(),
+            "min_day": mn,
+            "max_day": mx,
+            "in_p0": hits(p0_after, as_of).astype(np.int8),
+            "in_p1": hits(p1_after, p0_after).astype(np.int8),
+            "before_p1": (mn <= p1_after).astype(np.int8),
+            "in_window": in_window_month,
+            "amount": np.where(in_window_month == 1, monthly["amount"].to_numpy(), 0),
+            "margin": np.where(in_window_month == 1, monthly["margin"].to_numpy(), 0),
+            "n": np.where(in_window_month == 1, monthly["n"].to_numpy(), 0),
+        }
+    )
+    per_client = buckets.groupby("client_id", sort=True).agg(
+        min_day=("min_day", "min"),
+        max_day=("max_day", "max"),
+        in_p0=("in_p0", "max"),
+        in_p1=("in_p1", "max"),
+        before_p1=("before_p1", "max"),
+        in_window=("in_window", "max"),
+        amount=("amount", "sum"),
+        margin=("margin", "sum"),
+        n=("n", "sum"),
+    )
+    out = out.join(per_client, how="left")
+    has_before = out.index.isin(before.index)
+    out["before_min"] = before["min_day"].reindex(out.index)
+    out["before_max"] = before["max_day"].reindex(out.index)
+    out["first_day"] = out[["min_day", "before_min"]].min(axis=1)
+    out["last_day"] = out[["max_day", "before_max"]].max(axis=1)
+    out["ever"] = out["first_day"].notna()
+    out["in_window"] = out["in_window"].fillna(0).astype(bool)
+    for col in ("amount", "margin", "n"):
+        out[col] = out[col].fillna(0).astype(np.int64)
+
+    # --- lifecycle ----------------------------------------------------------------------------
+    out["lifecycle"] = lifecycle_status(
+        out["ever"].to_numpy(),
+        (out["first_day"].fillna(-(10**9)) > p0_after).to_numpy(),
+        out["in_p0"].fillna(0).astype(bool).to_numpy(),
+        out["in_p1"].fillna(0).astype(bool).to_numpy(),
+        (out["before_p1"].fillna(0).astype(bool) | has_before).to_numpy(),
+    )
+
+    # --- ABC ----------------------------------------------------------------------------------
+    window = out[out["in_window"]]
+    basis = window["margin"] if params.basis == "margin" else window["amount"]
+    abc = classify_abc(
+        window.index.to_numpy(), basis.to_numpy(), params.abc_a_pct, params.abc_b_pct
+    )
+    out = out.join(abc, how="left")
+    out["abc"] = out["abc"].astype(object).where(out["abc"].notna(), None)
+
+    # --- XYZ ----------------------------------------------------------------------------------
+    window_ids = window.index.to_numpy()  # sorted: out is sorted by client_id
+    wm = monthly[(monthly["month"] >= m0) & (monthly["month"] < m_end)]
+    matrix = monthly_matrix(
+        window_ids,
+        np.searchsorted(window_ids, wm["client_id"].to_numpy()),
+        wm["month"].to_numpy() - m0,
+        wm["amount"].to_numpy(),
+        n_months,
+    )
+    first_month = (
+        window["first_day"]
+        .to_numpy()
+        .astype("int64")
+        .astype("datetime64[D]")
+        .astype("datetime64[M]")
+        .astype("int64")
+        + 1970 * 12
+    )
+    start = np.clip(first_month - m0, 0, n_months)
+    xyz = xyz_from_series(matrix, start, params.xyz_x_pct, params.xyz_y_pct)
+    xyz.index = window.index
+    out = out.join(xyz, how="left")
+    out["xyz"] = out["xyz"].astype(object).where(out["xyz"].notna(), None)
+    out["months_history"] = out["months_history"].fillna(0).astype(np.int64)
+
+    # --- RFM ----------------------------------------------------------------------------------
+    recency = as_of - window["last_day"].to_numpy()
+    out["r_score"] = pd.Series(quintile_scores(recency, higher_is_better=False), index=window.index)
+    out["f_score"] = pd.Series(quintile_scores(window["n"].to_numpy()), index=window.index)
+    out["m_score"] = pd.Series(quintile_scores(window["amount"].to_numpy()), index=window.index)
+
+    out["abc_move"] = abc_move(out["abc_old"].to_numpy(), out["abc"].to_numpy())
+    result = Result(frame=out)
+    result.summary = summarise(out, params)
+    return result
+
+
+def summarise(frame: pd.DataFrame, params: Params) -> dict:
+    """Matrix (clients and turnover per ABC×XYZ cell), lifecycle counts, totals."""
+    classified = frame[frame["abc"].notna()]
+    cells = (
+        pd.DataFrame(
+            {
+                "abc": classified["abc"].to_numpy(),
+                "xyz": classified["xyz"].fillna("none").to_numpy(),
+                "amount": classified["amount"].to_numpy(),
+            }
+        )
+        .groupby(["abc", "xyz"])
+        .agg(clients=("amount", "size"), cents=("amount", "sum"))
+    )
+    matrix = {
+        f"{abc}{xyz}": {"clients": int(row.clients), "cents": int(row.cents)}
+        for (abc, xyz), row in cells.iterrows()  # at most 12 cells, not clients
+    }
+    lifecycle = frame["lifecycle"].value_counts().to_dict()
+    return {
+        "matrix": matrix,
+        "turnover_cents": int(classified["amount"].sum()),
+        "classified": len(classified),
+        "clients": len(frame),
+        "lifecycle": {str(k): int(v) for k, v in lifecycle.items()},
+        "abc": {k: int(v) for k, v in classified["abc"].value_counts().to_dict().items()},
+        "xyz": {k: int(v) for k, v in classified["xyz"].dropna().value_counts().to_dict().items()},
+    }
+
+
+def series_for_client(rows: list[tuple[date, Decimal]], params_window: tuple[date, date]):
+    """Monthly series (month start, Decimal) over [start, end) from (month, sum) rows."""
+    start, end = params_window
+    sums = {month_index(m): amount for m, amount in rows}
+    return [
+        (month_from_index(i), sums.get(i, Decimal("0")))
+        for i in range(month_index(start), month_index(end))
+    ]
+
+
+def days_to_date(days) -> date | None:
+    if days is None or (isinstance(days, float) and np.isnan(days)):
+        return None
+    return EPOCH + timedelta(days=int(days))
+
+
+def to_csv_buffer(frame: pd.DataFrame) -> io.StringIO:
+    buffer = io.StringIO()
+    frame.to_csv(buffer, index=False, header=False, na_rep="")
+    buffer.seek(0)
+    return buffer
