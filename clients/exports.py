@@ -1,0 +1,130 @@
+"""CSV/XLSX writing for the client export, import templates and import error reports.
+
+Every text cell goes through ``escape_cell``: a spreadsheet would run a cell starting with
+= + - @ (or a tab / carriage return that hides one) as a formula, so such a cell gets a
+leading apostrophe (OWASP "CSV injection"). Numbers and dates are written as numbers and
+dates and need no guard. The import reverses the guard (``imports.unescape_cell``).
+"""
+
+import csv
+import tempfile
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime
+from decimal import Decimal
+
+from openpyxl import Workbook
+
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+CLIENT_EXPORT_COLUMNS = [
+    "external_id",
+    "name",
+    "inn",
+    "kind",
+    "industry",
+    "activity",
+    "employees",
+    "customer_type",
+    "year_founded",
+    "account_manager",
+    "target_segment",
+    "source",
+    "tags",
+    "email",
+    "phone",
+    "city",
+    "notes",
+]
+
+
+def escape_cell(value):
+    """A cell value safe to open in Excel / LibreOffice / Google Sheets."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int | float | Decimal | date | datetime):
+        return value
+    text = str(value)
+    if text.startswith(FORMULA_TRIGGERS):
+        return "'" + text
+    return text
+
+
+def client_export_rows(queryset) -> Iterator[list]:
+    """Header, then one row per client, reading the database in chunks (``iterator``)."""
+    yield list(CLIENT_EXPORT_COLUMNS)
+    rows = (
+        queryset.select_related("account_manager", "target_segment")
+        .prefetch_related("tags")
+        .order_by("name", "id")
+        .iterator(chunk_size=2000)
+    )
+    for client in rows:
+        yield [
+            client.external_id or "",
+            client.name,
+            client.inn,
+            client.kind,
+            client.industry,
+            client.activity,
+            client.employees,
+            client.customer_type,
+            client.year_founded,
+            client.account_manager.username if client.account_manager else "",
+            client.target_segment.name if client.target_segment else "",
+            client.source,
+            ", ".join(tag.name for tag in client.tags.all()),
+            client.email,
+            client.phone,
+            client.city,
+            client.notes,
+        ]
+
+
+class _Echo:
+    """A file-like object whose write returns the line, for a streaming CSV response."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_lines(rows: Iterable[list], *, bom: bool = True) -> Iterator[str]:
+    """CSV text line by line (UTF-8 with BOM so Excel reads Cyrillic), cells escaped."""
+    writer = csv.writer(_Echo())
+    if bom:
+        yield "\ufeff"
+    for row in rows:
+        yield writer.writerow([escape_cell(v) for v in row])
+
+
+def write_csv(rows: Iterable[list], fileobj) -> None:
+    """Write to a text file opened with newline=""."""
+    for line in csv_lines(rows):
+        fileobj.write(line)
+
+
+def xlsx_file(rows: Iterable[list], *, title: str = "Sheet") -> tempfile.SpooledTemporaryFile:
+    """An XLSX workbook written row by row (openpyxl write-only mode, constant memory)."""
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(title=title[:31])
+    for row in rows:
+        sheet.append([escape_cell(v) for v in row])
+    out = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)  # noqa: SIM115 - returned
+    book.save(out)
+    out.seek(0)
+    return out
+
+
+def template_rows(columns: Iterable[str]) -> list[list]:
+    return [list(columns)]
+
+
+__all__ = [
+    "CLIENT_EXPORT_COLUMNS",
+    "client_export_rows",
+    "csv_lines",
+    "escape_cell",
+    "write_csv",
+    "xlsx_file",
+]

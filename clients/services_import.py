@@ -1,0 +1,697 @@
+"""Importing clients, contact persons and settlements from CSV/XLSX: the writes.
+
+Flow: ``import_job_create`` stores the upload and checks it can be read (columns, limits) ->
+the view runs ``import_job_run`` at once for a small file or enqueues the Celery task for a
+large one -> ``import_job_run`` checks every row in chunks (advancing ``processed_rows`` for
+the progress bar), then writes all the good rows in ONE transaction with bulk_create /
+bulk_update, or none of them (all-or-nothing mode with a bad row), and stores an error report.
+
+Matching (re-importing the same file never duplicates):
+- clients: by ``external_id``; a row without one is matched by INN among the clients the user
+  may see; a row with an external id unknown to us but an INN of a client that has no external
+  id yet adopts that client (and gives it the id); otherwise a new client is created.
+- contacts: by ``external_id``, else by full name within the client; else created.
+- settlements: by ``external_id``, else by (client, date, document number) when a document
+  number is given; else created (a file without ids or document numbers imported twice is
+  counted twice - the import page says so).
+
+Access: an account manager can only touch their own clients. A row naming a client (or a
+contact / settlement) of somebody else gets "no such client", exactly as a client that does not
+exist, so imports do not reveal other managers' records.
+"""
+
+import csv
+import io
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.db.models import Model
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from clients import exports, imports
+from clients.models import (
+    Client,
+    ContactPerson,
+    ImportJob,
+    Product,
+    Settlement,
+    Tag,
+    TargetSegment,
+)
+from crm.models import AuditEntry, User
+from crm.services import audit_record
+
+CHUNK = 2000
+BATCH = 1000
+
+
+@dataclass
+class RowResult:
+    line: int
+    cells: list[str]
+    values: dict
+    reasons: list[str]
+    target: Model | None = None  # the existing record this row updates
+    client: Client | None = None  # the client a contact/settlement row belongs to
+    extra: dict = field(default_factory=dict)
+
+
+# --- creating and running a job -------------------------------------------------------------
+@transaction.atomic
+def import_job_create(
+    *, user: User, kind: str, mode: str, file_name: str, data: bytes
+) -> ImportJob:
+    """Store the upload and read it far enough to know its size and columns.
+
+    A file that cannot be imported at all (empty, unreadable, too large, wrong columns) gives a
+    job that is already finished as "failed" with the reason in ``message``.
+    """
+    job = ImportJob(user=user, kind=kind, mode=mode, file_name=file_name[:255])
+    job.file.save(file_name[-100:] or "import", ContentFile(data), save=False)
+    try:
+        table = imports.read_table(data, file_name)
+        imports.check_columns(kind, table.headers)
+    except imports.ImportFileError as exc:
+        job.status = ImportJob.Status.FAILED
+        job.message = str(exc)
+        job.finished_at = timezone.now()
+        job.save()
+        _audit(job)
+        return job
+    job.total_rows = len(table.rows)
+    job.save()
+    return job
+
+
+def import_job_needs_worker(job: ImportJob) -> bool:
+    return job.status == ImportJob.Status.PENDING and job.total_rows >= imports.async_rows()
+
+
+def import_job_run(*, job: ImportJob, progress_every: int = CHUNK) -> ImportJob:
+    """Check all rows and write the good ones (see the module docstring).
+
+    Not atomic on purpose: progress updates must be visible to the job page while the rows are
+    checked; the writes themselves happen in one transaction (``_write``).
+    """
+    if job.is_finished:
+        return job
+    _set_status(job, status=ImportJob.Status.RUNNING)
+    try:
+        with job.file.open("rb") as fh:
+            data = fh.read()
+        table = imports.read_table(data, job.file_name)
+        columns = imports.check_columns(job.kind, table.headers)
+    except (imports.ImportFileError, OSError) as exc:
+        return import_job_fail(job=job, message=str(exc))
+    job.total_rows = len(table.rows)
+    checker = CHECKERS[job.kind](job.user, columns)
+    results: list[RowResult] = []
+    for start in range(0, len(table.rows), progress_every):
+        chunk = table.rows[start : start + progress_every]
+        results.extend(checker.check(chunk))
+        job.processed_rows = min(start + len(chunk), job.total_rows)
+        ImportJob.objects.filter(pk=job.pk).update(
+            processed_rows=job.processed_rows, total_rows=job.total_rows
+        )
+    bad = [r for r in results if r.reasons]
+    good = [r for r in results if not r.reasons]
+    if bad:
+        _store_report(job, table.headers, bad)
+    job.error_count = len(bad)
+    if bad and job.mode == ImportJob.Mode.ALL_OR_NOTHING:
+        return import_job_fail(
+            job=job,
+            message=_(
+                "%(bad)s of %(total)s rows have errors, so nothing was imported. Download the "
+                "report, fix those rows and upload the file again - or choose to import the "
+                "valid rows only."
+            )
+            % {"bad": len(bad), "total": len(results)},
+        )
+    try:
+        _write(job=job, checker=checker, rows=good)
+    except IntegrityError:
+        return import_job_fail(
+            job=job,
+            message=_(
+                "The data changed while the file was being imported (for example, another "
+                "import created the same external id). Nothing was imported; try again."
+            ),
+        )
+    return job
+
+
+@transaction.atomic
+def _write(*, job: ImportJob, checker: "Checker", rows: list[RowResult]) -> None:
+    created, updated = checker.write(rows)
+    job.created_count = created
+    job.updated_count = updated
+    job.status = ImportJob.Status.DONE
+    job.finished_at = timezone.now()
+    if job.error_count:
+        job.message = _(
+            "%(created)s created, %(updated)s updated; %(bad)s rows with errors were NOT "
+            "imported - see the report."
+        ) % {"created": created, "updated": updated, "bad": job.error_count}
+    else:
+        job.message = _("%(created)s created, %(updated)s updated. All rows imported.") % {
+            "created": created,
+            "updated": updated,
+        }
+    job.save()
+    # One audit entry per import, with the counts: an entry per row would multiply the audit
+    # log by the file size (200 000 rows) for no reader's benefit.
+    _audit(job)
+
+
+def _set_status(job: ImportJob, *, status: str) -> None:
+    job.status = status
+    ImportJob.objects.filter(pk=job.pk).update(status=status)
+
+
+@transaction.atomic
+def import_job_fail(*, job: ImportJob, message: str) -> ImportJob:
+    """Finish ``job`` with nothing imported and ``message`` as the reason."""
+    job.status = ImportJob.Status.FAILED
+    job.message = message
+    job.created_count = job.updated_count = 0
+    job.finished_at = timezone.now()
+    job.processed_rows = min(job.processed_rows, job.total_rows)
+    job.save()
+    _audit(job)
+    return job
+
+
+def _audit(job: ImportJob) -> None:
+    audit_record(
+        actor=job.user,
+        instance=job,
+        action=AuditEntry.Action.CREATE,
+        changes={
+            "status": [None, job.status],
+            "total_rows": [None, job.total_rows],
+            "created": [None, job.created_count],
+            "updated": [None, job.updated_count],
+            "bad_rows": [None, job.error_count],
+        },
+        note=f"import {job.kind} ({job.get_mode_display()}): {job.message}",
+    )
+
+
+def _store_report(job: ImportJob, headers: list[str], bad: list[RowResult]) -> None:
+    rows = [[_("row"), _("errors"), *headers]]
+    rows += [[r.line, "; ".join(r.reasons), *r.cells] for r in bad]
+    text = "".join(exports.csv_lines(rows))
+    job.error_report.save(f"errors-{job.pk}.csv", ContentFile(text.encode("utf-8")), save=False)
+    ImportJob.objects.filter(pk=job.pk).update(error_report=job.error_report.name)
+
+
+def import_report_rows(job: ImportJob) -> list[list[str]]:
+    """The stored error report as rows (for the XLSX download)."""
+    with job.error_report.open("rb") as fh:
+        text = fh.read().decode("utf-8-sig")
+    return [[imports.unescape_cell(c) for c in row] for row in csv.reader(io.StringIO(text))]
+
+
+# --- row checkers ---------------------------------------------------------------------------
+def _visible(client: Client, user: User) -> bool:
+    return user.sees_everything or client.account_manager_id == user.pk
+
+
+class Checker:
+    """Checks rows chunk by chunk (state across chunks catches duplicates) and writes them."""
+
+    kind = ""
+
+    def __init__(self, user: User, columns: list[str]):
+        self.user = user
+        self.columns = columns
+        self.rules = imports.RULES[self.kind]()
+        self.seen: dict = {}
+        self.targets: dict[int, int] = {}  # pk of an existing record -> line that updates it
+
+    def check(self, chunk: list[tuple[int, list[str]]]) -> list[RowResult]:
+        results = []
+        for line, cells in chunk:
+            named = {c: v for c, v in zip(self.columns, cells, strict=True) if c}
+            values, reasons = imports.clean_row(self.kind, named, self.rules)
+            results.append(RowResult(line=line, cells=cells, values=values, reasons=reasons))
+        self.load([r for r in results if not r.reasons])
+        for result in results:
+            if not result.reasons:
+                self.match(result)
+        return results
+
+    def once(self, result: RowResult, key, label: str) -> bool:
+        """False (and a reason) when another row of the file already used ``key``."""
+        first = self.seen.get(key)
+        if first is not None:
+            result.reasons.append(
+                _("%(what)s appears twice in the file (first in row %(line)s)")
+                % {"what": label, "line": first}
+            )
+            return False
+        self.seen[key] = result.line
+        return True
+
+    def claim(self, result: RowResult, target: Model) -> None:
+        first = self.targets.get(target.pk)
+        if first is not None:
+            result.reasons.append(_("this row updates the same record as row %s") % first)
+            return
+        self.targets[target.pk] = result.line
+        result.target = target
+
+    def load(self, results: list[RowResult]) -> None:
+        raise NotImplementedError
+
+    def match(self, result: RowResult) -> None:
+        raise NotImplementedError
+
+    def write(self, rows: list[RowResult]) -> tuple[int, int]:
+        raise NotImplementedError
+
+
+def _clients_by(field_name: str, keys: set) -> dict:
+    found: dict = defaultdict(list)
+    if keys:
+        for client in Client.objects.filter(**{f"{field_name}__in": keys}):
+            found[getattr(client, field_name)].append(client)
+    return found
+
+
+class ClientOwnerMixin:
+    """Finds the client a contact/settlement row names, among the clients the user may see."""
+
+    def load_clients(self, results: list[RowResult]) -> None:
+        self.by_ext = _clients_by(
+            "external_id",
+            {r.values["client_external_id"] for r in results if r.values.get("client_external_id")},
+        )
+        self.by_inn = _clients_by(
+            "inn", {r.values["client_inn"] for r in results if r.values.get("client_inn")}
+        )
+
+    def resolve_client(self, result: RowResult) -> Client | None:
+        ext = result.values.get("client_external_id")
+        if ext:
+            found = [c for c in self.by_ext.get(ext, []) if _visible(c, self.user)]
+        else:
+            found = [
+                c
+                for c in self.by_inn.get(result.values["client_inn"], [])
+                if _visible(c, self.user)
+            ]
+        if not found:
+            result.reasons.append(_("no such client"))
+            return None
+        if len(found) > 1:
+            result.reasons.append(
+                _("several clients have this INN; give client_external_id instead")
+            )
+            return None
+        result.client = found[0]
+        return found[0]
+
+
+class ClientChecker(Checker):
+    kind = "clients"
+    TEXT = (
+        "name",
+        "inn",
+        "industry",
+        "activity",
+        "email",
+        "phone",
+        "city",
+        "notes",
+        "customer_type",
+        "source",
+    )
+
+    def __init__(self, user, columns):
+        super().__init__(user, columns)
+        self.users = {}
+        if user.sees_everything and "account_manager" in columns:
+            self.users = {u.username.lower(): u for u in User.objects.filter(is_active=True)}
+        self.segments = {}
+        if "target_segment" in columns:
+            self.segments = {s.name.lower(): s for s in TargetSegment.objects.all()}
+
+    def load(self, results):
+        self.by_ext = _clients_by(
+            "external_id", {r.values["external_id"] for r in results if r.values.get("external_id")}
+        )
+        self.by_inn = _clients_by("inn", {r.values["inn"] for r in results if r.values.get("inn")})
+
+    def match(self, result):
+        values = result.values
+        ext, inn = values.get("external_id"), values.get("inn")
+        self._check_manager(result)
+        segment = values.get("target_segment")
+        if segment and segment.lower() not in self.segments:
+            result.reasons.append(_("target_segment: no such segment «%s»") % segment)
+        if ext:
+            if not self.once(result, ("ext", ext), _("external_id %s") % ext):
+                return
+            existing = self.by_ext.get(ext)
+            if existing:
+                if _visible(existing[0], self.user):
+                    self.claim(result, existing[0])
+                else:
+                    result.reasons.append(_("no such client"))
+                return
+        elif inn and not self.once(result, ("inn", inn), _("INN %s") % inn):
+            return
+        if inn:
+            # an INN without an external id, or an unknown external id: adopt a client with
+            # this INN that has no external id yet
+            candidates = [c for c in self.by_inn.get(inn, []) if not (ext and c.external_id)]
+            if candidates:
+                mine = [c for c in candidates if _visible(c, self.user)]
+                if not mine:
+                    result.reasons.append(_("no such client"))
+                elif len(mine) > 1:
+                    result.reasons.append(
+                        _("several clients have this INN; add an external_id to choose one")
+                    )
+                else:
+                    self.claim(result, mine[0])
+
+    def _check_manager(self, result):
+        username = result.values.get("account_manager")
+        if not username:
+            return
+        if not self.user.sees_everything:
+            if username.lower() != self.user.username.lower():
+                result.reasons.append(_("account_manager: you can import only your own clients"))
+        elif username.lower() not in self.users:
+            result.reasons.append(_("account_manager: no such user «%s»") % username)
+
+    def _apply(self, client: Client, values: dict) -> None:
+        for name in self.TEXT:
+            if name in values:
+                setattr(client, name, values[name] or "")
+        for name in ("employees", "year_founded"):
+            if name in values:
+                setattr(client, name, values[name])
+        if values.get("kind"):
+            client.kind = values["kind"]
+        if values.get("external_id"):
+            client.external_id = values["external_id"]
+        if "phone" in values:
+            client.phone_digits = imports.phone_digits(client.phone)
+        if "target_segment" in values:
+            seg = values["target_segment"]
+            client.target_segment = self.segments[seg.lower()] if seg else None
+        if not self.user.sees_everything:
+            client.account_manager = self.user
+        elif values.get("account_manager"):
+            client.account_manager = self.users[values["account_manager"].lower()]
+
+    def write(self, rows):
+        now = timezone.now()
+        new, changed = [], []
+        for row in rows:
+            if row.target is None:
+                client = Client()
+                self._apply(client, row.values)
+                new.append((client, row))
+            else:
+                self._apply(row.target, row.values)
+                row.target.updated_at = now
+                changed.append((row.target, row))
+        Client.objects.bulk_create([c for c, _r in new], batch_size=BATCH)
+        fields = [c for c in self.TEXT if c in self.columns]
+        fields += [
+            c
+            for c in ("employees", "year_founded", "kind", "external_id", "target_segment")
+            if c in self.columns
+        ]
+        if "phone" in self.columns:
+            fields.append("phone_digits")
+        fields += ["account_manager", "updated_at"]
+        Client.objects.bulk_update([c for c, _r in changed], fields, batch_size=BATCH)
+        if "tags" in self.columns:
+            self._write_tags(new + changed)
+        return len(new), len(changed)
+
+    def _write_tags(self, pairs):
+        wanted = {t for _c, r in pairs for t in (r.values.get("tags") or [])}
+        known = {t.name.lower(): t for t in Tag.objects.all()}
+        missing = {t.lower(): t for t in wanted if t.lower() not in known}
+        Tag.objects.bulk_create(
+            [Tag(name=n[:50]) for n in missing.values()], batch_size=BATCH, ignore_conflicts=True
+        )
+        known = {t.name.lower(): t for t in Tag.objects.all()}
+        through = Client.tags.through
+        ids = [c.pk for c, _r in pairs]
+        for start in range(0, len(ids), BATCH):
+            through.objects.filter(client_id__in=ids[start : start + BATCH]).delete()
+        links = {
+            (c.pk, known[t.lower()[:50]].pk)
+            for c, r in pairs
+            for t in (r.values.get("tags") or [])
+            if t.lower()[:50] in known
+        }
+        through.objects.bulk_create(
+            [through(client_id=c, tag_id=t) for c, t in links], batch_size=BATCH
+        )
+
+
+class ContactChecker(ClientOwnerMixin, Checker):
+    kind = "contacts"
+    FIELDS = (
+        "full_name",
+        "position",
+        "email",
+        "phone",
+        "birthday",
+        "is_primary",
+        "greeting_consent",
+        "survey_opt_out",
+    )
+
+    def load(self, results):
+        self.load_clients(results)
+        exts = {r.values["external_id"] for r in results if r.values.get("external_id")}
+        self.contacts_by_ext = (
+            {
+                c.external_id: c
+                for c in ContactPerson.objects.filter(external_id__in=exts).select_related("client")
+            }
+            if exts
+            else {}
+        )
+        client_ids = {c.pk for cs in (*self.by_ext.values(), *self.by_inn.values()) for c in cs}
+        self.contacts_by_name = {}
+        for contact in ContactPerson.objects.filter(client_id__in=client_ids, external_id=None):
+            self.contacts_by_name.setdefault(
+                (contact.client_id, contact.full_name.lower()), contact
+            )
+
+    def match(self, result):
+        client = self.resolve_client(result)
+        if client is None:
+            return
+        values = result.values
+        ext = values.get("external_id")
+        if ext:
+            if not self.once(result, ("ext", ext), _("external_id %s") % ext):
+                return
+            existing = self.contacts_by_ext.get(ext)
+            if existing is not None:
+                if not _visible(existing.client, self.user):
+                    result.reasons.append(_("no such contact"))
+                    return
+                self.claim(result, existing)
+        else:
+            key = (client.pk, values["full_name"].lower())
+            if not self.once(result, ("name", key), _("contact %s") % values["full_name"]):
+                return
+            existing = self.contacts_by_name.get(key)
+            if existing is not None:
+                self.claim(result, existing)
+        if values.get("is_primary"):
+            self.once(result, ("primary", client.pk), _("a primary contact of this client"))
+
+    def _apply(self, contact, values):
+        contact.client = values["_client"]
+        for name in self.FIELDS:
+            if name not in values:
+                continue
+            value = values[name]
+            if name in ("is_primary", "greeting_consent", "survey_opt_out"):
+                value = bool(value)
+            elif name != "birthday":
+                value = value or ""
+            setattr(contact, name, value)
+        if values.get("external_id"):
+            contact.external_id = values["external_id"]
+        if "phone" in values:
+            contact.phone_digits = imports.phone_digits(contact.phone)
+
+    def write(self, rows):
+        now = timezone.now()
+        new, changed = [], []
+        for row in rows:
+            row.values["_client"] = row.client
+            if row.target is None:
+                contact = ContactPerson()
+                self._apply(contact, row.values)
+                new.append(contact)
+            else:
+                self._apply(row.target, row.values)
+                row.target.updated_at = now
+                changed.append(row.target)
+        if "is_primary" in self.columns:
+            # one primary per client (a DB constraint): clear the old ones first
+            primary_clients = {c.client_id for c in new + changed if c.is_primary}
+            ids = sorted(primary_clients)
+            for start in range(0, len(ids), BATCH):
+                ContactPerson.objects.filter(
+                    client_id__in=ids[start : start + BATCH], is_primary=True
+                ).update(is_primary=False)
+        fields = [f for f in self.FIELDS if f in self.columns] + ["client", "updated_at"]
+        if "external_id" in self.columns:
+            fields.append("external_id")
+        if "phone" in self.columns:
+            fields.append("phone_digits")
+        ContactPerson.objects.bulk_update(changed, fields, batch_size=BATCH)
+        ContactPerson.objects.bulk_create(new, batch_size=BATCH)
+        return len(new), len(changed)
+
+
+class SettlementChecker(ClientOwnerMixin, Checker):
+    kind = "settlements"
+    FIELDS = ("date", "amount", "margin", "document_number")
+
+    def __init__(self, user, columns):
+        super().__init__(user, columns)
+        self.products_by_code = {}
+        self.products_by_name = defaultdict(list)
+        if "product_code" in columns or "product" in columns:
+            for product in Product.objects.all():
+                if product.code:
+                    self.products_by_code[product.code.lower()] = product
+                self.products_by_name[product.name.lower()].append(product)
+
+    def load(self, results):
+        self.load_clients(results)
+        exts = {r.values["external_id"] for r in results if r.values.get("external_id")}
+        self.by_own_ext = (
+            {
+                s.external_id: s
+                for s in Settlement.objects.filter(external_id__in=exts).select_related("client")
+            }
+            if exts
+            else {}
+        )
+        docs = {r.values["document_number"] for r in results if r.values.get("document_number")}
+        client_ids = {c.pk for cs in (*self.by_ext.values(), *self.by_inn.values()) for c in cs}
+        self.by_doc = {}
+        if docs:
+            for s in Settlement.objects.filter(
+                client_id__in=client_ids, document_number__in=docs, external_id=None
+            ):
+                self.by_doc.setdefault((s.client_id, s.date, s.document_number), s)
+
+    def match(self, result):
+        client = self.resolve_client(result)
+        values = result.values
+        self._product(result)
+        if client is None:
+            return
+        ext = values.get("external_id")
+        if ext:
+            if not self.once(result, ("ext", ext), _("external_id %s") % ext):
+                return
+            existing = self.by_own_ext.get(ext)
+            if existing is not None:
+                if not _visible(existing.client, self.user):
+                    result.reasons.append(_("no such settlement"))
+                    return
+                self.claim(result, existing)
+        elif values.get("document_number"):
+            key = (client.pk, values["date"], values["document_number"])
+            label = _("document %(number)s of %(date)s") % {
+                "number": values["document_number"],
+                "date": values["date"].isoformat(),
+            }
+            if not self.once(result, ("doc", key), label):
+                return
+            existing = self.by_doc.get(key)
+            if existing is not None:
+                self.claim(result, existing)
+
+    def _product(self, result):
+        code, name = result.values.get("product_code"), result.values.get("product")
+        product = None
+        if code:
+            product = self.products_by_code.get(code.lower())
+            if product is None:
+                result.reasons.append(_("product_code: no such product «%s»") % code)
+                return
+        elif name:
+            found = self.products_by_name.get(name.lower(), [])
+            if not found:
+                result.reasons.append(_("product: no such product «%s»") % name)
+                return
+            if len(found) > 1:
+                result.reasons.append(
+                    _("product: several products have this name; use product_code")
+                )
+                return
+            product = found[0]
+        result.extra["product"] = product
+
+    def _apply(self, settlement, row):
+        values = row.values
+        settlement.client = row.client
+        settlement.date = values["date"]
+        settlement.amount = values["amount"]
+        if "margin" in values:
+            settlement.margin = values["margin"]
+        if "document_number" in values:
+            settlement.document_number = values["document_number"] or ""
+        if "product_code" in self.columns or "product" in self.columns:
+            settlement.product = row.extra.get("product")
+        if values.get("external_id"):
+            settlement.external_id = values["external_id"]
+
+    def write(self, rows):
+        now = timezone.now()
+        new, changed = [], []
+        for row in rows:
+            if row.target is None:
+                settlement = Settlement()
+                self._apply(settlement, row)
+                new.append(settlement)
+            else:
+                self._apply(row.target, row)
+                row.target.updated_at = now
+                changed.append(row.target)
+        fields = [
+            "client",
+            "date",
+            "amount",
+            "margin",
+            "document_number",
+            "product",
+            "external_id",
+            "updated_at",
+        ]
+        Settlement.objects.bulk_create(new, batch_size=BATCH)
+        Settlement.objects.bulk_update(changed, fields, batch_size=BATCH)
+        return len(new), len(changed)
+
+
+CHECKERS: dict[str, Callable[..., Checker]] = {
+    "clients": ClientChecker,
+    "contacts": ContactChecker,
+    "settlements": SettlementChecker,
+}
