@@ -52,12 +52,12 @@ def escape_cell(value):
 
 
 def client_export_rows(queryset) -> Iterator[list]:
-    """Header, then one row per client, reading the database in chunks (``iterator``)."""
+    """Header, then one row per client in the queryset's order, read in chunks (``iterator``
+    with prefetched tags per chunk), so 100 000 clients never sit in memory at once."""
     yield list(CLIENT_EXPORT_COLUMNS)
     rows = (
         queryset.select_related("account_manager", "target_segment")
         .prefetch_related("tags")
-        .order_by("name", "id")
         .iterator(chunk_size=2000)
     )
     for client in rows:

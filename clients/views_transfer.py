@@ -124,8 +124,12 @@ def export(request):
     fmt = request.GET.get("format", "csv")
     if fmt not in FORMATS:
         return HttpResponse(_("Unknown format."), status=400, content_type="text/plain")
-    queryset = scope_for_user(Client.objects.all(), request.user)
+    user = request.user
+    if not user.sees_everything and request.GET.get("am") not in (None, "", str(user.pk)):
+        # an account manager asking for another manager's clients: as for any outsider, 404
+        raise Http404(_("Not found."))
+    queryset = scope_for_user(Client.objects.all(), user)
     if ClientFilter is not None:
-        queryset = ClientFilter(request.GET, queryset=queryset).qs
+        queryset = ClientFilter(request.GET, queryset=queryset, user=user).qs
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     return _download(exports.client_export_rows(queryset), fmt=fmt, name=f"clients-{stamp}")
