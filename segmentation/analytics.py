@@ -150,7 +150,7 @@ def monthly_sql(vendor: str, table: str, with_margin: bool) -> str:
                          MIN(date) AS mn, MAX(date) AS mx
                   FROM {table}
                   WHERE date >= %s AND date <= %s
-                  GROUP BY client_id, date_trunc('month', date)) AS t"""
+                  GROUP BY client_id, date_trunc('month', date)) AS t"""  # noqa: S608
     margin = "CAST(ROUND(SUM(COALESCE(margin, 0)) * 100) AS INTEGER)" if with_margin else "0"
     return f"""
         SELECT client_id,
@@ -161,7 +161,7 @@ def monthly_sql(vendor: str, table: str, with_margin: bool) -> str:
                CAST(julianday(MAX(date)) - 2440587.5 AS INTEGER)
         FROM {table}
         WHERE date >= %s AND date <= %s
-        GROUP BY client_id, month"""
+        GROUP BY client_id, month"""  # noqa: S608
 
 
 def before_sql(vendor: str, table: str) -> str:
@@ -169,11 +169,11 @@ def before_sql(vendor: str, table: str) -> str:
     if vendor == "postgresql":
         return f"""
             SELECT client_id, MIN(date) - DATE '1970-01-01', MAX(date) - DATE '1970-01-01'
-            FROM {table} WHERE date < %s GROUP BY client_id"""
+            FROM {table} WHERE date < %s GROUP BY client_id"""  # noqa: S608
     return f"""
         SELECT client_id, CAST(julianday(MIN(date)) - 2440587.5 AS INTEGER),
                CAST(julianday(MAX(date)) - 2440587.5 AS INTEGER)
-        FROM {table} WHERE date < %s GROUP BY client_id"""
+        FROM {table} WHERE date < %s GROUP BY client_id"""  # noqa: S608
 
 
 def clients_sql(table: str) -> str:

@@ -1,0 +1,197 @@
+"""Pages: the ABC×XYZ matrix, lifecycle, class changes, what-if, settings and the run log."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from segmentation import selectors, services, tasks
+from segmentation.forms import PeriodForm, SettingsForm, WhatIfForm
+from segmentation.models import SegmentationRun
+
+
+def manager_required(view):
+    """Managers and admins only; account managers get 404 like outsiders."""
+
+    @login_required
+    def wrapped(request, *args, **kwargs):
+        if not request.user.sees_everything:
+            raise Http404(_("Not found."))
+        return view(request, *args, **kwargs)
+
+    wrapped.__name__ = view.__name__
+    wrapped.__doc__ = view.__doc__
+    return wrapped
+
+
+@login_required
+def matrix(request):
+    context = selectors.matrix_for_user(request.user)
+    context["active_run"] = selectors.active_run() if request.user.sees_everything else None
+    context["lifecycle_rows"] = _lifecycle_rows(context["lifecycle"])
+    return render(request, "segmentation/matrix.html", context)
+
+
+def _lifecycle_rows(counts: dict) -> list[dict]:
+    from clients.models import Lifecycle
+
+    return [
+        {
+            "key": key,
+            "label": label,
+            "clients": counts.get(key, 0),
+            "url": selectors.client_list_url(lifecycle=key),
+        }
+        for key, label in Lifecycle.choices
+    ]
+
+
+@login_required
+def lifecycle(request):
+    form = PeriodForm(request.GET or None)
+    start, end = form.period()
+    counts = selectors.lifecycle_counts(request.user)
+    return render(
+        request,
+        "segmentation/lifecycle.html",
+        {
+            "form": form,
+            "start": start,
+            "end": end,
+            "rows": _lifecycle_rows(counts),
+            "flows": selectors.lifecycle_flows(request.user, start, end),
+            "report": selectors.changes_report(request.user, start, end),
+        },
+    )
+
+
+@login_required
+def changes(request):
+    form = PeriodForm(request.GET or None)
+    start, end = form.period()
+    qs = selectors.history_for_user(request.user).filter(date__gte=start, date__lte=end)
+    kind = request.GET.get("kind", "")
+    filters = {
+        "up": {"abc_move": "up"},
+        "down": {"abc_move": "down"},
+        "new": {"lifecycle_new": "new"},
+        "lost": {"lifecycle_new": "lost"},
+        "restored": {"lifecycle_new": "restored"},
+    }
+    if kind in filters:
+        qs = qs.filter(**filters[kind])
+    page = Paginator(qs.order_by("-date", "-id"), 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "segmentation/changes.html",
+        {
+            "form": form,
+            "start": start,
+            "end": end,
+            "kind": kind,
+            "page": page,
+            "query": urlencode({"start": start, "end": end, "kind": kind}),
+            "report": selectors.changes_report(request.user, start, end),
+        },
+    )
+
+
+@manager_required
+def what_if(request):
+    """GET: the form with the current thresholds and the current matrix. With values: the
+    preview (an htmx request gets only the preview block). POST: save the thresholds."""
+    current = selectors.settings_load()
+    if request.method == "POST":
+        form = WhatIfForm(request.POST, instance=selectors.settings_load())
+        if form.is_valid():
+            try:
+                services.settings_update(user=request.user, data=form.cleaned_data)
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(
+                    request,
+                    _("Thresholds saved. Recompute to apply them to the clients."),
+                )
+                return redirect("segmentation:runs")
+    else:
+        form = WhatIfForm(request.GET or None, instance=selectors.settings_load())
+    preview = None
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        preview = selectors.what_if(
+            basis=data["abc_basis"],
+            abc_a_pct=data["abc_a_pct"],
+            abc_b_pct=data["abc_b_pct"],
+            xyz_x_pct=data["xyz_x_pct"],
+            xyz_y_pct=data["xyz_y_pct"],
+        )
+    context = {
+        "form": form,
+        "preview": preview,
+        "current": selectors.what_if(
+            basis=current.abc_basis,
+            abc_a_pct=current.abc_a_pct,
+            abc_b_pct=current.abc_b_pct,
+            xyz_x_pct=current.xyz_x_pct,
+            xyz_y_pct=current.xyz_y_pct,
+        ),
+    }
+    if request.headers.get("HX-Request"):
+        return render(request, "segmentation/_what_if_preview.html", context)
+    return render(request, "segmentation/what_if.html", context)
+
+
+@manager_required
+def settings_page(request):
+    instance = selectors.settings_load()
+    if request.method == "POST":
+        data = request.POST.copy()
+        preset = data.get("preset")
+        if preset in selectors.PRESETS:
+            data["abc_a_pct"], data["abc_b_pct"] = selectors.PRESETS[preset]
+        form = SettingsForm(data, instance=instance)
+        if form.is_valid():
+            try:
+                services.settings_update(user=request.user, data=form.cleaned_data)
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(request, _("Segmentation settings saved."))
+                return redirect("segmentation:settings")
+    else:
+        form = SettingsForm(instance=instance)
+    return render(request, "segmentation/settings.html", {"form": form, "settings_obj": instance})
+
+
+@manager_required
+def runs(request):
+    page = Paginator(selectors.runs(), 30).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "segmentation/runs.html",
+        {"page": page, "active_run": selectors.active_run()},
+    )
+
+
+@manager_required
+@require_POST
+def run_start(request):
+    try:
+        run = tasks.start_run(user=request.user)
+    except services.RunRefused as exc:
+        messages.warning(request, str(exc))
+    else:
+        messages.info(request, _("Recompute #%(id)s started.") % {"id": run.pk})
+    return redirect("segmentation:runs")
+
+
+@manager_required
+def run_progress(request, pk: int):
+    run = get_object_or_404(SegmentationRun.objects.defer("summary"), pk=pk)
+    return render(request, "segmentation/_run_progress.html", {"run": run})
