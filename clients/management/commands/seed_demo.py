@@ -1,0 +1,71 @@
+"""``python manage.py seed_demo`` — demo and benchmark data (see clients/demo.py)."""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from clients import demo
+from clients.models import Client
+
+
+class Command(BaseCommand):
+    help = (
+        "Generate a deterministic bilingual client base with 24 months of settlements. "
+        "--size small (≈300 clients, for `make run`) or bench (100 000 clients, "
+        "2 000 000 settlements), or --clients N --settlements M."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--size", choices=sorted(demo.SIZES), default="small")
+        parser.add_argument("--clients", type=int, help="number of clients (overrides --size)")
+        parser.add_argument(
+            "--settlements", type=int, help="number of settlements (overrides --size)"
+        )
+        parser.add_argument(
+            "--account-managers",
+            type=int,
+            help="generated account managers besides am1/am2 (default: 18 for bench, else 0)",
+        )
+        parser.add_argument("--seed", type=int, default=demo.DEFAULT_SEED)
+        parser.add_argument(
+            "--if-empty", action="store_true", help="do nothing when clients already exist"
+        )
+        parser.add_argument(
+            "--reset",
+            "--force",
+            action="store_true",
+            dest="reset",
+            help="wipe clients, contacts, settlements and contact log first",
+        )
+
+    def handle(self, *args, **options):
+        size_clients, size_settlements, size_ams = demo.SIZES[options["size"]]
+        clients = options["clients"] if options["clients"] is not None else size_clients
+        settlements = (
+            options["settlements"]
+            if options["settlements"] is not None
+            else (size_settlements if options["clients"] is None else clients * 20)
+        )
+        extra = options["account_managers"]
+        if extra is None:
+            extra = size_ams if clients <= size_clients else max(size_ams, clients // 5000)
+        extra = min(extra, len(demo.EXTRA_AMS))
+        if clients < 0 or settlements < 0:
+            raise CommandError("--clients and --settlements must not be negative.")
+        exists = Client.objects.exists()
+        if options["if_empty"] and exists and not options["reset"]:
+            self.stdout.write("Clients already exist; --if-empty: nothing to do.")
+            return
+        if options["reset"] and exists:
+            self.stdout.write("Wiping the client base…")
+            demo.reset()
+        self.stdout.write(
+            f"Generating {clients} clients and {settlements} settlements (seed {options['seed']})…"
+        )
+        result = demo.seed(
+            clients=clients,
+            settlements=settlements,
+            seed=options["seed"],
+            extra_account_managers=extra,
+            stdout=self.stdout,
+            log=self.stdout.write if options["verbosity"] > 1 else None,
+        )
+        self.stdout.write(self.style.SUCCESS(f"Done: {result.summary()}"))
