@@ -1,1 +1,318 @@
-"""REST API of the clients app: viewsets register on crm.api_router.router."""
+"""REST API of the client base. Every queryset goes through crm.access; writes through services."""
+
+from django.core.exceptions import PermissionDenied
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
+
+from clients import services
+from clients.filters import ClientFilter
+from clients.models import (
+    Client,
+    ContactPerson,
+    Interaction,
+    Product,
+    ProductLine,
+    Settlement,
+    Tag,
+    TargetSegment,
+)
+from crm.access import scope_for_user
+from crm.api_router import router
+
+
+class ScopedClientField(serializers.PrimaryKeyRelatedField):
+    """A client reference limited to the clients the requesting user may see."""
+
+    def get_queryset(self):
+        return scope_for_user(Client.objects.all(), self.context["request"].user)
+
+
+class ClientSerializer(serializers.ModelSerializer):
+    tags = serializers.SlugRelatedField(
+        slug_field="name", many=True, required=False, queryset=Tag.objects.all()
+    )
+    parent = ScopedClientField(required=False, allow_null=True)
+
+    class Meta:
+        model = Client
+        fields = [
+            "id",
+            "kind",
+            "name",
+            "inn",
+            "external_id",
+            "industry",
+            "activity",
+            "has_branches",
+            "employees",
+            "customer_type",
+            "year_founded",
+            "birthday",
+            "parent",
+            "account_manager",
+            "target_segment",
+            "source",
+            "tags",
+            "address_form",
+            "email",
+            "phone",
+            "city",
+            "notes",
+            "abc_class",
+            "xyz_class",
+            "lifecycle",
+            "last_contact_at",
+            "next_step_date",
+            "next_step_goal",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = [
+            "abc_class",
+            "xyz_class",
+            "lifecycle",
+            "last_contact_at",
+            "next_step_date",
+            "next_step_goal",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class ContactSerializer(serializers.ModelSerializer):
+    client = ScopedClientField()
+
+    class Meta:
+        model = ContactPerson
+        fields = [
+            "id",
+            "client",
+            "full_name",
+            "position",
+            "email",
+            "phone",
+            "birthday",
+            "address_form",
+            "greeting_consent",
+            "is_primary",
+            "survey_opt_out",
+            "external_id",
+        ]
+
+
+class SettlementSerializer(serializers.ModelSerializer):
+    client = ScopedClientField()
+
+    class Meta:
+        model = Settlement
+        fields = [
+            "id",
+            "client",
+            "product",
+            "date",
+            "amount",
+            "margin",
+            "document_number",
+            "external_id",
+            "created_at",
+        ]
+        read_only_fields = ["created_at"]
+
+
+class InteractionSerializer(serializers.ModelSerializer):
+    client = ScopedClientField()
+
+    class Meta:
+        model = Interaction
+        fields = [
+            "id",
+            "client",
+            "kind",
+            "direction",
+            "occurred_at",
+            "author",
+            "contact",
+            "touchpoint",
+            "summary",
+            "outcome",
+            "promise",
+            "promise_due",
+            "promise_done_at",
+            "next_step_date",
+            "next_step_goal",
+            "next_step_product",
+        ]
+        read_only_fields = ["author", "promise_done_at"]
+
+
+class ProductLineSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ProductLine
+        fields = ["id", "name", "description"]
+
+
+class ProductSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Product
+        fields = ["id", "line", "name", "code", "price", "is_active"]
+
+
+class TargetSegmentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = TargetSegment
+        fields = ["id", "name", "description", "products"]
+
+
+class ScopedViewSet(viewsets.GenericViewSet):
+    def get_queryset(self):
+        return scope_for_user(super().get_queryset(), self.request.user)
+
+
+class ClientViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    ScopedViewSet,
+):
+    queryset = (
+        Client.objects.select_related("account_manager", "target_segment")
+        .prefetch_related("tags")
+        .order_by("name", "id")
+    )
+    serializer_class = ClientSerializer
+    filterset_class = ClientFilter
+    ordering_fields = ["name", "created_at", "last_contact_at", "next_step_date"]
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        tags = data.pop("tags", None)
+        serializer.instance = services.client_create(actor=self.request.user, data=data, tags=tags)
+
+    def perform_update(self, serializer):
+        data = dict(serializer.validated_data)
+        tags = data.pop("tags", None)
+        serializer.instance = services.client_update(
+            actor=self.request.user, client=serializer.instance, data=data, tags=tags
+        )
+
+
+class ContactViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    ScopedViewSet,
+):
+    queryset = ContactPerson.objects.select_related("client").order_by("id")
+    serializer_class = ContactSerializer
+    filterset_fields = ["client", "is_primary", "survey_opt_out"]
+    search_fields = ["full_name", "email", "phone"]
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        client = data.pop("client")
+        serializer.instance = services.contact_save(
+            actor=self.request.user, client=client, data=data
+        )
+
+    def perform_update(self, serializer):
+        data = dict(serializer.validated_data)
+        client = data.pop("client", serializer.instance.client)
+        serializer.instance = services.contact_save(
+            actor=self.request.user, client=client, contact=serializer.instance, data=data
+        )
+
+
+class SettlementViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ScopedViewSet
+):
+    queryset = Settlement.objects.select_related("client", "product").order_by("-date", "-id")
+    serializer_class = SettlementSerializer
+    filterset_fields = {"client": ["exact"], "product": ["exact"], "date": ["gte", "lte", "exact"]}
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        data.pop("external_id", None)
+        serializer.instance = services.settlement_record(
+            actor=self.request.user,
+            client=data.pop("client"),
+            product=data.get("product"),
+            date=data["date"],
+            amount=data["amount"],
+            margin=data.get("margin"),
+            document_number=data.get("document_number", ""),
+        )
+
+
+class InteractionViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ScopedViewSet
+):
+    queryset = Interaction.objects.select_related("client", "author").order_by("-occurred_at")
+    serializer_class = InteractionSerializer
+    filterset_fields = {
+        "client": ["exact"],
+        "kind": ["exact"],
+        "next_step_date": ["gte", "lte"],
+        "promise_due": ["gte", "lte"],
+    }
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        serializer.instance = services.interaction_log(
+            actor=self.request.user, client=data.pop("client"), data=data
+        )
+
+
+class CatalogueViewSet(viewsets.ModelViewSet):
+    """Shared catalogue: everyone reads, managers write."""
+
+    http_method_names = ["get", "post", "put", "patch", "head", "options"]
+
+    def _save(self, serializer, instance=None):
+        data = dict(serializer.validated_data)
+        m2m = {k: data.pop(k) for k in getattr(self, "m2m_fields", ())}
+        try:
+            serializer.instance = self.save_service(
+                actor=self.request.user, data=data, **{self.instance_arg: instance}, **m2m
+            )
+        except PermissionDenied as exc:
+            raise ApiPermissionDenied(str(exc)) from exc
+
+    def perform_create(self, serializer):
+        self._save(serializer)
+
+    def perform_update(self, serializer):
+        self._save(serializer, serializer.instance)
+
+
+class ProductLineViewSet(CatalogueViewSet):
+    queryset = ProductLine.objects.order_by("name")
+    serializer_class = ProductLineSerializer
+    save_service = staticmethod(services.product_line_save)
+    instance_arg = "line"
+
+
+class ProductViewSet(CatalogueViewSet):
+    queryset = Product.objects.order_by("name")
+    serializer_class = ProductSerializer
+    filterset_fields = ["line", "is_active"]
+    save_service = staticmethod(services.product_save)
+    instance_arg = "product"
+
+
+class TargetSegmentViewSet(CatalogueViewSet):
+    queryset = TargetSegment.objects.prefetch_related("products").order_by("name")
+    serializer_class = TargetSegmentSerializer
+    save_service = staticmethod(services.segment_save)
+    instance_arg = "segment"
+    m2m_fields = ("products",)
+
+
+router.register("clients", ClientViewSet, basename="client")
+router.register("contacts", ContactViewSet, basename="contact")
+router.register("settlements", SettlementViewSet, basename="settlement")
+router.register("interactions", InteractionViewSet, basename="interaction")
+router.register("product-lines", ProductLineViewSet, basename="productline")
+router.register("products", ProductViewSet, basename="product")
+router.register("target-segments", TargetSegmentViewSet, basename="targetsegment")

@@ -55,6 +55,48 @@ def audit_record(
     )
 
 
+def save_with_audit(
+    *,
+    actor: User | None,
+    instance: models.Model,
+    data: dict[str, Any],
+    m2m: dict[str, Iterable] | None = None,
+) -> models.Model:
+    """Apply ``data`` to ``instance``, validate, save, set many-to-many fields, audit the diff.
+
+    Raises django.core.exceptions.ValidationError (nothing saved) when the model refuses.
+    Call it inside the caller's @transaction.atomic service.
+    """
+    creating = instance._state.adding
+    fields = list(data) + list(m2m or {})
+    before = {} if creating else snapshot(instance, data)
+    if not creating and m2m:
+        before.update({name: sorted(str(o) for o in getattr(instance, name).all()) for name in m2m})
+    for name, value in data.items():
+        setattr(instance, name, value)
+    instance.full_clean()
+    instance.save()
+    for name, values in (m2m or {}).items():
+        getattr(instance, name).set(values)
+    after = snapshot(instance, data)
+    after.update(
+        {name: sorted(str(o) for o in getattr(instance, name).all()) for name in (m2m or {})}
+    )
+    changes = (
+        {k: [None, after[k]] for k in fields if after[k] not in (None, "", [])}
+        if creating
+        else diff(before, after)
+    )
+    if creating or changes:
+        audit_record(
+            actor=actor,
+            instance=instance,
+            action=AuditEntry.Action.CREATE if creating else AuditEntry.Action.UPDATE,
+            changes=changes,
+        )
+    return instance
+
+
 @transaction.atomic
 def user_set_language(*, user: User, language: str) -> User:
     before = snapshot(user, ["language"])

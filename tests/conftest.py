@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.test import Client as DjangoClient
 from kombu import pools as kombu_pools
 
 from crm.celery import app as celery_app
@@ -53,24 +54,26 @@ def outsider(db, manager):
     return UserFactory(username="outsider", head=manager)
 
 
-def _client_for(client, user):
-    client.force_login(user)
-    return client
+def _client_for(user) -> DjangoClient:
+    """A test client of its own per persona, so two personas can act in one test."""
+    http = DjangoClient()
+    http.force_login(user)
+    return http
 
 
 @pytest.fixture
-def manager_client(client, manager):
-    return _client_for(client, manager)
+def manager_client(manager):
+    return _client_for(manager)
 
 
 @pytest.fixture
-def owner_client(client, owner):
-    return _client_for(client, owner)
+def owner_client(owner):
+    return _client_for(owner)
 
 
 @pytest.fixture
-def outsider_client(client, outsider):
-    return _client_for(client, outsider)
+def outsider_client(outsider):
+    return _client_for(outsider)
 
 
 # --- a real Celery worker -------------------------------------------------------------------

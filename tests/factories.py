@@ -3,6 +3,7 @@ from datetime import UTC
 import factory
 from factory.django import DjangoModelFactory
 
+from clients.services import phone_digits
 from crm.models import User
 
 
@@ -55,6 +56,8 @@ class ClientFactory(DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Client {n:05d}")
     inn = factory.Sequence(lambda n: f"77{n:08d}")
     account_manager = None
+    phone = ""
+    phone_digits = factory.LazyAttribute(lambda o: phone_digits(o.phone))
 
 
 class ContactFactory(DjangoModelFactory):
@@ -64,6 +67,8 @@ class ContactFactory(DjangoModelFactory):
     client = factory.SubFactory(ClientFactory)
     full_name = factory.Sequence(lambda n: f"Contact {n}")
     email = factory.Sequence(lambda n: f"contact{n}@client.example.com")
+    phone = ""
+    phone_digits = factory.LazyAttribute(lambda o: phone_digits(o.phone))
 
 
 class SettlementFactory(DjangoModelFactory):

@@ -1,0 +1,105 @@
+"""Filters of the client list, shared by the page, the export and the API."""
+
+import django_filters
+from django.db.models import Exists, OuterRef, Q
+from django.utils.translation import gettext_lazy as _
+
+from clients.models import AbcClass, Client, ContactPerson, Lifecycle, Tag, TargetSegment, XyzClass
+from clients.services import phone_digits
+from crm.models import User
+
+NONE = "none"  # the filter value for "no class yet"
+
+SORTS = {
+    "name": ("name", "id"),
+    "-name": ("-name", "-id"),
+    "last_contact": ("last_contact_at", "id"),
+    "-last_contact": ("-last_contact_at", "-id"),
+    "next_step": ("next_step_date", "id"),
+    "-created": ("-created_at", "-id"),
+    "abc": ("abc_class", "name", "id"),
+}
+SORT_CHOICES = [
+    ("name", _("Name A→Z")),
+    ("-name", _("Name Z→A")),
+    ("last_contact", _("Longest without contact")),
+    ("-last_contact", _("Latest contact")),
+    ("next_step", _("Next step date")),
+    ("-created", _("Newest first")),
+    ("abc", _("ABC class")),
+]
+
+
+def _with_none(choices):
+    return [*choices, (NONE, "—")]
+
+
+class ClientFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(label=_("Search"), method="search")
+    segment = django_filters.ModelChoiceFilter(
+        label=_("Target segment"), field_name="target_segment", queryset=TargetSegment.objects.all()
+    )
+    am = django_filters.ModelChoiceFilter(
+        label=_("Account manager"),
+        field_name="account_manager",
+        queryset=User.objects.filter(is_active=True),
+    )
+    tag = django_filters.ModelChoiceFilter(
+        label=_("Tag"), field_name="tags", queryset=Tag.objects.all()
+    )
+    abc = django_filters.ChoiceFilter(
+        label=_("ABC"), choices=_with_none(AbcClass.choices), method="class_filter"
+    )
+    xyz = django_filters.ChoiceFilter(
+        label=_("XYZ"), choices=_with_none(XyzClass.choices), method="class_filter"
+    )
+    lifecycle = django_filters.ChoiceFilter(
+        label=_("Lifecycle"), choices=_with_none(Lifecycle.choices), method="class_filter"
+    )
+    sort = django_filters.ChoiceFilter(
+        label=_("Sort"), choices=SORT_CHOICES, method="sort_by", empty_label=None
+    )
+
+    class Meta:
+        model = Client
+        fields: list[str] = []
+
+    FIELDS = {"abc": "abc_class", "xyz": "xyz_class", "lifecycle": "lifecycle"}
+
+    def __init__(self, data=None, *args, user=None, **kwargs):
+        super().__init__(data, *args, **kwargs)
+        if user is not None and not user.sees_everything:
+            del self.filters["am"]  # an account manager's list holds only their own clients
+
+    @property
+    def form(self):
+        form = super().form
+        for name, field in form.fields.items():
+            css = "form-control form-control-sm" if name == "q" else "form-select form-select-sm"
+            field.widget.attrs.setdefault("class", css)
+        form.fields["q"].widget.attrs.setdefault("placeholder", _("Name, tax id, email or phone"))
+        return form
+
+    def class_filter(self, queryset, name, value):
+        field = self.FIELDS[name]
+        return queryset.filter(**{f"{field}__isnull": True} if value == NONE else {field: value})
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        condition = Q(name__icontains=value)
+        digits = phone_digits(value)
+        if value.isdigit():
+            condition |= Q(inn__startswith=value) | Q(external_id=value)
+        contacts = ContactPerson.objects.filter(client=OuterRef("pk"))
+        if "@" in value:
+            condition |= Q(email__iexact=value) | Exists(contacts.filter(email__iexact=value))
+        if len(digits) >= 5 and not value.isalpha():
+            condition |= Q(phone_digits__endswith=digits) | Exists(
+                contacts.filter(phone_digits__endswith=digits)
+            )
+        return queryset.filter(condition)
+
+    def sort_by(self, queryset, name, value):
+        return queryset.order_by(*SORTS.get(value, SORTS["name"]))

@@ -1,0 +1,252 @@
+"""Reads of the client base: scoped by user, bounded in queries."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.db.models import Count, DateTimeField, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from clients.extensions import TimelineItem, timeline_items
+from clients.models import Client, ContactPerson, Interaction, Product, Settlement
+from crm.access import scope_for_user
+from segmentation.selectors import cadence_days_by_class
+
+TIMELINE_LIMIT = 30
+
+
+def clients_for(user) -> QuerySet[Client]:
+    return scope_for_user(Client.objects.all(), user)
+
+
+def client_list(user) -> QuerySet[Client]:
+    """The client list's base queryset: what the table shows, in two joins."""
+    return (
+        clients_for(user)
+        .select_related("account_manager", "target_segment")
+        .only(
+            "id",
+            "name",
+            "kind",
+            "inn",
+            "city",
+            "abc_class",
+            "xyz_class",
+            "lifecycle",
+            "last_contact_at",
+            "next_step_date",
+            "next_step_goal",
+            "account_manager__id",
+            "account_manager__username",
+            "account_manager__first_name",
+            "account_manager__last_name",
+            "target_segment__id",
+            "target_segment__name",
+        )
+    )
+
+
+def months_ago(day: date, months: int) -> date:
+    """The same day ``months`` calendar months earlier (clamped to the month's last day)."""
+    year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
+    month += 1
+    for candidate in (day.day, 30, 29, 28):
+        try:
+            return date(year, month, min(day.day, candidate))
+        except ValueError:
+            continue
+    raise ValueError(day)  # pragma: no cover
+
+
+@dataclass
+class Development:
+    """Development degree = target products bought in 12 months ÷ target products."""
+
+    target: list[Product]
+    bought: list[Product]
+    gap: list[Product]
+
+    @property
+    def degree(self) -> Decimal | None:
+        if not self.target:
+            return None
+        return (Decimal(len(self.bought)) / Decimal(len(self.target))).quantize(Decimal("0.0001"))
+
+    @property
+    def percent(self) -> int | None:
+        return None if self.degree is None else round(self.degree * 100)
+
+
+def development(client: Client, *, today: date | None = None) -> Development:
+    today = today or timezone.localdate()
+    if client.target_segment_id is None:
+        return Development([], [], [])
+    target = list(client.target_segment.products.select_related("line").order_by("name"))
+    window_start = months_ago(today, 12)
+    bought_ids = set(
+        Settlement.objects.filter(
+            client=client,
+            date__gt=window_start,
+            date__lte=today,
+            amount__gt=0,
+            product__isnull=False,
+        )
+        .values_list("product_id", flat=True)
+        .distinct()
+    )
+    bought = [p for p in target if p.pk in bought_ids]
+    gap = [p for p in target if p.pk not in bought_ids]
+    return Development(target, bought, gap)
+
+
+@dataclass
+class ClientCard:
+    client: Client
+    contacts: list[ContactPerson]
+    turnover_12m: Decimal
+    settlements_12m: int
+    products_12m: list[dict]
+    development: Development
+    timeline: list[TimelineItem]
+    open_promises: list[Interaction]
+    next_step_overdue: bool
+    subdivisions: list[Client]
+
+
+def client_card(client: Client, user, *, today: date | None = None) -> ClientCard:
+    today = today or timezone.localdate()
+    window_start = months_ago(today, 12)
+    recent = Settlement.objects.filter(client=client, date__gt=window_start, date__lte=today)
+    totals = recent.aggregate(total=Coalesce(Sum("amount"), Decimal(0)), n=Count("id"))
+    products = list(
+        recent.filter(product__isnull=False)
+        .values("product__id", "product__name")
+        .annotate(total=Sum("amount"), n=Count("id"))
+        .order_by("-total")[:20]
+    )
+    interactions = list(
+        client.interactions.select_related("author", "contact", "next_step_product").order_by(
+            "-occurred_at", "-id"
+        )[:TIMELINE_LIMIT]
+    )
+    settlements = list(
+        client.settlements.select_related("product").order_by("-date", "-id")[:TIMELINE_LIMIT]
+    )
+    timeline = [_interaction_item(i) for i in interactions]
+    timeline += [_settlement_item(s) for s in settlements]
+    timeline += timeline_items(client, user, TIMELINE_LIMIT)
+    timeline.sort(key=lambda item: item.at, reverse=True)
+    open_promises = list(
+        client.interactions.filter(promise_done_at__isnull=True)
+        .exclude(promise="")
+        .order_by("promise_due", "id")[:20]
+    )
+    return ClientCard(
+        client=client,
+        contacts=list(client.contacts.all()),
+        turnover_12m=totals["total"],
+        settlements_12m=totals["n"],
+        products_12m=products,
+        development=development(client, today=today),
+        timeline=timeline[:TIMELINE_LIMIT],
+        open_promises=open_promises,
+        next_step_overdue=bool(client.next_step_date and client.next_step_date < today),
+        subdivisions=list(client.subdivisions.only("id", "name")[:50]),
+    )
+
+
+def _as_datetime(day: date) -> datetime:
+    return timezone.make_aware(datetime(day.year, day.month, day.day, 12, 0))  # noqa: DTZ001
+
+
+def _interaction_item(i: Interaction) -> TimelineItem:
+    text = i.summary
+    if i.outcome:
+        text += f" — {i.outcome}"
+    badge = ""
+    if i.promise:
+        badge = _("promise kept") if i.promise_done_at else _("promise open")
+    return TimelineItem(
+        at=i.occurred_at,
+        kind="interaction",
+        title=f"{i.get_kind_display()} · {i.get_direction_display()}"
+        + (f" · {i.contact}" if i.contact else "")
+        + (f" · {i.author}" if i.author else ""),
+        text=text,
+        icon="chat-left-text",
+        badge=badge,
+    )
+
+
+def _settlement_item(s: Settlement) -> TimelineItem:
+    return TimelineItem(
+        at=_as_datetime(s.date),
+        kind="settlement",
+        title=_("Settlement %(doc)s") % {"doc": s.document_number or ""},
+        text=f"{s.product or '—'}: {s.amount:,.2f}".replace(",", " "),
+        icon="cash-coin",
+        badge=_("refund") if s.amount < 0 else "",
+    )
+
+
+@dataclass
+class MyDay:
+    today: date
+    steps_overdue: list[Client]
+    steps_today: list[Client]
+    promises_due: list[Interaction]
+    contact_overdue: list[Client]
+    contact_overdue_total: int
+
+
+def overdue_for_contact(
+    queryset: QuerySet[Client], *, now: datetime | None = None
+) -> QuerySet[Client]:
+    """Clients whose time without contact exceeds their ABC class's cadence.
+
+    A client never contacted counts from the day it was added to the CRM.
+    """
+    now = now or timezone.now()
+    cadence = cadence_days_by_class()
+    condition = Q()
+    for abc, days in cadence.items():
+        cls = Q(abc_class__isnull=True) if abc is None else Q(abc_class=abc)
+        condition |= cls & Q(contact_since__lt=now - timedelta(days=days))
+    return queryset.annotate(
+        contact_since=Coalesce("last_contact_at", "created_at", output_field=DateTimeField())
+    ).filter(condition)
+
+
+def my_day(user, *, today: date | None = None, limit: int = 50) -> MyDay:
+    """An account manager's day: next steps due, promises due, clients overdue for contact.
+
+    Managers see their own clients here too (the clients they are account manager of).
+    """
+    today = today or timezone.localdate()
+    mine = Client.objects.filter(account_manager=user)
+    steps = list(
+        mine.filter(next_step_date__lte=today)
+        .select_related("next_step_product")
+        .order_by("next_step_date", "name")[: limit * 2]
+    )
+    promises = list(
+        Interaction.objects.filter(
+            client__account_manager=user,
+            promise_done_at__isnull=True,
+            promise_due__lte=today + timedelta(days=2),
+        )
+        .exclude(promise="")
+        .select_related("client", "contact")
+        .order_by("promise_due")[:limit]
+    )
+    overdue = overdue_for_contact(mine).order_by("contact_since", "id")
+    return MyDay(
+        today=today,
+        steps_overdue=[c for c in steps if c.next_step_date < today][:limit],
+        steps_today=[c for c in steps if c.next_step_date == today][:limit],
+        promises_due=promises,
+        contact_overdue=list(overdue[:limit]),
+        contact_overdue_total=overdue.count(),
+    )

@@ -1,0 +1,120 @@
+"""The client API: role scoping, validation through services, outsider 404/400."""
+
+from django.urls import reverse
+
+from clients.models import Client, Interaction, Settlement
+from tests.factories import ClientFactory
+
+
+def test_list_is_scoped(owner_client, own_client, foreign_client):
+    data = owner_client.get("/api/clients/").json()
+    assert [c["id"] for c in data["results"]] == [own_client.pk]
+
+
+def test_manager_lists_all_with_filter(manager_client, own_client, foreign_client):
+    data = manager_client.get("/api/clients/", {"q": "Nordwind"}).json()
+    assert [c["name"] for c in data["results"]] == ["Nordwind GmbH"]
+    assert data["count"] == 1
+
+
+def test_outsider_gets_404_on_detail_and_update(outsider_client, own_client):
+    url = f"/api/clients/{own_client.pk}/"
+    assert outsider_client.get(url).status_code == 404
+    assert (
+        outsider_client.patch(url, {"name": "x"}, content_type="application/json").status_code
+        == 404
+    )
+    own_client.refresh_from_db()
+    assert own_client.name != "x"
+
+
+def test_create_client_via_api_is_owned_and_audited(owner_client, owner):
+    response = owner_client.post(
+        "/api/clients/",
+        {"name": "API Co", "inn": "7707083893", "tags": []},
+        content_type="application/json",
+    )
+    assert response.status_code == 201, response.content
+    client = Client.objects.get(name="API Co")
+    assert client.account_manager == owner
+
+
+def test_bad_input_is_400_and_changes_nothing(owner_client):
+    response = owner_client.post(
+        "/api/clients/", {"name": "X", "inn": "12"}, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert "inn" in response.json()
+    assert not Client.objects.exists()
+
+
+def test_cannot_attach_records_to_foreign_client(owner_client, foreign_client):
+    for url, payload in [
+        ("/api/settlements/", {"client": foreign_client.pk, "date": "2026-01-01", "amount": "10"}),
+        (
+            "/api/interactions/",
+            {"client": foreign_client.pk, "summary": "x", "occurred_at": "2026-01-01T10:00:00Z"},
+        ),
+        ("/api/contacts/", {"client": foreign_client.pk, "full_name": "x"}),
+    ]:
+        response = owner_client.post(url, payload, content_type="application/json")
+        assert response.status_code == 400, url
+        assert "client" in response.json()
+    assert not Settlement.objects.exists() and not Interaction.objects.exists()
+
+
+def test_settlement_and_interaction_via_api(owner_client, own_client):
+    response = owner_client.post(
+        "/api/settlements/",
+        {"client": own_client.pk, "date": "2026-01-01", "amount": "0"},
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    response = owner_client.post(
+        "/api/interactions/",
+        {
+            "client": own_client.pk,
+            "summary": "call",
+            "occurred_at": "2026-01-01T10:00:00Z",
+            "next_step_date": "2026-01-05",
+            "next_step_goal": "meet",
+        },
+        content_type="application/json",
+    )
+    assert response.status_code == 201
+    own_client.refresh_from_db()
+    assert own_client.next_step_goal == "meet"
+
+
+def test_catalogue_api_read_all_write_managers(owner_client, manager_client):
+    assert (
+        owner_client.post(
+            "/api/product-lines/", {"name": "L"}, content_type="application/json"
+        ).status_code
+        == 403
+    )
+    response = manager_client.post(
+        "/api/product-lines/", {"name": "L"}, content_type="application/json"
+    )
+    assert response.status_code == 201
+    assert owner_client.get("/api/product-lines/").json()["count"] == 1
+
+
+def test_pagination(manager_client):
+    for _ in range(55):
+        ClientFactory()
+    data = manager_client.get("/api/clients/").json()
+    assert data["count"] == 55 and len(data["results"]) == 50 and data["next"]
+
+
+def test_schema_lists_client_endpoints(manager_client):
+    schema = manager_client.get(reverse("api-schema")).content.decode()
+    for path in [
+        "/api/clients/",
+        "/api/contacts/",
+        "/api/settlements/",
+        "/api/interactions/",
+        "/api/products/",
+        "/api/target-segments/",
+    ]:
+        assert path in schema

@@ -1,0 +1,257 @@
+"""Every client page renders for each role; outsiders get 404; forms refuse bad input."""
+
+from datetime import date
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from clients.models import Client, Interaction, Settlement
+from tests.factories import ClientFactory, ContactFactory, SettlementFactory
+
+
+@pytest.mark.parametrize("persona", ["manager_client", "owner_client"])
+def test_pages_render_for_each_role(request, persona, own_client, contact, portfolio):
+    http = request.getfixturevalue(persona)
+    urls = [
+        reverse("clients:list"),
+        reverse("clients:create"),
+        reverse("clients:my_day"),
+        reverse("clients:detail", args=[own_client.pk]),
+        reverse("clients:edit", args=[own_client.pk]),
+        reverse("clients:contact_create", args=[own_client.pk]),
+        reverse("clients:contact_edit", args=[own_client.pk, contact.pk]),
+        reverse("clients:settlement_create", args=[own_client.pk]),
+        reverse("clients:log", args=[own_client.pk]),
+        reverse("clients:catalogue"),
+    ]
+    for url in urls:
+        response = http.get(url)
+        assert response.status_code == 200, url
+
+
+def test_catalogue_editing_is_for_managers(manager_client, owner_client, portfolio):
+    segment, products = portfolio
+    urls = [
+        reverse("clients:line_create"),
+        reverse("clients:product_create"),
+        reverse("clients:segment_create"),
+        reverse("clients:segment_edit", args=[segment.pk]),
+        reverse("clients:product_edit", args=[products["saw"].pk]),
+    ]
+    for url in urls:
+        assert manager_client.get(url).status_code == 200, url
+    for url in urls:
+        assert owner_client.get(url).status_code == 404, url
+
+
+def test_outsider_gets_404_everywhere(outsider_client, own_client, contact):
+    i = Interaction.objects.create(
+        client=own_client,
+        summary="x",
+        occurred_at="2026-01-01T10:00Z",
+        promise="p",
+        promise_due=date(2026, 1, 2),
+    )
+    for url in [
+        reverse("clients:detail", args=[own_client.pk]),
+        reverse("clients:edit", args=[own_client.pk]),
+        reverse("clients:contact_create", args=[own_client.pk]),
+        reverse("clients:contact_edit", args=[own_client.pk, contact.pk]),
+        reverse("clients:settlement_create", args=[own_client.pk]),
+        reverse("clients:log", args=[own_client.pk]),
+    ]:
+        assert outsider_client.get(url).status_code == 404, url
+    for url in [
+        reverse("clients:log", args=[own_client.pk]),
+        reverse("clients:next_step_done", args=[own_client.pk]),
+        reverse("clients:promise_kept", args=[own_client.pk, i.pk]),
+    ]:
+        assert outsider_client.post(url, {"summary": "hack"}).status_code == 404, url
+    assert Interaction.objects.count() == 1
+    i.refresh_from_db()
+    assert i.promise_done_at is None
+
+
+def listed(response) -> list[str]:
+    return [c.name for c in response.context["page"]]
+
+
+def test_list_shows_only_own_clients_to_account_manager(owner_client, own_client, foreign_client):
+    assert listed(owner_client.get(reverse("clients:list"))) == [own_client.name]
+    # searching for the foreign client's name finds nothing either
+    assert listed(owner_client.get(reverse("clients:list"), {"q": "Nordwind"})) == []
+
+
+def test_manager_sees_all_and_filters(manager_client, own_client, foreign_client, owner):
+    html = manager_client.get(reverse("clients:list")).content.decode()
+    assert "Северный ветер" in html and "Nordwind" in html
+    html = manager_client.get(reverse("clients:list"), {"am": owner.pk}).content.decode()
+    assert "Северный ветер" in html and "Nordwind" not in html
+
+
+def test_search_by_name_inn_email_phone(manager_client, own_client, contact, foreign_client):
+    for q in [
+        "северный",
+        "ВЕТЕР",
+        "7701234567",
+        "770123",
+        "IVAN@veter.ru",
+        "8 (495) 123-45-67",
+        "123-45-67",
+    ]:
+        assert listed(manager_client.get(reverse("clients:list"), {"q": q})) == [
+            own_client.name
+        ], q
+    assert listed(manager_client.get(reverse("clients:list"), {"q": "nordWIND"})) == [
+        "Nordwind GmbH"
+    ]
+
+
+def test_class_filters_and_none(manager_client, owner):
+    ClientFactory(name="AX-client", abc_class="A", xyz_class="X", lifecycle="regular")
+    ClientFactory(name="Unclassified")
+    html = manager_client.get(reverse("clients:list"), {"abc": "A", "xyz": "X"}).content.decode()
+    assert "AX-client" in html and "Unclassified" not in html
+    html = manager_client.get(reverse("clients:list"), {"abc": "none"}).content.decode()
+    assert "AX-client" not in html and "Unclassified" in html
+    html = manager_client.get(reverse("clients:list"), {"lifecycle": "regular"}).content.decode()
+    assert "AX-client" in html and "Unclassified" not in html
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"abc": "Q"},
+        {"sort": "drop table"},
+        {"page": "-1"},
+        {"page": "abc"},
+        {"segment": "999999"},
+        {"am": "x"},
+        {"q": "'; DROP TABLE clients_client; --"},
+    ],
+)
+def test_bad_list_parameters_never_500(manager_client, own_client, params):
+    response = manager_client.get(reverse("clients:list"), params)
+    assert response.status_code == 200
+
+
+def test_sort_and_paginate(manager_client):
+    for i in range(60):
+        ClientFactory(name=f"Client {i:03d}")
+    page2 = manager_client.get(reverse("clients:list"), {"sort": "-name", "page": 2})
+    names = [c.name for c in page2.context["page"]]
+    assert names[0] == "Client 009" and len(names) == 10
+
+
+def _list_queries(http, params=None) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        assert http.get(reverse("clients:list"), params or {}).status_code == 200
+    return len(ctx.captured_queries)
+
+
+@pytest.mark.parametrize("params", [{}, {"q": "client", "sort": "-last_contact", "abc": "A"}])
+def test_list_query_count_does_not_grow_with_data(manager_client, owner, params):
+    ClientFactory.create_batch(3, account_manager=owner, abc_class="A")
+    few = _list_queries(manager_client, params)
+    ClientFactory.create_batch(80, account_manager=owner, abc_class="A")
+    assert _list_queries(manager_client, params) == few <= 8
+
+
+def test_card_query_count_is_bounded(
+    owner_client, own_client, django_assert_max_num_queries, portfolio
+):
+    segment, products = portfolio
+    own_client.target_segment = segment
+    own_client.save()
+    for i in range(40):
+        SettlementFactory(client=own_client, product=products["drill"], amount=10 + i)
+        ContactFactory(client=own_client)
+    with django_assert_max_num_queries(20):
+        response = owner_client.get(reverse("clients:detail", args=[own_client.pk]))
+    assert response.status_code == 200
+
+
+def test_create_client_form(owner_client, owner):
+    response = owner_client.post(
+        reverse("clients:create"),
+        {"kind": "company", "name": "Бета", "inn": "7707083893", "tag_names": "VIP, дилер"},
+    )
+    assert response.status_code == 302
+    client = Client.objects.get(name="Бета")
+    assert client.account_manager == owner
+    assert sorted(t.name for t in client.tags.all()) == ["VIP", "дилер"]
+
+
+def test_create_client_bad_input_changes_nothing(owner_client):
+    response = owner_client.post(
+        reverse("clients:create"),
+        {"kind": "company", "name": "", "inn": "12", "year_founded": "9999"},
+    )
+    assert response.status_code == 200
+    assert not Client.objects.exists()
+    form = response.context["form"]
+    assert "name" in form.errors and "year_founded" in form.errors
+
+
+def test_settlement_form_rejects_zero(owner_client, own_client):
+    url = reverse("clients:settlement_create", args=[own_client.pk])
+    response = owner_client.post(url, {"date": "2026-01-10", "amount": "0"})
+    assert response.status_code == 200 and "amount" in response.context["form"].errors
+    response = owner_client.post(
+        url, {"date": "2026-01-10", "amount": "-100.5", "document_number": "R-1"}
+    )
+    assert response.status_code == 302
+    assert Settlement.objects.get().amount == -100.5
+
+
+def test_log_contact_with_htmx_returns_panel(owner_client, own_client, contact):
+    response = owner_client.post(
+        reverse("clients:log", args=[own_client.pk]),
+        {
+            "kind": "call",
+            "direction": "out",
+            "occurred_at": "2026-11-20T10:00",
+            "contact": contact.pk,
+            "summary": "Позвонил, договорились о встрече",
+            "next_step_date": "2026-12-01",
+            "next_step_goal": "Встреча в офисе",
+        },
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200
+    assert response["HX-Trigger"] == "contactLogged"
+    html = response.content.decode()
+    assert 'id="log-saved"' in html and "Позвонил" in html
+    own_client.refresh_from_db()
+    assert own_client.next_step_goal == "Встреча в офисе"
+
+
+def test_log_contact_bad_input_shows_errors_and_saves_nothing(owner_client, own_client):
+    response = owner_client.post(
+        reverse("clients:log", args=[own_client.pk]),
+        {
+            "kind": "call",
+            "direction": "out",
+            "occurred_at": "2099-01-01T10:00",
+            "summary": "",
+            "next_step_goal": "без даты",
+            "promise_due": "2026-01-01",
+        },
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200
+    form = response.context["interaction_form"]
+    assert {"summary", "occurred_at", "next_step_date", "promise"} <= set(form.errors)
+    assert not Interaction.objects.exists()
+
+
+def test_card_shows_development_and_gap(owner_client, own_client, portfolio):
+    segment, products = portfolio
+    own_client.target_segment = segment
+    own_client.save()
+    SettlementFactory(client=own_client, product=products["drill"], date=date.today(), amount=5)
+    html = owner_client.get(reverse("clients:detail", args=[own_client.pk])).content.decode()
+    assert 'id="development-percent">25%' in html
+    assert "Пила" in html and "Обучение" in html
