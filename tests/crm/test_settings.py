@@ -55,7 +55,7 @@ def test_database_and_redis_urls_switch_to_postgresql_and_redis():
     assert cache.endswith("RedisCache")
 
 
-def test_settings_connect_to_postgresql(postgres_required):
+def test_settings_connect_to_postgresql(db, postgres_required):
     from django.db import connection
 
     with connection.cursor() as cursor:
