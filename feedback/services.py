@@ -322,7 +322,11 @@ def complaint_transition(
     t = TRANSITIONS.get(action)
     if t is None:
         raise ValidationError(_("Unknown step."))
-    complaint = Complaint.objects.select_for_update().select_related("client").get(pk=complaint.pk)
+    complaint = (
+        Complaint.objects.select_for_update(of=("self",))
+        .select_related("client")
+        .get(pk=complaint.pk)
+    )
     if complaint.status not in t.sources:
         raise ValidationError(
             _("The step “%(step)s” is not allowed for a complaint that is “%(status)s”.")
@@ -390,7 +394,11 @@ def complaint_inform_client(
     at: datetime | None = None,
 ) -> Complaint:
     """Record that the client was told of the resolution; optionally email the contact."""
-    complaint = Complaint.objects.select_for_update().select_related("contact").get(pk=complaint.pk)
+    complaint = (
+        Complaint.objects.select_for_update(of=("self",))
+        .select_related("contact")
+        .get(pk=complaint.pk)
+    )
     if complaint.status not in (S.RESOLVED, S.PROCESS_FIXED, S.CLOSED):
         raise ValidationError(_("The client can be informed once the complaint is resolved."))
     if via not in Complaint.Channel.values:

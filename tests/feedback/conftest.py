@@ -8,7 +8,7 @@ import pytest
 
 from feedback import services
 from feedback.models import Theme
-from tests.factories import ClientFactory, ContactFactory
+from clients.models import Client, ContactPerson
 
 MSK = ZoneInfo("Europe/Moscow")
 
@@ -17,19 +17,39 @@ def msk(*args) -> datetime:
     return datetime(*args, tzinfo=MSK)
 
 
+_seq = iter(range(1, 10**6))
+
+
+def make_client(**kwargs) -> Client:
+    n = next(_seq)
+    kwargs.setdefault("name", f"Client {n:05d}")
+    return Client.objects.create(**kwargs)
+
+
+def make_contact(client=None, **kwargs) -> ContactPerson:
+    n = next(_seq)
+    kwargs.setdefault("full_name", f"Contact {n}")
+    kwargs.setdefault("email", f"contact{n}@client.example.com")
+    return ContactPerson.objects.create(client=client or make_client(), **kwargs)
+
+
 @pytest.fixture
 def theme(db):
-    return Theme.objects.get(code="missed-deadlines")
+    # seeded by migration 0002; recreated after a transactional test flushed the tables
+    return Theme.objects.get_or_create(
+        code="missed-deadlines",
+        defaults={"name_en": "Missed deadlines", "name_ru": "Нарушение сроков", "order": 10},
+    )[0]
 
 
 @pytest.fixture
 def own_client(owner):
-    return ClientFactory(name="Acme Ltd", account_manager=owner)
+    return make_client(name="Acme Ltd", account_manager=owner)
 
 
 @pytest.fixture
 def contact(own_client):
-    return ContactFactory(client=own_client, full_name="Ivan Petrov", email="ivan@acme.example")
+    return make_contact(own_client, full_name="Ivan Petrov", email="ivan@acme.example")
 
 
 @pytest.fixture
