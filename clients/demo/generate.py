@@ -645,9 +645,12 @@ def reset() -> None:
             for m in (Interaction, Settlement, ContactPerson, Client.tags.through, Client)
         ]
         with connection.cursor() as cursor:
+            # pending deferred FK checks (inside an outer transaction) block TRUNCATE
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute(
                 "TRUNCATE " + ", ".join(connection.ops.quote_name(t) for t in tables) + " CASCADE"
             )
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         return
     with transaction.atomic():
         Interaction.objects.all().delete()

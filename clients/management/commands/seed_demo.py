@@ -1,5 +1,6 @@
 """``python manage.py seed_demo`` — demo and benchmark data (see clients/demo.py)."""
 
+from django.core.management import call_command, get_commands
 from django.core.management.base import BaseCommand, CommandError
 
 from clients import demo
@@ -35,6 +36,12 @@ class Command(BaseCommand):
             dest="reset",
             help="wipe clients, contacts, settlements and contact log first",
         )
+        parser.add_argument(
+            "--no-segmentation",
+            action="store_true",
+            help="do not run recompute_segments afterwards (classes stay empty until the "
+            "nightly run)",
+        )
 
     def handle(self, *args, **options):
         size_clients, size_settlements, size_ams = demo.SIZES[options["size"]]
@@ -69,3 +76,6 @@ class Command(BaseCommand):
             log=self.stdout.write if options["verbosity"] > 1 else None,
         )
         self.stdout.write(self.style.SUCCESS(f"Done: {result.summary()}"))
+        if not options["no_segmentation"] and "recompute_segments" in get_commands():
+            # ABC/XYZ/lifecycle on the client list from the first page view
+            call_command("recompute_segments", stdout=self.stdout)
