@@ -23,6 +23,7 @@ migrate: install
 
 demo: migrate
 	$(PY) manage.py create_demo_users
+	$(PY) manage.py seed_demo --size $(DEMO_SIZE) --if-empty
 
 # Web + Celery worker + beat together; Ctrl-C stops all three.
 run: demo
