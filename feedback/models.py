@@ -9,6 +9,8 @@ Resolution = it reaches "resolved for the client" (or is rejected). Both deadlin
 working time (``feedback.sla``); the resolution clock is paused while waiting for the client.
 """
 
+from datetime import time
+
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -73,8 +75,8 @@ class SlaSettings(models.Model):
 
     targets = models.JSONField(_("SLA targets (working minutes)"), default=default_sla_targets)
     working_days = models.JSONField(_("working days"), default=default_working_days)
-    work_start = models.TimeField(_("working day starts"), default="09:00")
-    work_end = models.TimeField(_("working day ends"), default="18:00")
+    work_start = models.TimeField(_("working day starts"), default=time(9, 0))
+    work_end = models.TimeField(_("working day ends"), default=time(18, 0))
     time_zone = models.CharField(_("time zone"), max_length=64, default="Europe/Moscow")
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
