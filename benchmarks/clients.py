@@ -1,0 +1,139 @@
+"""Client list and client card: server time as a manager and as an account manager.
+
+Run through ``make bench`` (benchmarks/run.py prepares PostgreSQL and the data). Each case is
+N requests through Django's test client (middleware, view, queries, template); the table shows
+p50/p95/max in ms and the number of queries of one request.
+"""
+
+import math
+import os
+from urllib.parse import urlencode
+
+from django.db import connection
+from django.db.models import Count
+from django.urls import reverse
+
+from benchmarks.common import HEADER, Timing, client_for, time_get
+from clients.models import Client, Settlement, TargetSegment
+from crm.models import User
+
+TARGET_P95_MS = 150.0
+SEARCH_TEXT = "строй"  # a common part of generated company names
+DEEP_PAGE = 1500
+
+
+def _requests() -> int:
+    return int(os.environ.get("BENCH_REQUESTS", "200"))
+
+
+def _page_size() -> int:
+    try:
+        from clients.views import PAGE_SIZE
+    except ImportError:  # pragma: no cover - the list page defines it
+        return 50
+    return PAGE_SIZE
+
+
+def _list_url(**params) -> str:
+    url = reverse("clients:list")
+    return f"{url}?{urlencode(params)}" if params else url
+
+
+def busiest_client(user: User) -> tuple[int, int]:
+    """(client id, settlements) of the user's client with the most settlements."""
+    settlements = Settlement.objects.all()
+    if not user.sees_everything:
+        settlements = settlements.filter(client__account_manager=user)
+    row = (
+        settlements.values("client_id")
+        .annotate(n=Count("id"))
+        .order_by("-n", "client_id")
+        .values_list("client_id", "n")
+        .first()
+    )
+    if row is None:
+        raise SystemExit("No settlements: seed the benchmark data first (make bench does).")
+    return row
+
+
+def cases(user: User) -> list[tuple[str, str]]:
+    """(label, url) of what is timed for one user."""
+    visible = Client.objects.count() if user.sees_everything else user.clients.count()
+    last_page = max(1, math.ceil(visible / _page_size()))
+    deep = min(DEEP_PAGE, last_page)
+    segment = TargetSegment.objects.order_by("name").first()
+    client_id, settlements = busiest_client(user)
+    return [
+        ("list, page 1 (default sort by name)", _list_url()),
+        (
+            f"list, segment + search «{SEARCH_TEXT}»",
+            _list_url(segment=segment.pk, q=SEARCH_TEXT) if segment else _list_url(q=SEARCH_TEXT),
+        ),
+        ("list, sorted by latest contact", _list_url(sort="-last_contact")),
+        ("list, ABC A + lifecycle regular", _list_url(abc="A", lifecycle="regular")),
+        (f"list, deep page {deep} of {last_page}", _list_url(page=deep)),
+        (
+            f"client card ({settlements} settlements)",
+            reverse("clients:detail", kwargs={"pk": client_id}),
+        ),
+    ]
+
+
+def explain(url_label: str, sql: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    print(f"\nEXPLAIN ANALYZE of the slowest query of «{url_label}»:\n{plan}\n")
+
+
+def slowest_query(client, url: str) -> tuple[float, str]:
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        client.get(url)
+    slowest = max(ctx.captured_queries, key=lambda q: float(q["time"]))
+    return float(slowest["time"]) * 1000, slowest["sql"]
+
+
+def main(seed_seconds: float | None = None) -> list[Timing]:
+    n = _requests()
+    users = [
+        ("manager", User.objects.get(username="manager")),
+        ("account manager", User.objects.get(username="am1")),
+    ]
+    print(
+        f"\n## Clients — {Client.objects.count()} clients, {Settlement.objects.count()} "
+        f"settlements, {n} requests per case\n"
+    )
+    if seed_seconds is not None:
+        print(f"Seeding (seed_demo --size bench): {seed_seconds:.1f} s\n")
+    timings: list[Timing] = []
+    slow: list[tuple[str, object, str]] = []
+    print(HEADER)
+    for role, user in users:
+        client = client_for(user)
+        for label, url in cases(user):
+            timing = time_get(client, url, f"{role}: {label}", n=n)
+            timings.append(timing)
+            print(timing.row(), flush=True)
+            if timing.status != 200:
+                print(f"  !! {url} answered {timing.status}")
+            if timing.p95_ms >= TARGET_P95_MS:
+                slow.append((timing.label, client, url))
+    failed = [t for t in timings if t.status != 200 or t.p95_ms >= TARGET_P95_MS]
+    print(
+        f"\nTarget: p95 < {TARGET_P95_MS:.0f} ms — "
+        + ("all met." if not failed else f"missed by {len(failed)} case(s).")
+    )
+    for label, client, url in slow:
+        ms, sql = slowest_query(client, url)
+        print(f"Slowest query of «{label}»: {ms:.1f} ms")
+        explain(label, sql)
+    return timings
+
+
+if __name__ == "__main__":  # pragma: no cover - use `make bench`
+    from benchmarks.run import setup
+
+    setup()
+    main()
