@@ -8,11 +8,15 @@ dates and need no guard. The import reverses the guard (``imports.unescape_cell`
 
 import csv
 import tempfile
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from decimal import Decimal
+from itertools import islice
 
 from openpyxl import Workbook
+
+from clients.models import Client
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -51,35 +55,40 @@ def escape_cell(value):
     return text
 
 
+# the exported columns as ORM paths, in CLIENT_EXPORT_COLUMNS order (tags come separately)
+_EXPORT_PATHS = {
+    "account_manager": "account_manager__username",
+    "target_segment": "target_segment__name",
+}
+CHUNK = 2000
+
+
 def client_export_rows(queryset) -> Iterator[list]:
-    """Header, then one row per client in the queryset's order, read in chunks (``iterator``
-    with prefetched tags per chunk), so 100 000 clients never sit in memory at once."""
+    """Header, then one row per client in the queryset's order.
+
+    Reads plain tuples (``values_list``) with ``iterator`` in chunks and fetches the tags of
+    each chunk in one query, so 100 000 clients never sit in memory at once and no model
+    instances are built (they made the export several times slower).
+    """
     yield list(CLIENT_EXPORT_COLUMNS)
-    rows = (
-        queryset.select_related("account_manager", "target_segment")
-        .prefetch_related("tags")
-        .iterator(chunk_size=2000)
-    )
-    for client in rows:
-        yield [
-            client.external_id or "",
-            client.name,
-            client.inn,
-            client.kind,
-            client.industry,
-            client.activity,
-            client.employees,
-            client.customer_type,
-            client.year_founded,
-            client.account_manager.username if client.account_manager else "",
-            client.target_segment.name if client.target_segment else "",
-            client.source,
-            ", ".join(tag.name for tag in client.tags.all()),
-            client.email,
-            client.phone,
-            client.city,
-            client.notes,
-        ]
+    paths = ["pk"] + [
+        _EXPORT_PATHS.get(column, column) for column in CLIENT_EXPORT_COLUMNS if column != "tags"
+    ]
+    tags_at = CLIENT_EXPORT_COLUMNS.index("tags")
+    through = Client.tags.through
+    rows = iter(queryset.values_list(*paths).iterator(chunk_size=CHUNK))
+    while chunk := list(islice(rows, CHUNK)):
+        tags: dict[int, list[str]] = defaultdict(list)
+        links = (
+            through.objects.filter(client_id__in=[row[0] for row in chunk])
+            .order_by("tag__name")
+            .values_list("client_id", "tag__name")
+        )
+        for client_id, name in links:
+            tags[client_id].append(name)
+        for pk, *values in chunk:
+            values.insert(tags_at, ", ".join(tags.get(pk, ())))
+            yield values
 
 
 class _Echo:
