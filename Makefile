@@ -25,14 +25,10 @@ demo: migrate
 	$(PY) manage.py create_demo_users
 	$(PY) manage.py seed_demo --size $(DEMO_SIZE) --if-empty
 
-# Web + Celery worker + beat together; Ctrl-C stops all three.
+# Web + Celery worker + beat together (Procfile.dev, run by honcho); Ctrl-C stops all three.
 run: demo
 	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl-C stops web, worker and beat)"
-	@trap 'kill 0' INT TERM EXIT; \
-	$(VENV)/bin/celery -A crm worker --loglevel=INFO --concurrency=2 & \
-	$(VENV)/bin/celery -A crm beat --loglevel=INFO --schedule=var/celerybeat-schedule & \
-	$(PY) manage.py runserver $(HOST):$(PORT) & \
-	wait
+	HOST=$(HOST) PORT=$(PORT) $(VENV)/bin/honcho start -f Procfile.dev
 
 test: install
 	DEBUG= $(VENV)/bin/pytest
