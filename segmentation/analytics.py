@@ -350,7 +350,8 @@ def xyz_from_cv(history, mean, cv, x_pct, y_pct) -> pd.DataFrame:
     xyz = np.where(cv <= x, "X", np.where(cv <= y, "Y", "Z")).astype(object)
     xyz[mean <= 0] = "Z"
     xyz[history < XYZ_MIN_MONTHS] = None
-    cv_out = np.where((history >= 1) & (mean > 0), cv, np.nan)
+    # no CV shown without a class (fewer than 3 months: "—", not a guess; μ ≤ 0: undefined)
+    cv_out = np.where((history >= XYZ_MIN_MONTHS) & (mean > 0), cv, np.nan)
     return pd.DataFrame({"months_history": history, "mean": mean, "cv": cv_out, "xyz": xyz})
 
 

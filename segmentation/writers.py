@@ -9,6 +9,8 @@ settlements, and one INSERT … SELECT for the history rows of the changed clien
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pandas as pd
 
@@ -21,19 +23,21 @@ METRIC_STAGE_COLUMNS = [
     ("in_window", "boolean"),
     ("turnover_cents", "bigint"),
     ("margin_cents", "bigint"),
-    ("abc_rank", "integer"),
+    # nullable numbers travel as double precision with NaN for NULL (fixed-width binary COPY)
+    ("abc_rank", "double precision"),
     ("share", "double precision"),
     ("share_before", "double precision"),
     ("months_history", "integer"),
-    ("mean_cents", "bigint"),
+    ("mean_cents", "double precision"),
     ("cv", "double precision"),
     ("first_day", "integer"),
     ("last_day", "integer"),
     ("frequency", "integer"),
-    ("r_score", "integer"),
-    ("f_score", "integer"),
-    ("m_score", "integer"),
+    ("r_score", "double precision"),
+    ("f_score", "double precision"),
+    ("m_score", "double precision"),
 ]
+_BINARY = {"bigint": ">i8", "integer": ">i4", "double precision": ">f8", "boolean": "?"}
 CHANGE_STAGE_COLUMNS = [
     ("client_id", "bigint"),
     ("abc_old", "varchar(1)"),
@@ -54,9 +58,14 @@ def _stage(connection, name: str, columns: list[tuple[str, str]], frame: pd.Data
         if connection.vendor == "postgresql":
             cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{name}")
             cursor.execute(f"CREATE TEMP TABLE {name} ({ddl}) ON COMMIT DROP")
-            cursor.cursor.copy_expert(
-                f"COPY {name} FROM STDIN WITH (FORMAT csv)", to_csv_buffer(frame)
-            )
+            if all(sqltype in _BINARY for _col, sqltype in columns):
+                cursor.cursor.copy_expert(
+                    f"COPY {name} FROM STDIN WITH (FORMAT binary)", binary_copy(frame, columns)
+                )
+            else:
+                cursor.cursor.copy_expert(
+                    f"COPY {name} FROM STDIN WITH (FORMAT csv)", to_csv_buffer(frame)
+                )
             cursor.execute(f"ANALYZE {name}")
         else:
             cursor.execute(f"DROP TABLE IF EXISTS temp.{name}")
@@ -69,15 +78,31 @@ def _stage(connection, name: str, columns: list[tuple[str, str]], frame: pd.Data
             )
 
 
+def binary_copy(frame: pd.DataFrame, columns: list[tuple[str, str]]) -> io.BytesIO:
+    """PostgreSQL's binary COPY format built with one numpy structured array: every field is
+    fixed width (no NULLs: NaN stands for them), so no Python object per value."""
+    fields = [("count", ">i2")]
+    for col, sqltype in columns:
+        fields += [(f"{col}__len", ">i4"), (col, _BINARY[sqltype])]
+    rows = np.empty(len(frame), dtype=fields)
+    rows["count"] = len(columns)
+    for col, sqltype in columns:
+        rows[f"{col}__len"] = np.dtype(_BINARY[sqltype]).itemsize
+        rows[col] = frame[col].to_numpy()
+    header = b"PGCOPY\n\xff\r\n\x00" + (0).to_bytes(4, "big") + (0).to_bytes(4, "big")
+    return io.BytesIO(header + rows.tobytes() + (-1).to_bytes(2, "big", signed=True))
+
+
 def _drop(connection, name: str) -> None:
     schema = "pg_temp" if connection.vendor == "postgresql" else "temp"
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {schema}.{name}")
 
 
-def _money(connection, column: str) -> str:
+def _money(connection, column: str, nullable: bool = False) -> str:
     if connection.vendor == "postgresql":
-        return f"(s.{column}::numeric / 100)::numeric(18, 2)"
+        value = f"NULLIF(s.{column}, 'NaN')" if nullable else f"s.{column}"
+        return f"({value}::numeric / 100)::numeric(18, 2)"
     return f"(s.{column} / 100.0)"
 
 
@@ -87,8 +112,15 @@ def _date(connection, column: str) -> str:
     return f"date(s.{column} * 86400, 'unixepoch')"
 
 
-def _int_or_na(values) -> pd.Series:
-    return pd.Series(values).round().astype("Int64")
+def _nullable(connection, column: str, cast: str = "") -> str:
+    """A staged nullable number: NaN means NULL on PostgreSQL (SQLite stages real NULLs)."""
+    if connection.vendor == "postgresql":
+        return f"NULLIF(s.{column}, 'NaN'){cast}"
+    return f"s.{column}"
+
+
+def _float(values) -> np.ndarray:
+    return np.round(np.asarray(values, dtype=np.float64))
 
 
 def metrics_frame(frame: pd.DataFrame) -> pd.DataFrame:
@@ -100,18 +132,18 @@ def metrics_frame(frame: pd.DataFrame) -> pd.DataFrame:
             "in_window": f["in_window"].to_numpy(),
             "turnover_cents": f["amount"].to_numpy(),
             "margin_cents": f["margin"].to_numpy(),
-            "abc_rank": _int_or_na(f["rank"].to_numpy()),
+            "abc_rank": _float(f["rank"].to_numpy(dtype=np.float64)),
             "share": f["share"].to_numpy(dtype=np.float64),
             "share_before": f["share_before"].to_numpy(dtype=np.float64),
             "months_history": f["months_history"].to_numpy(),
-            "mean_cents": _int_or_na(f["mean"].to_numpy(dtype=np.float64)),
+            "mean_cents": _float(f["mean"].to_numpy(dtype=np.float64)),
             "cv": f["cv"].to_numpy(dtype=np.float64),
             "first_day": f["first_day"].to_numpy().astype(np.int64),
             "last_day": f["last_day"].to_numpy().astype(np.int64),
             "frequency": f["n"].to_numpy(),
-            "r_score": _int_or_na(f["r_score"].to_numpy(dtype=np.float64)),
-            "f_score": _int_or_na(f["f_score"].to_numpy(dtype=np.float64)),
-            "m_score": _int_or_na(f["m_score"].to_numpy(dtype=np.float64)),
+            "r_score": _float(f["r_score"].to_numpy(dtype=np.float64)),
+            "f_score": _float(f["f_score"].to_numpy(dtype=np.float64)),
+            "m_score": _float(f["m_score"].to_numpy(dtype=np.float64)),
         }
     )
 
@@ -149,18 +181,18 @@ def upsert_metrics(connection) -> int:
         "in_window": "s.in_window",
         "turnover": _money(connection, "turnover_cents"),
         "margin": _money(connection, "margin_cents"),
-        "abc_rank": "s.abc_rank",
-        "share": "s.share",
-        "share_before": "s.share_before",
+        "abc_rank": _nullable(connection, "abc_rank", "::integer"),
+        "share": _nullable(connection, "share"),
+        "share_before": _nullable(connection, "share_before"),
         "months_history": "s.months_history",
-        "mean_monthly": _money(connection, "mean_cents"),
-        "cv": "s.cv",
+        "mean_monthly": _money(connection, "mean_cents", nullable=True),
+        "cv": _nullable(connection, "cv"),
         "first_date": _date(connection, "first_day"),
         "last_date": _date(connection, "last_day"),
         "frequency": "s.frequency",
-        "r_score": "s.r_score",
-        "f_score": "s.f_score",
-        "m_score": "s.m_score",
+        "r_score": _nullable(connection, "r_score", "::integer"),
+        "f_score": _nullable(connection, "f_score", "::integer"),
+        "m_score": _nullable(connection, "m_score", "::integer"),
     }
     distinct = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"
     updated = [c for c in values if c != "client_id"]
