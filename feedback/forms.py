@@ -152,6 +152,11 @@ class TransitionForm(forms.ModelForm):
             "company_at_fault": forms.NullBooleanSelect(),
         }
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for f in self.fields.values():
+            f.required = False
+
 
 def transition_form_class(fields: tuple[str, ...]):
     model_fields = [f for f in fields if f != "note"]

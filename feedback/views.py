@@ -193,7 +193,7 @@ def complaint_step(request, pk, action):
     if step is None:
         raise Http404(_("Not found."))
     form_class = transition_form_class(step.fields)
-    form = form_class(request.POST or None, instance=complaint)
+    form = form_class(request.POST if request.method == "POST" else None, instance=complaint)
     if request.method == "POST" and form.is_valid():
         try:
             services.complaint_transition(
