@@ -6,9 +6,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from clients.models import Client, ContactPerson
 from feedback import services
 from feedback.models import Theme
-from clients.models import Client, ContactPerson
 
 MSK = ZoneInfo("Europe/Moscow")
 
