@@ -97,10 +97,12 @@ def test_email_task_delivered_twice_sends_once(register, manager):
 @pytest.mark.django_db
 def test_beat_task_eager_with_frozen_time(register, manager, django_capture_on_commit_callbacks):
     register(priority="urgent")
-    with time_machine.travel(msk(2026, 11, 23, 11, 30), tick=False):
-        with django_capture_on_commit_callbacks(execute=True):
-            assert tasks.escalate_sla_breaches.delay().get() == 1
-            assert tasks.escalate_sla_breaches.delay().get() == 0
+    with (
+        time_machine.travel(msk(2026, 11, 23, 11, 30), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        assert tasks.escalate_sla_breaches.delay().get() == 1
+        assert tasks.escalate_sla_breaches.delay().get() == 0
     assert len(mail.outbox) == 1
 
 
