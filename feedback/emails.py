@@ -46,7 +46,7 @@ def send_assignment_email(complaint_id: int) -> bool:
         .filter(pk=complaint_id)
         .first()
     )
-    if complaint is None or not complaint.responsible.email:
+    if complaint is None or complaint.responsible is None or not complaint.responsible.email:
         return False
     user = complaint.responsible
     _send(

@@ -132,7 +132,7 @@ class Complaint(TimeStampedModel):
     client = models.ForeignKey(
         "clients.Client",
         verbose_name=_("client"),
-        on_delete=models.PROTECT,
+        on_delete=models.CASCADE,
         related_name="complaints",
     )
     contact = models.ForeignKey(
@@ -166,7 +166,8 @@ class Complaint(TimeStampedModel):
     responsible = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("responsible"),
-        on_delete=models.PROTECT,
+        null=True,
+        on_delete=models.SET_NULL,
         related_name="complaints_responsible",
     )
     registered_by = models.ForeignKey(

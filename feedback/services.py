@@ -131,7 +131,7 @@ def complaint_register(
 
 def _notify_assigned(*, complaint: Complaint, actor: User, now: datetime) -> None:
     """Email (and an in-app notice) to the responsible, unless they assigned it themselves."""
-    if complaint.responsible_id == getattr(actor, "pk", None):
+    if complaint.responsible_id is None or complaint.responsible_id == getattr(actor, "pk", None):
         return
     Notice.objects.create(
         recipient=complaint.responsible,
