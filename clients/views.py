@@ -7,6 +7,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -65,6 +66,7 @@ def client_list(request):
             "page": page,
             "query": query.urlencode(),
             "filter_errors": filterset.errors if filterset.is_bound else {},
+            "today": timezone.localdate(),
         },
     )
 
