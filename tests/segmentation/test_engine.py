@@ -54,8 +54,7 @@ def test_metrics_explain_the_classes(base):
     assert m["Lost"].first_date == date(2025, 3, 1) == m["Lost"].last_date
     # RFM by hand: recency 36, 36, 45, 26, 320 days; frequency 12, 12, 2, 2, 1
     rfm = {name: x.rfm for name, x in m.items()}
-    assert rfm == {"Regular": "455", "Other": "454", "Restored": "233", "New": "532",
-                   "Lost": "111"}
+    assert rfm == {"Regular": "455", "Other": "454", "Restored": "233", "New": "532", "Lost": "111"}
 
 
 def test_lifecycle_period_boundaries(db):

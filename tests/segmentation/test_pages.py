@@ -1,0 +1,199 @@
+"""Every segmentation page renders, is scoped by role, and stays within a bounded number of
+queries; the client card shows the explainability panel."""
+
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from segmentation.models import SegmentationRun, SegmentationSettings
+from tests.segmentation.conftest import recompute
+
+pytestmark = pytest.mark.django_db
+
+MANAGER_PAGES = ["segmentation:what_if", "segmentation:settings", "segmentation:runs"]
+ALL_PAGES = ["segmentation:matrix", "segmentation:lifecycle", "segmentation:changes"]
+
+
+@pytest.mark.parametrize("name", ALL_PAGES + MANAGER_PAGES)
+def test_pages_render_for_the_manager(manager_client, base, name, django_assert_max_num_queries):
+    recompute()
+    with django_assert_max_num_queries(15):
+        response = manager_client.get(reverse(name))
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("name", MANAGER_PAGES)
+def test_manager_pages_are_404_for_account_managers(owner_client, name):
+    assert owner_client.get(reverse(name)).status_code == 404
+    assert owner_client.post(reverse("segmentation:run_start")).status_code == 404
+
+
+def test_anonymous_is_sent_to_login(client, db):
+    response = client.get(reverse("segmentation:matrix"))
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_matrix_cells_link_to_the_filtered_client_list(manager_client, base):
+    recompute()
+    response = manager_client.get(reverse("segmentation:matrix"))
+    html = response.content.decode()
+    assert 'data-cell="AX" data-clients="1"' in html
+    assert f'href="{reverse("clients:list")}?abc=A&amp;xyz=X"' in html
+    assert f'href="{reverse("clients:list")}?abc=C&amp;xyz=none"' in html
+    cell = response.context["rows"][0][0]
+    assert (cell.abc, cell.xyz, cell.clients) == ("A", "X", 1)
+    assert cell.share == pytest.approx(6000 / 9000)
+
+
+def test_account_manager_sees_a_matrix_of_own_clients(owner_client, base):
+    recompute()
+    rows = owner_client.get(reverse("segmentation:matrix")).context["rows"]
+    counts = {c.key: c.clients for row in rows for c in row if c.clients}
+    # the outsider's "Other" (BX) is not counted
+    assert counts == {"AX": 1, "CZ": 2, "C-": 1}
+
+
+def test_what_if_previews_without_saving(manager_client, base):
+    recompute()
+    url = reverse("segmentation:what_if")
+    response = manager_client.get(
+        url,
+        {
+            "abc_basis": "turnover",
+            "abc_a_pct": "80",
+            "abc_b_pct": "95",
+            "xyz_x_pct": "10",
+            "xyz_y_pct": "25",
+        },
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200
+    preview = {c.key: c.clients for row in response.context["preview"]["rows"] for c in row}
+    # 80/95: Regular (0) A, Other (66.7 %) A, Restored (80 %) B, New (91 %) C, Lost (97.8 %) C
+    assert preview["AX"] == 2 and preview["BZ"] == 1
+    assert 'id="matrix-preview"' in response.content.decode()
+    assert SegmentationSettings.objects.get().abc_a_pct == Decimal("50")
+
+
+def test_what_if_rejects_bad_thresholds(manager_client, base):
+    response = manager_client.get(
+        reverse("segmentation:what_if"),
+        {
+            "abc_basis": "turnover",
+            "abc_a_pct": "90",
+            "abc_b_pct": "80",
+            "xyz_x_pct": "10",
+            "xyz_y_pct": "25",
+        },
+    )
+    assert response.status_code == 200
+    assert response.context["preview"] is None
+    assert "B must be above A" in response.content.decode()
+
+
+def test_what_if_save_then_recompute_changes_the_matrix(
+    manager_client, base, time_machine, django_capture_on_commit_callbacks
+):
+    time_machine.move_to("2026-01-15 12:00:00+03:00")
+    recompute()
+    response = manager_client.post(
+        reverse("segmentation:what_if"),
+        {
+            "abc_basis": "turnover",
+            "abc_a_pct": "80",
+            "abc_b_pct": "95",
+            "xyz_x_pct": "10",
+            "xyz_y_pct": "25",
+        },
+    )
+    assert response.status_code == 302
+    assert SegmentationSettings.objects.get().abc_a_pct == Decimal("80")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = manager_client.post(reverse("segmentation:run_start"), follow=True)
+    assert response.status_code == 200
+    run = SegmentationRun.objects.order_by("-id").first()
+    assert run.status == "success" and run.trigger == "manual"
+    assert run.summary["matrix"]["AX"]["clients"] == 2
+
+
+def test_settings_form_validates_and_saves(manager_client, db):
+    url = reverse("segmentation:settings")
+    data = {
+        "abc_basis": "turnover",
+        "abc_a_pct": "50",
+        "abc_b_pct": "80",
+        "window_months": "12",
+        "xyz_x_pct": "10",
+        "xyz_y_pct": "25",
+        "lifecycle_months": "7",
+        "cadence_a_days": "14",
+        "cadence_b_days": "30",
+        "cadence_c_days": "90",
+        "cadence_none_days": "30",
+    }
+    response = manager_client.post(url, data)
+    assert response.status_code == 200  # 2·7 > 12: refused
+    assert "2·W" in response.content.decode()
+    assert SegmentationSettings.objects.get().lifecycle_months == 3
+    response = manager_client.post(url, {**data, "lifecycle_months": "4", "preset": "classic"})
+    assert response.status_code == 302
+    saved = SegmentationSettings.objects.get()
+    assert (saved.abc_a_pct, saved.abc_b_pct, saved.lifecycle_months) == (80, 95, 4)
+
+
+def test_recompute_now_is_refused_while_running(manager_client, base):
+    from segmentation import services
+
+    services.run_request(trigger="manual")
+    response = manager_client.post(reverse("segmentation:run_start"), follow=True)
+    assert "already in progress" in response.content.decode()
+    assert SegmentationRun.objects.count() == 1
+
+
+def test_run_progress_partial(manager_client, base):
+    from segmentation import services
+
+    run = services.run_request(trigger="manual")
+    response = manager_client.get(reverse("segmentation:run_progress", args=[run.pk]))
+    assert b'hx-trigger="every 1s"' in response.content
+    services.run_execute(run_id=run.pk)
+    response = manager_client.get(reverse("segmentation:run_progress", args=[run.pk]))
+    assert b"hx-trigger" not in response.content and b"100%" in response.content
+
+
+def test_lifecycle_and_changes_reports(manager_client, base):
+    from tests.segmentation.conftest import AS_OF
+
+    recompute()
+    params = {"start": AS_OF.isoformat(), "end": AS_OF.isoformat()}
+    response = manager_client.get(reverse("segmentation:lifecycle"), params)
+    flows = {(f["old"], f["new"]): f["clients"] for f in response.context["flows"]}
+    assert flows[(None, "regular")] == 2 and flows[(None, "potential")] == 1
+    response = manager_client.get(reverse("segmentation:changes"), {**params, "kind": "new"})
+    assert [c.client.name for c in response.context["page"]] == ["New"]
+    assert response.context["report"]["restored"] == 1
+
+
+def test_client_card_explains_the_classes(owner_client, base, django_assert_max_num_queries):
+    recompute()
+    url = reverse("clients:detail", args=[base["restored"].pk])
+    response = owner_client.get(url)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'id="segmentation-panel"' in html
+    assert 'data-explain="share-before">80' in html  # exactly 80 % before it → C
+    assert 'id="segmentation-series"' in html
+    panel = next(p for p in response.context["panels"] if p.template.startswith("segmentation"))
+    assert len(panel.context["series"]) == 12
+    assert [counted for _m, _v, counted in panel.context["series"]].count(False) == 1  # January
+    assert panel.context["history"][0].lifecycle_new == "restored"
+
+
+def test_card_panel_queries_are_bounded(owner, base, django_assert_max_num_queries):
+    from segmentation.panels import segmentation_panel
+
+    recompute()
+    with django_assert_max_num_queries(5):
+        panel = segmentation_panel(base["regular"], owner)
+    assert panel.order == 20 and panel.context["metrics"].abc_rank == 1
