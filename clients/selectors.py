@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, DateTimeField, Q, QuerySet, Sum
+from django.db.models import Count, DateTimeField, F, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -241,7 +241,9 @@ def my_day(user, *, today: date | None = None, limit: int = 50) -> MyDay:
         .select_related("client", "contact")
         .order_by("promise_due")[:limit]
     )
-    overdue = overdue_for_contact(mine).order_by("contact_since", "id")
+    # the most valuable class first, then the longest without contact
+    overdue = overdue_for_contact(mine).order_by(
+        F("abc_class").asc(nulls_last=True), "contact_since", "id")
     return MyDay(
         today=today,
         steps_overdue=[c for c in steps if c.next_step_date < today][:limit],
