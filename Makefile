@@ -24,6 +24,7 @@ migrate: install
 demo: migrate
 	$(PY) manage.py create_demo_users
 	$(PY) manage.py seed_demo --size $(DEMO_SIZE) --if-empty
+	$(PY) manage.py seed_complaints
 
 # Web + Celery worker + beat together (Procfile.dev, run by honcho); Ctrl-C stops all three.
 run: demo
