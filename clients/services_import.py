@@ -31,6 +31,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from psycopg2.extras import execute_batch
 
 from clients import exports, imports
 from clients.models import (
@@ -238,7 +239,11 @@ def bulk_update(model: type[Model], objects: list[Model], field_names: list[str]
                 [f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields] + [obj.pk]
                 for obj in objects[start : start + BATCH]
             ]
-            cursor.executemany(sql, params)
+            if connection.vendor == "postgresql":
+                # psycopg2's executemany is one round trip per row; execute_batch sends pages
+                execute_batch(cursor.cursor, sql, params, page_size=200)
+            else:
+                cursor.executemany(sql, params)
 
 
 # --- row checkers ---------------------------------------------------------------------------
@@ -473,17 +478,27 @@ class ClientChecker(Checker):
         )
         known = {t.name.lower(): t for t in Tag.objects.all()}
         through = Client.tags.through
-        ids = [c.pk for c, _r in pairs]
-        for start in range(0, len(ids), BATCH):
-            through.objects.filter(client_id__in=ids[start : start + BATCH]).delete()
-        links = {
+        wanted_links = {
             (c.pk, known[t.lower()[:50]].pk)
             for c, r in pairs
             for t in (r.values.get("tags") or [])
             if t.lower()[:50] in known
         }
+        # write only the difference: re-importing the same file touches no tag links
+        ids = [c.pk for c, _r in pairs]
+        stale: list[int] = []
+        for start in range(0, len(ids), BATCH):
+            for link_id, client_id, tag_id in through.objects.filter(
+                client_id__in=ids[start : start + BATCH]
+            ).values_list("id", "client_id", "tag_id"):
+                if (client_id, tag_id) in wanted_links:
+                    wanted_links.discard((client_id, tag_id))
+                else:
+                    stale.append(link_id)
+        for start in range(0, len(stale), BATCH):
+            through.objects.filter(id__in=stale[start : start + BATCH]).delete()
         through.objects.bulk_create(
-            [through(client_id=c, tag_id=t) for c, t in links], batch_size=BATCH
+            [through(client_id=c, tag_id=t) for c, t in sorted(wanted_links)], batch_size=BATCH
         )
 
 
