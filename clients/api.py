@@ -163,9 +163,17 @@ class TargetSegmentSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "description", "products"]
 
 
-class ScopedViewSet(viewsets.GenericViewSet):
+class ScopedViewSet(mixins.DestroyModelMixin, viewsets.GenericViewSet):
+    """Rows scoped to the user; DELETE goes through the audited service."""
+
     def get_queryset(self):
         return scope_for_user(super().get_queryset(), self.request.user)
+
+    def perform_destroy(self, instance):
+        try:
+            services.record_delete(actor=self.request.user, instance=instance)
+        except PermissionDenied as exc:
+            raise ApiPermissionDenied(str(exc)) from exc
 
 
 class ClientViewSet(

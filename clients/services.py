@@ -20,7 +20,7 @@ from clients.models import (
     TargetSegment,
 )
 from crm.models import AuditEntry, User
-from crm.services import audit_record, save_with_audit
+from crm.services import audit_record, delete_with_audit, save_with_audit
 
 
 def phone_digits(phone: str) -> str:
@@ -183,6 +183,17 @@ def client_next_step_done(*, actor: User, client: Client) -> Client:
         note="next step done",
     )
     return client
+
+
+@transaction.atomic
+def record_delete(*, actor: User, instance: Client | ContactPerson | Settlement | Interaction
+                  ) -> None:
+    """Delete a client-base record. Clients and settlements (the sales history segmentation is
+    computed from) only by managers; contacts and contact-log entries by whoever owns the client.
+    """
+    if isinstance(instance, Client | Settlement):
+        _require_manager(actor)
+    delete_with_audit(actor=actor, instance=instance)
 
 
 @transaction.atomic

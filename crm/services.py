@@ -97,6 +97,13 @@ def save_with_audit(
     return instance
 
 
+def delete_with_audit(*, actor: User | None, instance: models.Model) -> None:
+    """Delete ``instance`` and record what it was. Call it inside the caller's transaction."""
+    audit_record(actor=actor, instance=instance, action=AuditEntry.Action.DELETE,
+                 changes={"deleted": [str(instance), None]})
+    instance.delete()
+
+
 @transaction.atomic
 def user_set_language(*, user: User, language: str) -> User:
     before = snapshot(user, ["language"])

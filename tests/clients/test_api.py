@@ -118,3 +118,23 @@ def test_schema_lists_client_endpoints(manager_client):
         "/api/target-segments/",
     ]:
         assert path in schema
+
+
+def test_delete_rules_and_audit(owner_client, manager_client, outsider_client, own_client):
+    from clients.models import ContactPerson
+    from crm.models import AuditEntry
+    from tests.factories import ContactFactory, SettlementFactory
+
+    contact = ContactFactory(client=own_client)
+    settlement = SettlementFactory(client=own_client)
+    assert outsider_client.delete(f"/api/contacts/{contact.pk}/").status_code == 404
+    assert owner_client.delete(f"/api/contacts/{contact.pk}/").status_code == 204
+    assert not ContactPerson.objects.exists()
+    # the sales history and the client itself: managers only
+    assert owner_client.delete(f"/api/settlements/{settlement.pk}/").status_code == 403
+    assert owner_client.delete(f"/api/clients/{own_client.pk}/").status_code == 403
+    assert Client.objects.filter(pk=own_client.pk).exists()
+    assert manager_client.delete(f"/api/clients/{own_client.pk}/").status_code == 204
+    assert not Client.objects.exists() and not Settlement.objects.exists()
+    deleted = AuditEntry.objects.filter(action="delete").values_list("object_repr", flat=True)
+    assert set(deleted) == {str(contact), str(own_client)}
