@@ -418,14 +418,6 @@ def parse_choice(value: str, choices: dict[str, str]) -> str:
     )
 
 
-def phone_digits(phone: str) -> str:
-    """Digits of a phone number for search; the same rule as clients.services.phone_digits."""
-    digits = re.sub(r"\D", "", phone or "")
-    if len(digits) == 11 and digits.startswith("8"):
-        digits = "7" + digits[1:]
-    return digits[:20]
-
-
 def split_tags(value: str) -> list[str]:
     seen: dict[str, str] = {}
     for part in re.split(r"[,;|]", value):

@@ -43,6 +43,7 @@ from clients.models import (
     Tag,
     TargetSegment,
 )
+from clients.services import phone_digits
 from crm.models import AuditEntry, User
 from crm.services import audit_record
 
@@ -433,7 +434,7 @@ class ClientChecker(Checker):
         if values.get("external_id"):
             client.external_id = values["external_id"]
         if "phone" in values:
-            client.phone_digits = imports.phone_digits(client.phone)
+            client.phone_digits = phone_digits(client.phone)
         if "target_segment" in values:
             seg = values["target_segment"]
             client.target_segment = self.segments[seg.lower()] if seg else None
@@ -572,7 +573,7 @@ class ContactChecker(ClientOwnerMixin, Checker):
         if values.get("external_id"):
             contact.external_id = values["external_id"]
         if "phone" in values:
-            contact.phone_digits = imports.phone_digits(contact.phone)
+            contact.phone_digits = phone_digits(contact.phone)
 
     def write(self, rows):
         now = timezone.now()

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from clients import exports, imports
+from clients.filters import ClientFilter
 from clients.forms_transfer import ImportForm
 from clients.models import Client, ImportJob
 from clients.services_import import (
@@ -19,11 +20,6 @@ from clients.services_import import (
 from clients.tasks import import_job_run_task
 from crm.access import get_for_user, scope_for_user
 from crm.queue import enqueue
-
-try:
-    from clients.filters import ClientFilter
-except ImportError:  # pragma: no cover - the list filters land in a parallel change
-    ClientFilter = None
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORMATS = ("csv", "xlsx")
@@ -129,7 +125,6 @@ def export(request):
         # an account manager asking for another manager's clients: as for any outsider, 404
         raise Http404(_("Not found."))
     queryset = scope_for_user(Client.objects.all(), user)
-    if ClientFilter is not None:
-        queryset = ClientFilter(request.GET, queryset=queryset, user=user).qs
+    queryset = ClientFilter(request.GET, queryset=queryset, user=user).qs
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     return _download(exports.client_export_rows(queryset), fmt=fmt, name=f"clients-{stamp}")
