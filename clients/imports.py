@@ -238,6 +238,15 @@ def _read_csv(data: bytes, limit: int) -> list[list[str]]:
             nrows=limit + 2,
         )
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+        extra = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
+        if extra:
+            raise ImportFileError(
+                _(
+                    "The file could not be read as CSV: row %(line)s has %(saw)s cells but the "
+                    "header has %(expected)s. Check the delimiter and quotes in that row."
+                )
+                % {"line": extra[2], "saw": extra[3], "expected": extra[1]}
+            ) from exc
         raise ImportFileError(
             _("The file could not be read as CSV: %s") % str(exc).strip()
         ) from exc

@@ -202,3 +202,8 @@ def test_settlement_amount_zero_is_a_bad_row():
         "settlements", {"client_inn": "7701234567", "date": "01.02.2024", "amount": "0,00"}
     )
     assert reasons == ["amount: must not be zero (refunds are negative)"]
+
+
+def test_a_row_with_too_many_cells_is_named():
+    with pytest.raises(ImportFileError, match="row 3 has 4 cells but the header has 2"):
+        imports.read_table(b"name,inn\nA,1\nB,2,3,4\n", "a.csv")
