@@ -172,35 +172,43 @@ def time_pages(requests: int) -> list:
 
 
 def time_scan() -> tuple[int, float, int, float, int]:
-    """Make every complaint open with deadlines around now (1 % past), then time the scan."""
-    from django.db import connection
+    """Make every complaint open with deadlines around now (1 % past), time the scan, then roll
+    everything back so the data set stays as generated for the next run."""
+    from django.db import connection, transaction
 
     from benchmarks.common import time_call
     from feedback import services
     from feedback.models import Complaint, Notice, SlaBreach
 
-    table = connection.ops.quote_name(Complaint._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {connection.ops.quote_name(Notice._meta.db_table)}")
-        cursor.execute(f"DELETE FROM {connection.ops.quote_name(SlaBreach._meta.db_table)}")
-        cursor.execute(
-            f"""UPDATE {table} SET
-                  status = (ARRAY['registered', 'under_review', 'waiting'])[1 + id % 3],
-                  acknowledged_at = NULL, resolved_at = NULL, closed_at = NULL,
-                  rejected_at = NULL, process_fixed_at = NULL,
-                  resolution = '', rejection_reason = '',
-                  ack_due_at = now() + ((id % 1000) - 10) * interval '1 hour',
-                  resolve_due_at = now() + ((id % 1000) - 10) * interval '1 hour'
-                                         + interval '8 hours'"""
-        )
-        cursor.execute(f"VACUUM ANALYZE {table}")
-    open_count = Complaint.objects.filter(status__in=Complaint.OPEN_STATUSES).count()
-    enqueued = []
+    qn = connection.ops.quote_name
+    table = qn(Complaint._meta.db_table)
+    enqueued: list = []
+    real_enqueue = services.enqueue
     services.enqueue = lambda task, *args, **kwargs: enqueued.append(args)
-    first_s, created = time_call(lambda: services.sla_escalate_breaches(), "first scan")
-    repeat_s, again = time_call(lambda: services.sla_escalate_breaches(), "repeat scan", n=3)
-    if again or SlaBreach.objects.count() != len(created):
-        raise SystemExit("a repeat scan must find nothing new")
+    try:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(f"DELETE FROM {qn(Notice._meta.db_table)}")
+                cursor.execute(f"DELETE FROM {qn(SlaBreach._meta.db_table)}")
+                cursor.execute(
+                    f"""UPDATE {table} SET
+                      status = (ARRAY['registered', 'under_review', 'waiting'])[1 + id % 3],
+                      acknowledged_at = NULL, resolved_at = NULL, closed_at = NULL,
+                      rejected_at = NULL, process_fixed_at = NULL,
+                      resolution = '', rejection_reason = '',
+                      ack_due_at = now() + ((id % 1000) - 10) * interval '1 hour',
+                      resolve_due_at = now() + ((id % 1000) - 10) * interval '1 hour'
+                                             + interval '8 hours'"""
+                )
+                cursor.execute(f"ANALYZE {table}")
+            open_count = Complaint.objects.filter(status__in=Complaint.OPEN_STATUSES).count()
+            first_s, created = time_call(services.sla_escalate_breaches, "first scan")
+            repeat_s, again = time_call(services.sla_escalate_breaches, "repeat scan", n=3)
+            if again or SlaBreach.objects.count() != len(created):
+                raise SystemExit("a repeat scan must find nothing new")
+            transaction.set_rollback(True)
+    finally:
+        services.enqueue = real_enqueue
     return open_count, first_s, len(created), repeat_s, len(enqueued)
 
 
