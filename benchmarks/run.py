@@ -103,6 +103,7 @@ def prepare() -> float | None:
         print(f"Reusing the data already in the database ({existing} clients).")
         if not Client.objects.filter(lifecycle__isnull=False).exists():
             _recompute()
+        vacuum()
         return None
     print(f"Seeding {clients} clients and {settlements} settlements…", flush=True)
     started = time.perf_counter()
@@ -127,7 +128,7 @@ def _recompute() -> None:
         started = time.perf_counter()
         call_command("recompute_segments")
         print(f"recompute_segments took {time.perf_counter() - started:.1f} s")
-        vacuum()
+    vacuum()
 
 
 def vacuum() -> None:
@@ -140,6 +141,15 @@ def vacuum() -> None:
     with connection.cursor() as cursor:
         for model in (Client, ContactPerson, Settlement, Interaction):
             cursor.execute(f"VACUUM ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+
+
+def _memory_gb() -> str:
+    try:
+        with open("/proc/meminfo") as meminfo:
+            kb = int(meminfo.readline().split()[1])
+    except (OSError, ValueError, IndexError):
+        return "?"
+    return f"{kb / 1024 / 1024:.0f}"
 
 
 def _optional(module: str):
@@ -161,8 +171,8 @@ def main() -> None:
         version = cursor.fetchone()[0]
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(
-        f"PostgreSQL {version}, {os.cpu_count()} CPU cores, Python {sys.version.split()[0]}, "
-        f"load average {load}"
+        f"PostgreSQL {version}, {os.cpu_count()} CPU cores, {_memory_gb()} GB RAM, "
+        f"Python {sys.version.split()[0]}, load average {load}"
     )
 
     from benchmarks import clients

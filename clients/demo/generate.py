@@ -16,7 +16,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from clients.demo import vocabulary as vocab
-from clients.demo.bulk import bulk_insert, bulk_load_mode, money
+from clients.demo.bulk import bulk_insert, bulk_load_mode, copy_binary_int8, money
 from clients.demo.vocabulary import (
     CATALOGUE,
     CITIES,
@@ -568,7 +568,16 @@ def seed(
         )
         result.contacts = nc
         step("clients and contacts loaded")
-        if m_total:
+        if m_total and connection.vendor == "postgresql":
+            _copy_settlements_postgres(
+                first_day=month_starts[-1],
+                client_id=client_ids[s_client],
+                product_id=s_product,
+                day=day,
+                amount=amount,
+                margin=margin,
+            )
+        elif m_total:
             bulk_insert(
                 Settlement._meta.db_table,
                 {
@@ -623,6 +632,42 @@ def seed(
         step(command.lower())
     result.seconds = time.perf_counter() - started
     return result
+
+
+SETTLEMENTS_FROM_STAGE = """
+INSERT INTO clients_settlement (created_at, updated_at, client_id, product_id, date, amount,
+                                margin, document_number, external_id)
+SELECT ts, ts, client_id, product_id, d, amount_cents / 100.0, margin_cents / 100.0,
+       'РН-' || lpad(seq::text, 8, '0'), NULL
+FROM (SELECT s.*, %(first)s::date + s.day::int AS d,
+             ((%(first)s::date + s.day::int) + time '12:00') AT TIME ZONE %(tz)s AS ts
+      FROM demo_settlement_stage s) staged
+"""
+
+
+def _copy_settlements_postgres(*, first_day: date, client_id, product_id, day, amount, margin):
+    """2M settlements in seconds: integer columns go by binary COPY into a temporary table,
+    PostgreSQL turns them into dates, money, timestamps and document numbers itself."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMPORARY TABLE demo_settlement_stage (seq int8, client_id int8, "
+            "product_id int8, day int8, amount_cents int8, margin_cents int8) ON COMMIT DROP"
+        )
+        copy_binary_int8(
+            "demo_settlement_stage",
+            {
+                "seq": np.arange(1, len(day) + 1, dtype=np.int64),
+                "client_id": client_id,
+                "product_id": product_id,
+                "day": day,
+                "amount_cents": np.round(amount * 100).astype(np.int64),
+                "margin_cents": np.round(margin * 100).astype(np.int64),
+            },
+        )
+        cursor.execute(
+            SETTLEMENTS_FROM_STAGE, {"first": first_day, "tz": timezone.get_current_timezone_name()}
+        )
+        cursor.execute("DROP TABLE demo_settlement_stage")
 
 
 def _ts_or_none(values: list[str | None]) -> list[str | None]:
