@@ -110,3 +110,10 @@ def test_demo_users_command_prints_passwords_once(db, capsys):
     assert "already exist" in second
     assert User.objects.get(username="am1").head.username == "manager"
     assert User.objects.get(username="admin").is_superuser
+
+
+def test_navigation_links_real_pages_and_coming_for_the_rest(manager_client):
+    html = manager_client.get("/").content.decode()
+    assert 'href="/clients/" data-nav="clients"' in html
+    assert 'href="/coming/pipeline/" data-nav="pipeline"' in html
+    assert 'href="/coming/surveys/" data-nav="surveys"' in html
