@@ -13,7 +13,7 @@ from django.db import connection
 from django.db.models import Count
 from django.urls import reverse
 
-from benchmarks.common import HEADER, Timing, client_for, time_get
+from benchmarks.common import HEADER_DETAILED, Timing, client_for, time_get
 from clients.models import Client, Settlement, TargetSegment
 from crm.models import User
 
@@ -109,13 +109,13 @@ def main(seed_seconds: float | None = None) -> list[Timing]:
         print(f"Seeding (seed_demo --size bench): {seed_seconds:.1f} s\n")
     timings: list[Timing] = []
     slow: list[tuple[str, object, str]] = []
-    print(HEADER)
+    print(HEADER_DETAILED)
     for role, user in users:
         client = client_for(user)
         for label, url in cases(user):
             timing = time_get(client, url, f"{role}: {label}", n=n)
             timings.append(timing)
-            print(timing.row(), flush=True)
+            print(timing.row_detailed(), flush=True)
             if timing.status != 200:
                 print(f"  !! {url} answered {timing.status}")
             if timing.p95_ms >= TARGET_P95_MS:
