@@ -19,6 +19,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import pandas as pd
+from django.core.cache import cache
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
@@ -152,3 +153,32 @@ def complaint_summary(
     qs: QuerySet[Complaint], *, now: datetime | None = None, top: int = 5
 ) -> Summary:
     return summarize(complaint_frame(qs, now=now or timezone.now()), top=top)
+
+
+# --- cache ------------------------------------------------------------------------------------
+# The aggregate reads every complaint of the period (200 000 rows: hundreds of ms), so the page
+# keeps its result in the cache. Every complaint write bumps VERSION_KEY after commit
+# (services._changed), which makes all cached summaries stale at once; CACHE_SECONDS bounds the
+# staleness of the time-dependent part ("missed" once a deadline passes with no write).
+VERSION_KEY = "feedback:analytics:version"
+CACHE_SECONDS = 300
+
+
+def data_version() -> int:
+    return cache.get_or_set(VERSION_KEY, 1, timeout=None)
+
+
+def bump_version() -> None:
+    try:
+        cache.incr(VERSION_KEY)
+    except ValueError:
+        cache.set(VERSION_KEY, 2, timeout=None)
+
+
+def cached_summary(qs: QuerySet[Complaint], *, scope: str, start, end) -> Summary:
+    key = f"feedback:analytics:{data_version()}:{scope}:{start.isoformat()}:{end.isoformat()}"
+    summary = cache.get(key)
+    if summary is None:
+        summary = complaint_summary(qs)
+        cache.set(key, summary, CACHE_SECONDS)
+    return summary

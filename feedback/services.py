@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 from crm.models import AuditEntry, User
 from crm.queue import enqueue
 from crm.services import audit_record, diff, snapshot
-from feedback import emails
+from feedback import analytics, emails
 from feedback.models import (
     Complaint,
     ComplaintPause,
@@ -70,6 +70,11 @@ def compute_deadlines(
     return add_working_minutes(registered_at, ack, cal), add_working_minutes(
         registered_at, resolve, cal
     )
+
+
+def _changed() -> None:
+    """A complaint changed: cached analytics are stale once this transaction commits."""
+    transaction.on_commit(analytics.bump_version)
 
 
 def _check_people(*, client, contact, responsible) -> None:
@@ -126,6 +131,7 @@ def complaint_register(
     complaint.save()
     audit_record(actor=actor, instance=complaint, action=AuditEntry.Action.CREATE)
     _notify_assigned(complaint=complaint, actor=actor, now=now)
+    _changed()
     return complaint
 
 
@@ -179,6 +185,7 @@ def complaint_update(
         )
     if complaint.responsible_id != old_responsible:
         _notify_assigned(complaint=complaint, actor=actor, now=now)
+    _changed()
     return complaint
 
 
@@ -195,6 +202,7 @@ def _paused_minutes(complaint: Complaint) -> float:
 def complaint_delete(*, actor: User, complaint: Complaint) -> None:
     audit_record(actor=actor, instance=complaint, action=AuditEntry.Action.DELETE)
     complaint.delete()
+    _changed()
 
 
 # --- transitions ------------------------------------------------------------------------------
@@ -380,6 +388,7 @@ def complaint_transition(
         changes=diff(before, snapshot(complaint, AUDITED_FIELDS)),
         note=note,
     )
+    _changed()
     return complaint
 
 
@@ -419,6 +428,7 @@ def complaint_inform_client(
     )
     if send_email:
         enqueue(emails.send_client_resolution_email, complaint.pk, language, to)
+    _changed()
     return complaint
 
 

@@ -270,7 +270,8 @@ def complaint_analytics(request):
     qs = selectors.complaints_for(request.user).filter(
         registered_at__gte=start, registered_at__lt=end
     )
-    summary = analytics.complaint_summary(qs)
+    scope = "all" if request.user.sees_everything else f"user{request.user.pk}"
+    summary = analytics.cached_summary(qs, scope=scope, start=start, end=end)
     themes = {t.pk: t.name for t in Theme.objects.all()}
     causes = dict(Complaint.RootCause.choices)
     return render(

@@ -5,6 +5,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.core.cache import cache
 
 from clients.models import Client, ContactPerson
 from feedback import services
@@ -66,3 +67,11 @@ def register(owner, own_client, theme):
         )
 
     return _register
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """The analytics page caches its summary; no test sees another test's figures."""
+    cache.clear()
+    yield
+    cache.clear()

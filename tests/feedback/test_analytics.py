@@ -122,3 +122,22 @@ def test_empty_summary():
 def test_iceberg_rounding():
     assert analytics.iceberg(7) == 70
     assert analytics.iceberg(0) == 0
+
+
+def test_analytics_page_is_cached_and_refreshed_by_any_write(
+    register, owner, manager, django_capture_on_commit_callbacks, django_assert_max_num_queries
+):
+    from django.test import Client as DjangoClient
+
+    http = DjangoClient()
+    http.force_login(manager)
+    http.cookies["django_language"] = "en"
+    with django_capture_on_commit_callbacks(execute=True):
+        register()
+    first = http.get("/feedback/complaints/analytics/").content.decode()
+    assert 'data-kpi="total">1<' in first
+    with django_assert_max_num_queries(4):  # session, user, themes: no aggregate
+        http.get("/feedback/complaints/analytics/")
+    with django_capture_on_commit_callbacks(execute=True):
+        register()  # a write bumps the data version after commit
+    assert 'data-kpi="total">2<' in http.get("/feedback/complaints/analytics/").content.decode()
