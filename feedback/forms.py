@@ -45,6 +45,9 @@ class ComplaintFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["responsible"].queryset = staff_users()
         self.fields["theme"].queryset = Theme.objects.all()
+        for name in ("status", "theme", "responsible", "priority"):
+            self.fields[name].widget.attrs["class"] = "form-select form-select-sm"
+        self.fields["overdue"].widget.attrs["class"] = "form-check-input"
 
     def filters(self) -> dict:
         if not self.is_valid():
@@ -243,13 +246,14 @@ class ThemeForm(forms.ModelForm):
         fields = ["code", "name_en", "name_ru", "order", "is_active"]
 
 
+DATE_INPUT = forms.DateInput(
+    format="%Y-%m-%d", attrs={"type": "date", "class": "form-control form-control-sm"}
+)
+
+
 class PeriodForm(forms.Form):
-    date_from = forms.DateField(
-        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    date_to = forms.DateField(
-        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    date_from = forms.DateField(label=_("From"), required=False, widget=DATE_INPUT)
+    date_to = forms.DateField(label=_("To"), required=False, widget=DATE_INPUT)
 
     def clean(self):
         data = super().clean()
