@@ -1,11 +1,14 @@
 """Import (upload, progress, error report, templates) and export of the client list."""
 
+import logging
+
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
+from kombu.exceptions import OperationalError as KombuOperationalError
 
 from clients import exports, imports
 from clients.filters import ClientFilter
@@ -13,6 +16,7 @@ from clients.forms_transfer import ImportForm
 from clients.models import Client, ImportJob
 from clients.services_import import (
     import_job_create,
+    import_job_fail,
     import_job_needs_worker,
     import_job_run,
     import_report_rows,
@@ -20,6 +24,8 @@ from clients.services_import import (
 from clients.tasks import import_job_run_task
 from crm.access import get_for_user, scope_for_user
 from crm.queue import enqueue
+
+log = logging.getLogger(__name__)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORMATS = ("csv", "xlsx")
@@ -59,7 +65,17 @@ def import_start(request):
             data=upload.read(),
         )
         if import_job_needs_worker(job):
-            enqueue(import_job_run_task, job.pk)
+            try:
+                enqueue(import_job_run_task, job.pk)
+            except (KombuOperationalError, OSError):
+                log.exception("could not enqueue import job %s", job.pk)
+                import_job_fail(
+                    job=job,
+                    message=_(
+                        "The background queue is not available, so the file was not imported. "
+                        "Try again in a few minutes."
+                    ),
+                )
         elif not job.is_finished:
             import_job_run(job=job)
         return redirect("clients:import_job", pk=job.pk)
@@ -68,7 +84,7 @@ def import_start(request):
         "form": form,
         "jobs": jobs,
         "kinds": [
-            (kind, label, list(imports.COLUMNS[kind]), imports.REQUIRED[kind])
+            (kind, label, list(imports.COLUMNS[kind].items()), imports.REQUIRED[kind])
             for kind, label in ImportJob.Kind.choices
         ],
         "async_rows": imports.async_rows(),

@@ -10,8 +10,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import translation
+from kombu.exceptions import OperationalError
 from openpyxl import Workbook, load_workbook
 
+from clients import views_transfer
 from clients.models import Client, ContactPerson, ImportJob, Settlement
 from crm.models import AuditEntry
 from tests.factories import (
@@ -417,3 +419,15 @@ def test_large_file_goes_to_celery_and_the_page_polls(
     assert "hx-trigger" not in done
     assert "12 created" in done
     assert Client.objects.count() == 12
+
+
+def test_queue_down_fails_the_job_with_a_clear_message(manager_client, settings, monkeypatch):
+    def broker_down(*args, **kwargs):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(views_transfer, "enqueue", broker_down)
+    settings.CLIENT_IMPORT_ASYNC_ROWS = 2
+    response = upload(manager_client, "name\nA\nB\nC\n")
+    assert response.status_code == 302
+    assert last_job().status == "failed"
+    assert "background queue is not available" in last_job().message
