@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from segmentation import services
 from segmentation.analytics import add_months
+from segmentation.models import SegmentationRun
 from tests.conftest import login, screenshot
 from tests.factories import ClientFactory, SettlementFactory
 
@@ -52,7 +53,15 @@ def test_matrix_what_if_save_recompute(page, live_server, manager):
     page.wait_for_url("**/segments/runs/")
     page.click("#recompute-now")
     page.wait_for_url("**/segments/runs/")
-    assert page.locator("#runs tbody tr").first.get_attribute("data-status") == "success"
+    run = SegmentationRun.objects.latest("id")
+    assert run.trigger == "manual"
+    # eager Celery: finished before the redirect; a real worker: the progress bar polls (htmx)
+    # until the run is done
+    page.wait_for_selector(
+        f"tr[data-run='{run.pk}'][data-status=success], "
+        f"#run-progress-{run.pk}[data-status=success]",
+        timeout=60_000,
+    )
     screenshot(page, "segmentation-runs")
 
     page.goto(f"{live_server.url}/segments/")
