@@ -10,6 +10,7 @@ from openpyxl import Workbook
 
 from clients import imports
 from clients.imports import ImportFileError
+from tests.clients.test_import_views import english  # noqa: F401 - English messages
 
 
 def xlsx_bytes(rows) -> bytes:

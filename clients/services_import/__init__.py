@@ -1,0 +1,41 @@
+"""Importing clients, contact persons and settlements from CSV/XLSX: the writes.
+
+Flow: ``import_job_create`` stores the upload and checks it can be read (columns, limits) ->
+the view runs ``import_job_run`` at once for a small file or enqueues the Celery task for a
+large one -> ``import_job_run`` checks every row in chunks (advancing ``processed_rows`` for
+the progress bar), then writes all the good rows in ONE transaction with bulk_create /
+bulk_update, or none of them (all-or-nothing mode with a bad row), and stores an error report.
+
+Matching (re-importing the same file never duplicates):
+- clients: by ``external_id``; a row without one is matched by INN among the clients the user
+  may see; a row with an external id unknown to us but an INN of a client that has no external
+  id yet adopts that client (and gives it the id); otherwise a new client is created.
+- contacts: by ``external_id``, else by full name within the client; else created.
+- settlements: by ``external_id``, else by (client, date, document number) when a document
+  number is given; else created (a file without ids or document numbers imported twice is
+  counted twice - the import page says so).
+
+Access: an account manager can only touch their own clients. A row naming a client (or a
+contact / settlement) of somebody else gets "no such client", exactly as a client that does not
+exist, so imports do not reveal other managers' records.
+"""
+
+from clients.services_import.checkers import CHECKERS, RowResult, bulk_update
+from clients.services_import.jobs import (
+    import_job_create,
+    import_job_fail,
+    import_job_needs_worker,
+    import_job_run,
+    import_report_rows,
+)
+
+__all__ = [
+    "CHECKERS",
+    "RowResult",
+    "bulk_update",
+    "import_job_create",
+    "import_job_fail",
+    "import_job_needs_worker",
+    "import_job_run",
+    "import_report_rows",
+]
