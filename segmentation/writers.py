@@ -198,7 +198,9 @@ def upsert_metrics(connection) -> int:
     updated = [c for c in values if c != "client_id"]
     sql = (
         f"INSERT INTO {table} ({', '.join(values)}) "  # noqa: S608 - fixed names
-        f"SELECT {', '.join(values.values())} FROM {STAGE_METRICS} AS s WHERE true "
+        f"SELECT {', '.join(values.values())} FROM {STAGE_METRICS} AS s "
+        # a client deleted since the aggregation is skipped, not a failed run
+        f"WHERE EXISTS (SELECT 1 FROM {Client._meta.db_table} AS c WHERE c.id = s.client_id) "
         f"ON CONFLICT (client_id) DO UPDATE SET "
         + ", ".join(f"{c} = excluded.{c}" for c in updated)
         + " WHERE "
@@ -221,7 +223,8 @@ def insert_history(connection, *, run_id: int, run_date) -> int:
             f"INSERT INTO {table} (client_id, run_id, date, abc_old, abc_new, xyz_old, "  # noqa: S608
             "xyz_new, lifecycle_old, lifecycle_new, abc_move) "
             "SELECT s.client_id, %s, %s, s.abc_old, s.abc_new, s.xyz_old, s.xyz_new, "
-            f"s.lifecycle_old, s.lifecycle_new, COALESCE(s.abc_move, '') FROM {STAGE_CHANGES} AS s",
+            f"s.lifecycle_old, s.lifecycle_new, COALESCE(s.abc_move, '') FROM {STAGE_CHANGES} AS s "
+            f"WHERE EXISTS (SELECT 1 FROM {Client._meta.db_table} AS c WHERE c.id = s.client_id)",
             [run_id, run_date],
         )
         return cursor.rowcount

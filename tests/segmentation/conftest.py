@@ -2,12 +2,21 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
 from segmentation import services
 from segmentation.models import SegmentationRun
 from tests.factories import ClientFactory, SettlementFactory
 
 AS_OF = date(2026, 1, 15)  # window 2025-01-01 … 2025-12-31; P0 = (2025-10-15, 2026-01-15]
+
+
+@pytest.fixture(autouse=True)
+def english(settings):
+    """Messages are asserted in English (the default UI language is Russian)."""
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
 
 
 def sale(client, day: date, amount) -> None:
