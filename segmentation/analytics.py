@@ -320,9 +320,11 @@ def monthly_matrix(
     client_ids: np.ndarray, positions: np.ndarray, months: np.ndarray, amounts: np.ndarray, n_months
 ) -> np.ndarray:
     """Dense (clients × months) matrix of cents; ``positions`` index rows."""
-    matrix = np.zeros((len(client_ids), n_months), dtype=np.float64)
-    np.add.at(matrix, (positions, months), amounts)
-    return matrix
+    flat = np.asarray(positions, dtype=np.int64) * n_months + np.asarray(months, dtype=np.int64)
+    sums = np.bincount(
+        flat, weights=np.asarray(amounts, dtype=np.float64), minlength=len(client_ids) * n_months
+    )
+    return sums.reshape(len(client_ids), n_months)
 
 
 def xyz_from_series(matrix: np.ndarray, start: np.ndarray, x_pct, y_pct) -> pd.DataFrame:
