@@ -5,12 +5,14 @@ from datetime import datetime, time, timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -31,6 +33,25 @@ from feedback.models import Complaint, Priority, Theme
 from feedback.sla import format_minutes
 
 PAGE_SIZE = 50
+
+
+class CachedCountPaginator(Paginator):
+    """The total of a filtered list is a COUNT over up to hundreds of thousands of rows; it is
+    cached per scope and filter, invalidated by any complaint write (the analytics data
+    version), and for the time-dependent "overdue" filter kept one minute at most."""
+
+    def __init__(self, *args, cache_key: str, overdue: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.cache_key = f"feedback:count:{analytics.data_version()}:{cache_key}"
+        self.cache_seconds = 60 if overdue else analytics.CACHE_SECONDS
+
+    @cached_property
+    def count(self) -> int:
+        value = cache.get(self.cache_key)
+        if value is None:
+            value = self.object_list.count()
+            cache.set(self.cache_key, value, self.cache_seconds)
+        return value
 
 
 def _manager_only(user) -> None:
@@ -60,7 +81,10 @@ def _list_page(request, *, mine: bool, template: str):
     if mine:
         filters["mine"] = True
     qs = selectors.complaint_list(request.user, filters=filters)
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    scope = "all" if request.user.sees_everything else f"user{request.user.pk}"
+    key = ":".join([scope, *(f"{k}={getattr(v, 'pk', v)}" for k, v in sorted(filters.items()))])
+    paginator = CachedCountPaginator(qs, PAGE_SIZE, cache_key=key, overdue="overdue" in filters)
+    page = paginator.get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
