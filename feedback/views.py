@@ -32,7 +32,7 @@ from feedback.forms import (
 from feedback.models import Complaint, Priority, Theme
 from feedback.sla import format_minutes
 
-PAGE_SIZE = 50
+PAGE_SIZE = 25
 
 
 class CachedCountPaginator(Paginator):
