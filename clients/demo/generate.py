@@ -73,11 +73,10 @@ class SeedResult:
     timings: dict[str, float] = field(default_factory=dict)
 
     def summary(self) -> str:
-        steps = ", ".join(f"{k} {v:.1f}s" for k, v in self.timings.items())
         return (
             f"{self.clients} clients, {self.contacts} contacts, {self.settlements} settlements, "
             f"{self.interactions} interactions, {self.account_managers} account managers "
-            f"in {self.seconds:.1f} s ({steps})"
+            f"in {self.seconds:.1f} s"
         )
 
 
@@ -368,10 +367,11 @@ def seed(
     per_client = np.where(talked, rng.integers(1, 4, n), 0)
     i_client = np.repeat(np.arange(n), per_client)
     k = i_client.size
-    i_days_ago = rng.integers(0, 120, k)
-    # the newest interaction of each client is within the last 30 days
+    # the first entry of each client is its newest (within 30 days), the others are older
     newest = np.r_[True, i_client[1:] != i_client[:-1]] if k else np.zeros(0, bool)
-    i_days_ago[newest] = rng.integers(0, 30, int(newest.sum()))
+    group_first = np.maximum.accumulate(np.where(newest, np.arange(k), 0)) if k else newest
+    i_days_ago = rng.integers(0, 30, k)
+    i_days_ago = np.where(newest, i_days_ago, i_days_ago[group_first] + rng.integers(1, 90, k))
     i_hour = rng.integers(9, 19, k)
     i_minute = rng.integers(0, 60, k)
     kinds = [c for c, _ in Interaction.Kind.choices]

@@ -192,3 +192,12 @@ def test_plan_counts_hits_the_bench_total_without_the_database():
     assert counts.shape == (100_000, 24)
     assert (counts[pattern == 7].sum(axis=1) == 0).all()  # never bought
     assert counts.sum(axis=1).max() > 200  # a client with many settlements for the card
+
+
+def test_client_next_step_is_its_latest_logged_step(small):
+    for client in Client.objects.filter(last_contact_at__isnull=False).prefetch_related(
+        "interactions"
+    )[:60]:
+        latest = max(client.interactions.all(), key=lambda i: i.occurred_at)
+        assert client.last_contact_at == latest.occurred_at
+        assert client.next_step_date == latest.next_step_date
