@@ -24,16 +24,14 @@ negative amounts.
 
 from clients.demo.generate import (
     DEFAULT_SEED,
-    MONTHS,
-    PATTERNS,
     SIZES,
     SeedResult,
     ensure_account_managers,
     ensure_catalogue,
-    plan_counts,
     reset,
     seed,
 )
+from clients.demo.plan import MONTHS, PATTERNS, plan_counts
 from clients.demo.vocabulary import EXTRA_AMS
 
 __all__ = [

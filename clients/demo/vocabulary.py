@@ -213,7 +213,7 @@ def translit(text: str) -> str:
     return "".join(ch for ch in out if ch.isascii() and ch.isalnum())
 
 
-def _inn(rng: np.random.Generator, n: int, person: np.ndarray) -> list[str]:
+def inn(rng: np.random.Generator, n: int, person: np.ndarray) -> list[str]:
     """Valid-checksum INNs: 10 digits for companies, 12 for persons."""
     regions = np.array([77, 78, 50, 54, 66, 16, 52, 63, 61, 23, 59, 36, 2, 72, 70, 39])
     digits = rng.integers(0, 10, size=(n, 12))
@@ -235,7 +235,7 @@ def _inn(rng: np.random.Generator, n: int, person: np.ndarray) -> list[str]:
     return [rows12[i] if person[i] else rows10[i] for i in range(n)]
 
 
-def _phones(rng: np.random.Generator, n: int) -> tuple[list[str], list[str]]:
+def phones(rng: np.random.Generator, n: int) -> tuple[list[str], list[str]]:
     codes = rng.integers(900, 1000, n).tolist()
     rest = rng.integers(0, 10_000_000, n).tolist()
     shown = [
@@ -246,7 +246,7 @@ def _phones(rng: np.random.Generator, n: int) -> tuple[list[str], list[str]]:
     return shown, digits
 
 
-def _people(rng: np.random.Generator, n: int, latin_share: float = 0.0):
+def people(rng: np.random.Generator, n: int, latin_share: float = 0.0):
     """(full name, first name, address form, female) for n people."""
     female = rng.random(n) < 0.45
     first_i = rng.integers(0, 25, n).tolist()
@@ -272,7 +272,7 @@ def _people(rng: np.random.Generator, n: int, latin_share: float = 0.0):
     return full, first, address, female
 
 
-def _company_names(rng: np.random.Generator, n: int):
+def company_names(rng: np.random.Generator, n: int):
     """(name, email domain, is_latin, city index) for n companies; a name with a city suffix
     ("«Технострой-Казань»") is in that city."""
     style = rng.choice(4, size=n, p=[0.42, 0.36, 0.12, 0.10])  # compound, adj+noun, latin, ИП
@@ -285,7 +285,7 @@ def _company_names(rng: np.random.Generator, n: int):
     form = rng.integers(0, len(LEGAL_FORMS), n).tolist()
     city = rng.choice(len(CITIES), size=n, p=CITY_WEIGHTS / CITY_WEIGHTS.sum()).tolist()
     suffix = (rng.random(n) < 0.3).tolist()
-    people, _, _, _ = _people(rng, n)
+    owners, _, _, _ = people(rng, n)
     names, domains = [], []
     for i, s in enumerate(style.tolist()):
         if s == 2:
@@ -293,8 +293,8 @@ def _company_names(rng: np.random.Generator, n: int):
             domains.append(translit(LATIN_ROOTS[lr[i]]) + ".com")
             continue
         if s == 3:
-            names.append(f"ИП {people[i]}")
-            domains.append("ip-" + translit(people[i].split()[0]) + ".ru")
+            names.append(f"ИП {owners[i]}")
+            domains.append("ip-" + translit(owners[i].split()[0]) + ".ru")
             continue
         if s == 0:
             brand = BRAND_HEADS[h[i]] + BRAND_TAILS[t[i]]
