@@ -109,6 +109,7 @@ def prepare() -> float | None:
     started = time.perf_counter()
     call_command(
         "seed_demo",
+        size="bench",
         clients=clients,
         settlements=settlements,
         reset=existing > 0,

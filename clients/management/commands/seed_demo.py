@@ -23,7 +23,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--account-managers",
             type=int,
-            help="generated account managers besides am1/am2 (default: 18 for bench, else 0)",
+            help="generated account managers besides am1/am2 (default: one per 5 000 clients "
+            "in all, i.e. 18 for bench)",
         )
         parser.add_argument("--seed", type=int, default=demo.DEFAULT_SEED)
         parser.add_argument(
@@ -52,8 +53,8 @@ class Command(BaseCommand):
             else (size_settlements if options["clients"] is None else clients * 20)
         )
         extra = options["account_managers"]
-        if extra is None:
-            extra = size_ams if clients <= size_clients else max(size_ams, clients // 5000)
+        if extra is None:  # about 5 000 clients per account manager, am1 and am2 included
+            extra = size_ams if options["clients"] is None else max(0, clients // 5000 - 2)
         extra = min(extra, len(demo.EXTRA_AMS))
         if clients < 0 or settlements < 0:
             raise CommandError("--clients and --settlements must not be negative.")
