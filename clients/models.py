@@ -255,6 +255,8 @@ class Client(TimeStampedModel):
             models.Index(fields=["target_segment", "name"], name="client_segment_idx"),
             models.Index(fields=["abc_class", "xyz_class"], name="client_abc_xyz_idx"),
             models.Index(fields=["lifecycle"], name="client_lifecycle_idx"),
+            # The list's sorts by contact, next step and ABC (NULLS LAST orderings) and the
+            # trigram index of the name search are vendor-specific: migration 0003 makes them.
             # My day: next steps due and contact cadence per account manager
             models.Index(fields=["account_manager", "next_step_date"], name="client_am_step_idx"),
             models.Index(

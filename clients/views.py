@@ -3,7 +3,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -55,7 +54,7 @@ def client_list(request):
     )
     if "sort" not in request.GET or not filterset.is_valid():
         queryset = queryset.order_by("name", "id")
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = selectors.paginate_clients(queryset, request.GET.get("page"), PAGE_SIZE)
     query = request.GET.copy()
     query.pop("page", None)
     return render(
