@@ -24,15 +24,13 @@ def _url(key: str, name: str) -> str:
 def navigation(request):
     if not getattr(request, "user", None) or not request.user.is_authenticated:
         return {}
-    current = getattr(request, "resolver_match", None)
-    namespace = current.namespace if current else ""
-    section = current.kwargs.get("section") if current else None
     items = []
     for key, label, name, icon in NAVIGATION:
-        active = section == key or (not section and name.split(":")[0] == (namespace or name))
-        items.append(
-            {"key": key, "label": label, "url": _url(key, name), "icon": icon, "active": active}
-        )
+        url = _url(key, name)
+        # a section is active on its own pages: its URL is a prefix of the path ("/" only
+        # for the dashboard itself)
+        active = request.path == url if url == "/" else request.path.startswith(url)
+        items.append({"key": key, "label": label, "url": url, "icon": icon, "active": active})
     return {"nav_items": items}
 
 

@@ -117,3 +117,20 @@ def test_navigation_links_real_pages_and_coming_for_the_rest(manager_client):
     assert 'href="/clients/" data-nav="clients"' in html
     assert 'href="/coming/pipeline/" data-nav="pipeline"' in html
     assert 'href="/coming/surveys/" data-nav="surveys"' in html
+
+
+@pytest.mark.parametrize(
+    ("path", "active"),
+    [
+        ("/", "dashboard"),
+        ("/clients/", "clients"),
+        ("/clients/my-day/", "clients"),
+        ("/feedback/complaints/", "complaints"),
+        ("/coming/surveys/", "surveys"),
+    ],
+)
+def test_exactly_one_section_is_highlighted(manager_client, path, active):
+    response = manager_client.get(path)
+    assert response.status_code == 200
+    lit = [item["key"] for item in response.context["nav_items"] if item["active"]]
+    assert lit == [active]
