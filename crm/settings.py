@@ -263,6 +263,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # one schema name per shared choice set (used by several fields and apps)
+    "ENUM_NAME_OVERRIDES": {
+        "AbcClassEnum": "clients.models.AbcClass",
+        "XyzClassEnum": "clients.models.XyzClass",
+        "LifecycleEnum": "clients.models.Lifecycle",
+        "ComplaintChannelEnum": "feedback.models.Complaint.Channel",
+    },
 }
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
