@@ -193,13 +193,14 @@ def read_frame(
                 raw.copy_expert(f"COPY ({query}) TO STDOUT WITH (FORMAT csv)", buffer)
                 buffer.seek(0)
                 text_cols = {c: "string" for c, t in dtypes.items() if t == "string"}
+                nullable = [c for c, t in dtypes.items() if t == "string" or t.startswith("float")]
                 frame = pd.read_csv(
                     buffer,
                     names=columns,
                     header=None,
                     dtype={**{c: t for c, t in dtypes.items() if t != "string"}, **text_cols},
                     keep_default_na=False,
-                    na_values={c: [""] for c in text_cols},
+                    na_values={c: [""] for c in nullable},
                 )
         return _normalise(frame, dtypes)
     with connection.cursor() as cursor:
@@ -213,6 +214,8 @@ def _normalise(frame: pd.DataFrame, dtypes: dict) -> pd.DataFrame:
     for column, dtype in dtypes.items():
         if dtype == "string":
             frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
+        elif dtype.startswith("float"):
+            frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(dtype)
         elif len(frame):
             frame[column] = frame[column].fillna(0).astype(dtype)
         else:

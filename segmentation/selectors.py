@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-import numpy as np
 import pandas as pd
+from django.db import connection
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.urls import reverse
@@ -142,22 +142,36 @@ def what_if(*, basis: str, abc_a_pct, abc_b_pct, xyz_x_pct, xyz_y_pct) -> dict:
     """The matrix the stored figures would give under other thresholds (nothing is saved).
     Reads each classified client's basis, CV, mean and months of history from the metrics of
     the last run and re-runs the same ABC/XYZ functions."""
-    rows = np.array(
-        list(
-            ClientMetrics.objects.filter(in_window=True).values_list(
-                "client_id", "turnover", "margin", "cv", "mean_monthly", "months_history"
-            )
-        ),
-        dtype=object,
-    )
-    if len(rows) == 0:
+    table = ClientMetrics._meta.db_table
+    if connection.vendor == "postgresql":
+        select = (
+            "client_id, ROUND(turnover * 100)::bigint, ROUND(margin * 100)::bigint, cv, "
+            "mean_monthly::float8, months_history"
+        )
+    else:
+        select = (
+            "client_id, CAST(ROUND(turnover * 100) AS INTEGER), "
+            "CAST(ROUND(margin * 100) AS INTEGER), cv, CAST(mean_monthly AS REAL), months_history"
+        )
+    sql = f"SELECT {select} FROM {table} WHERE in_window"  # noqa: S608 - fixed names
+    columns = ["client_id", "turnover", "margin", "cv", "mean", "months"]
+    dtypes = {
+        "client_id": "int64",
+        "turnover": "int64",
+        "margin": "int64",
+        "cv": "float64",
+        "mean": "float64",
+        "months": "int64",
+    }
+    frame = analytics.read_frame(connection, sql, [], columns, dtypes)
+    if frame.empty:
         return {"rows": build_matrix({}, 0), "total_cents": 0, "classified": 0}
-    ids = rows[:, 0].astype(np.int64)
-    turnover = np.array([int(v * 100) for v in rows[:, 1]], dtype=np.int64)
-    margin = np.array([int(v * 100) for v in rows[:, 2]], dtype=np.int64)
-    cv = np.array([np.nan if v is None else v for v in rows[:, 3]], dtype=np.float64)
-    mean = np.array([0.0 if v is None else float(v) for v in rows[:, 4]], dtype=np.float64)
-    history = rows[:, 5].astype(np.int64)
+    ids = frame["client_id"].to_numpy()
+    turnover = frame["turnover"].to_numpy()
+    margin = frame["margin"].to_numpy()
+    cv = frame["cv"].to_numpy()
+    mean = frame["mean"].fillna(0).to_numpy()
+    history = frame["months"].to_numpy()
     basis_cents = margin if basis == "margin" else turnover
     abc = analytics.classify_abc(ids, basis_cents, abc_a_pct, abc_b_pct)
     xyz = analytics.xyz_from_cv(history, mean, cv, xyz_x_pct, xyz_y_pct)

@@ -105,7 +105,6 @@ def changes(request):
 def what_if(request):
     """GET: the form with the current thresholds and the current matrix. With values: the
     preview (an htmx request gets only the preview block). POST: save the thresholds."""
-    current = selectors.settings_load()
     if request.method == "POST":
         form = WhatIfForm(request.POST, instance=selectors.settings_load())
         if form.is_valid():
@@ -134,13 +133,8 @@ def what_if(request):
     context = {
         "form": form,
         "preview": preview,
-        "current": selectors.what_if(
-            basis=current.abc_basis,
-            abc_a_pct=current.abc_a_pct,
-            abc_b_pct=current.abc_b_pct,
-            xyz_x_pct=current.xyz_x_pct,
-            xyz_y_pct=current.xyz_y_pct,
-        ),
+        # "now": the matrix as the last run classified the clients
+        "current": selectors.matrix_for_user(request.user),
     }
     if request.headers.get("HX-Request"):
         return render(request, "segmentation/_what_if_preview.html", context)
