@@ -300,6 +300,8 @@ class ClassChange(models.Model):
         indexes = [
             # client card: the client's history, newest first
             models.Index(fields=["client", "-date"], name="segchange_client_date_idx"),
+            # changes report: newest first, one page at a time
+            models.Index(fields=["-date", "-id"], name="segchange_date_id_idx"),
             # changes report / lifecycle flows per period
             models.Index(fields=["date", "lifecycle_new"], name="segchange_date_lc_idx"),
             models.Index(fields=["date", "abc_move"], name="segchange_date_abc_idx"),
