@@ -217,7 +217,8 @@ def _normalise(frame: pd.DataFrame, dtypes: dict) -> pd.DataFrame:
         elif dtype.startswith("float"):
             frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(dtype)
         elif len(frame):
-            frame[column] = frame[column].fillna(0).astype(dtype)
+            if frame[column].dtype != dtype or frame[column].isna().any():
+                frame[column] = frame[column].fillna(0).astype(dtype)
         else:
             frame[column] = frame[column].astype(dtype)
     return frame
@@ -422,8 +423,15 @@ class Result:
         return self.frame[self.frame["ever"]]
 
 
-def classify(frames: Frames, params: Params) -> Result:
-    """One pass over the aggregated frames: ABC, XYZ, lifecycle, RFM for every client."""
+def _hits(mn: np.ndarray, mx: np.ndarray, after: int, upto: int) -> np.ndarray:
+    """Does a bucket have a settlement in (after, upto]? Iff its first or last date falls
+    there (exact because an interval of >= 1 month never lies strictly inside one bucket)."""
+    return ((mn > after) & (mn <= upto)) | ((mx > after) & (mx <= upto))
+
+
+def classify(frames: Frames, params: Params, *, consume: bool = False) -> Result:
+    """One pass over the aggregated frames: ABC, XYZ, lifecycle, RFM for every client.
+    ``consume=True`` releases ``frames.monthly`` once used (a run does not need it after)."""
     clients = frames.clients.set_index("client_id").sort_index()
     monthly = frames.monthly
     before = frames.before.set_index("client_id")
@@ -437,16 +445,14 @@ def classify(frames: Frames, params: Params) -> Result:
     as_of = day_number(params.as_of)
 
     # only clients that exist (a settlement of a client deleted meanwhile is ignored)
-    monthly = monthly[monthly["client_id"].isin(out.index)]
+    known = monthly["client_id"].isin(out.index)
+    if not known.all():  # copy only when there is something to drop (memory at 10M rows)
+        monthly = monthly[known]
+    del known
     before = before[before.index.isin(out.index)]
 
     # --- per-client facts from the buckets (one groupby) --------------------------------------
     mn, mx = monthly["min_day"].to_numpy(), monthly["max_day"].to_numpy()
-
-    def hits(after: int, upto: int) -> np.ndarray:
-        # a bucket has a settlement in (after, upto] iff its first or last date falls there
-        # (exact because an interval of >= 1 month never lies strictly inside one bucket)
-        return ((mn > after) & (mn <= upto)) | ((mx > after) & (mx <= upto))
 
     in_window_month = (monthly["month"].to_numpy() < m_end).astype(np.int8)
     buckets = pd.DataFrame(
@@ -454,8 +460,8 @@ def classify(frames: Frames, params: Params) -> Result:
             "client_id": monthly["client_id"].to_numpy(),
             "min_day": mn,
             "max_day": mx,
-            "in_p0": hits(p0_after, as_of).astype(np.int8),
-            "in_p1": hits(p1_after, p0_after).astype(np.int8),
+            "in_p0": _hits(mn, mx, p0_after, as_of).astype(np.int8),
+            "in_p1": _hits(mn, mx, p1_after, p0_after).astype(np.int8),
             "before_p1": (mn <= p1_after).astype(np.int8),
             "in_window": in_window_month,
             "amount": np.where(in_window_month == 1, monthly["amount"].to_numpy(), 0),
@@ -474,6 +480,7 @@ def classify(frames: Frames, params: Params) -> Result:
         margin=("margin", "sum"),
         n=("n", "sum"),
     )
+    del buckets, in_window_month, mn, mx
     out = out.join(per_client, how="left")
     has_before = out.index.isin(before.index)
     out["before_min"] = before["min_day"].reindex(out.index)
@@ -513,6 +520,9 @@ def classify(frames: Frames, params: Params) -> Result:
         wm["amount"].to_numpy(),
         n_months,
     )
+    del wm, monthly
+    if consume:
+        frames.monthly = None  # the caller is done with it: free the largest frame now
     first_month = (
         window["first_day"]
         .to_numpy()

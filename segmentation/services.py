@@ -218,7 +218,7 @@ def compute(params: analytics.Params) -> analytics.Result:
         settlement_table=Settlement._meta.db_table,
         client_table=Client._meta.db_table,
     )
-    return analytics.classify(frames, params)
+    return analytics.classify(frames, params, consume=True)
 
 
 def _write(run: SegmentationRun, result: analytics.Result, started: float) -> None:
