@@ -104,7 +104,7 @@ def _forget_result_backend() -> None:
 
 
 @pytest.fixture(scope="session")
-def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
+def _celery_worker_session(django_db_setup, django_db_blocker, tmp_path_factory):
     """A real `celery worker` subprocess on the configured broker.
 
     With REDIS_URL: Redis broker + result backend. Without: kombu's filesystem broker in a
@@ -150,7 +150,6 @@ def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
         }
     env["CELERY_RESULT_BACKEND"] = result_backend
     conf.result_backend = result_backend
-    conf.task_always_eager = False
     _forget_result_backend()
     log = open(tmp / "worker.log", "w")  # noqa: SIM115 - closed at teardown
     proc = subprocess.Popen(
@@ -193,6 +192,16 @@ def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
     for key, value in saved.items():
         conf[key] = value
     _forget_result_backend()
+
+
+@pytest.fixture
+def celery_worker_process(_celery_worker_session):
+    """The real worker, with eager execution off for this test only (other tests stay eager)."""
+    celery_app.conf.task_always_eager = False
+    try:
+        yield _celery_worker_session
+    finally:
+        celery_app.conf.task_always_eager = True
 
 
 @pytest.fixture
