@@ -403,9 +403,9 @@ def write_docs(result: dict, header: str) -> None:
             "",
             f"The 1 000 000-client run completes in {big['first_s']:.0f} s from blank classes "
             f"({big['nightly_s']:.0f} s nightly) with a peak of {big['peak_mb'] / 1024:.1f} GB in "
-            "the Python process (the monthly aggregate is held as one frame, not chunked). It "
-            "shared the 2 cores with other work at times, so its figures are noisier than the "
-            "100 000 run's.",
+            "the Python process (the monthly aggregate is held as one frame, not chunked). "
+            "Timings vary between runs on this shared 2-core machine (an earlier run while "
+            "other work was running: 241 s first run, 107 s nightly).",
         ]
     section = "\n".join(lines) + "\n"
     text = DOCS.read_text() if DOCS.exists() else "# Benchmarks\n"
