@@ -60,7 +60,10 @@ class MetricsSerializer(serializers.ModelSerializer):
 
 
 class MetricsViewSet(viewsets.ReadOnlyModelViewSet):
+    """Metrics by client id (the row's primary key is its client)."""
+
     serializer_class = MetricsSerializer
+    lookup_field = "client"
     filterset_fields = {
         "client": ["exact"],
         "client__abc_class": ["exact", "isnull"],
