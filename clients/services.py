@@ -186,8 +186,9 @@ def client_next_step_done(*, actor: User, client: Client) -> Client:
 
 
 @transaction.atomic
-def record_delete(*, actor: User, instance: Client | ContactPerson | Settlement | Interaction
-                  ) -> None:
+def record_delete(
+    *, actor: User, instance: Client | ContactPerson | Settlement | Interaction
+) -> None:
     """Delete a client-base record. Clients and settlements (the sales history segmentation is
     computed from) only by managers; contacts and contact-log entries by whoever owns the client.
     """

@@ -99,8 +99,12 @@ def save_with_audit(
 
 def delete_with_audit(*, actor: User | None, instance: models.Model) -> None:
     """Delete ``instance`` and record what it was. Call it inside the caller's transaction."""
-    audit_record(actor=actor, instance=instance, action=AuditEntry.Action.DELETE,
-                 changes={"deleted": [str(instance), None]})
+    audit_record(
+        actor=actor,
+        instance=instance,
+        action=AuditEntry.Action.DELETE,
+        changes={"deleted": [str(instance), None]},
+    )
     instance.delete()
 
 

@@ -101,9 +101,7 @@ def test_search_by_name_inn_email_phone(manager_client, own_client, contact, for
         "8 (495) 123-45-67",
         "123-45-67",
     ]:
-        assert listed(manager_client.get(reverse("clients:list"), {"q": q})) == [
-            own_client.name
-        ], q
+        assert listed(manager_client.get(reverse("clients:list"), {"q": q})) == [own_client.name], q
     assert listed(manager_client.get(reverse("clients:list"), {"q": "nordWIND"})) == [
         "Nordwind GmbH"
     ]
