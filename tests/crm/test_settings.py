@@ -99,3 +99,10 @@ def test_compiled_translations_exist_for_a_fresh_machine():
     assert mo.exists(), "compile with `make messages` and commit locale/ru/LC_MESSAGES/django.mo"
     assert mo.stat().st_size > 1000
     assert po.exists()
+
+
+def test_wsgi_refuses_without_secret_key_even_when_manage_py_defaults_to_debug():
+    result = run_python({}, "-c", "import crm.wsgi")
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+    assert run_python({}, "manage.py", "check").returncode == 0  # a developer's checkout
