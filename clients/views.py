@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Count
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -24,7 +24,7 @@ from clients.forms import (
     TargetSegmentForm,
 )
 from clients.models import Client, ContactPerson, Interaction, Product, ProductLine, TargetSegment
-from crm.access import get_for_user
+from crm.access import get_for_user, require_manager
 
 PAGE_SIZE = 50
 
@@ -35,11 +35,6 @@ def _form_errors_to(form, exc: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, exc.messages)
-
-
-def _manager_only(request) -> None:
-    if not request.user.sees_everything:
-        raise Http404(_("Not found."))
 
 
 @login_required
@@ -258,7 +253,7 @@ def catalogue(request):
 
 
 def _catalogue_form(request, form_class, instance, save, title, *, arg, m2m=None):
-    _manager_only(request)
+    require_manager(request.user)
     form = form_class(request.POST or None, instance=instance)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)

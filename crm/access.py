@@ -7,9 +7,10 @@ rows they own; anyone else asking for a row they may not see gets a 404, never a
 existence of other people's records is not revealed.
 """
 
+from functools import wraps
 from typing import TypeVar
 
-from django.contrib.auth.views import redirect_to_login
+from django.contrib.auth.decorators import login_required
 from django.db.models import Model, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -41,19 +42,19 @@ def get_for_user(queryset: QuerySet[M], user, **lookup) -> M:
         raise Http404(_("Not found.")) from exc
 
 
-class ScopedQuerysetMixin:
-    """For class-based views: ``get_queryset`` goes through the access helper."""
+def require_manager(user) -> None:
+    """Managers and admins only: anyone else gets the 404 an outsider gets."""
+    if not getattr(user, "sees_everything", False):
+        raise Http404(_("Not found."))
 
-    def get_queryset(self):
-        return scope_for_user(super().get_queryset(), self.request.user)
 
+def manager_required(view):
+    """View decorator: signed in, and a manager or admin (account managers get 404)."""
 
-class ManagerRequiredMixin:
-    """Pages for managers and admins only; account managers get 404 like outsiders."""
+    @login_required
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        require_manager(request.user)
+        return view(request, *args, **kwargs)
 
-    def dispatch(self, request, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        if not request.user.sees_everything:
-            raise Http404(_("Not found."))
-        return super().dispatch(request, *args, **kwargs)
+    return wrapped

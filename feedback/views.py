@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from clients.models import Client
-from crm.access import get_for_user
+from crm.access import get_for_user, require_manager
 from feedback import analytics, selectors, services
 from feedback.forms import (
     ComplaintCreateForm,
@@ -52,11 +52,6 @@ class CachedCountPaginator(Paginator):
             value = self.object_list.count()
             cache.set(self.cache_key, value, self.cache_seconds)
         return value
-
-
-def _manager_only(user) -> None:
-    if not user.sees_everything:
-        raise Http404(_("Not found."))
 
 
 def _complaint(request, pk) -> Complaint:
@@ -320,7 +315,7 @@ def complaint_analytics(request):
 
 @login_required
 def sla_settings(request):
-    _manager_only(request.user)
+    require_manager(request.user)
     instance = selectors.sla_settings()
     form = SlaSettingsForm(request.POST or None, instance=instance)
     if request.method == "POST" and form.is_valid():
@@ -342,13 +337,13 @@ def sla_settings(request):
 
 @login_required
 def theme_list(request):
-    _manager_only(request.user)
+    require_manager(request.user)
     return render(request, "feedback/themes.html", {"themes": Theme.objects.all()})
 
 
 @login_required
 def theme_edit(request, pk=None):
-    _manager_only(request.user)
+    require_manager(request.user)
     theme = get_object_or_404(Theme, pk=pk) if pk else Theme()
     form = ThemeForm(request.POST or None, instance=theme)
     if request.method == "POST" and form.is_valid():

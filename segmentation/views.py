@@ -4,29 +4,15 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from crm.access import manager_required
 from segmentation import selectors, services, tasks
 from segmentation.forms import PeriodForm, SettingsForm, WhatIfForm
 from segmentation.models import SegmentationRun
-
-
-def manager_required(view):
-    """Managers and admins only; account managers get 404 like outsiders."""
-
-    @login_required
-    def wrapped(request, *args, **kwargs):
-        if not request.user.sees_everything:
-            raise Http404(_("Not found."))
-        return view(request, *args, **kwargs)
-
-    wrapped.__name__ = view.__name__
-    wrapped.__doc__ = view.__doc__
-    return wrapped
 
 
 @login_required

@@ -40,3 +40,20 @@ def test_model_without_owner_cannot_be_scoped(owner):
 
     with pytest.raises(TypeError):
         scope_for_user(Tag.objects.all(), owner)
+
+
+def test_manager_required_gives_outsiders_404(rf, manager, owner):
+    from django.contrib.auth.models import AnonymousUser
+    from django.http import HttpResponse
+
+    from crm.access import manager_required
+
+    view = manager_required(lambda request: HttpResponse("ok"))
+    request = rf.get("/x")
+    request.user = manager
+    assert view(request).status_code == 200
+    request.user = owner
+    with pytest.raises(Http404):
+        view(request)
+    request.user = AnonymousUser()
+    assert view(request).status_code == 302  # to the login page
