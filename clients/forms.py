@@ -56,8 +56,8 @@ class ClientForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.user = user
         self.fields["account_manager"].queryset = User.objects.filter(
-            is_active=True, role=User.Role.ACCOUNT_MANAGER
-        ) | User.objects.filter(is_active=True, role=User.Role.MANAGER)
+            is_active=True, role__in=[User.Role.ACCOUNT_MANAGER, User.Role.MANAGER]
+        )
         if not user.sees_everything:
             self.fields["account_manager"].disabled = True
             self.fields["account_manager"].initial = user

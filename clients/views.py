@@ -42,13 +42,9 @@ def client_list(request):
     filterset = ClientFilter(
         request.GET or None, queryset=selectors.client_list(request.user), user=request.user
     )
-    queryset = (
-        filterset.qs
-        if filterset.is_bound and filterset.is_valid()
-        else selectors.client_list(request.user)
-    )
-    if "sort" not in request.GET or not filterset.is_valid():
-        queryset = queryset.order_by("name", "id")
+    # Client.Meta orders by name; the filter's "sort" overrides it. Invalid filters are ignored
+    # (and reported on the page), not half-applied.
+    queryset = filterset.qs if filterset.is_valid() else filterset.queryset
     page = selectors.paginate_clients(queryset, request.GET.get("page"), PAGE_SIZE)
     query = request.GET.copy()
     query.pop("page", None)

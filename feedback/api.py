@@ -20,6 +20,24 @@ class ThemeSerializer(serializers.ModelSerializer):
         fields = ["id", "code", "name_en", "name_ru", "is_active", "order"]
 
 
+READ_ONLY_FIELDS = [
+    "status",
+    "registered_by",
+    "client_informed_at",
+    "client_informed_via",
+    "rejection_reason",
+    "registered_at",
+    "acknowledged_at",
+    "resolved_at",
+    "process_fixed_at",
+    "closed_at",
+    "rejected_at",
+    "sla_class_a",
+    "ack_due_at",
+    "resolve_due_at",
+]
+
+
 class ComplaintSerializer(serializers.ModelSerializer):
     client = serializers.PrimaryKeyRelatedField(queryset=Client.objects.all())
     contact = serializers.PrimaryKeyRelatedField(
@@ -31,59 +49,8 @@ class ComplaintSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Complaint
-        fields = [
-            "id",
-            "client",
-            "contact",
-            "status",
-            "channel",
-            "theme",
-            "touchpoint",
-            "description",
-            "served_by",
-            "responsible",
-            "registered_by",
-            "priority",
-            "company_at_fault",
-            "goodwill_gift",
-            "goodwill_cost",
-            "why_1",
-            "why_2",
-            "why_3",
-            "why_4",
-            "why_5",
-            "root_cause",
-            "resolution",
-            "corrective_action",
-            "client_informed_at",
-            "client_informed_via",
-            "rejection_reason",
-            "registered_at",
-            "acknowledged_at",
-            "resolved_at",
-            "process_fixed_at",
-            "closed_at",
-            "rejected_at",
-            "sla_class_a",
-            "ack_due_at",
-            "resolve_due_at",
-        ]
-        read_only_fields = [
-            "status",
-            "registered_by",
-            "client_informed_at",
-            "client_informed_via",
-            "rejection_reason",
-            "registered_at",
-            "acknowledged_at",
-            "resolved_at",
-            "process_fixed_at",
-            "closed_at",
-            "rejected_at",
-            "sla_class_a",
-            "ack_due_at",
-            "resolve_due_at",
-        ]
+        fields = ["id", "client", *services.EDITABLE_FIELDS, *READ_ONLY_FIELDS]
+        read_only_fields = READ_ONLY_FIELDS
 
     def validate_client(self, client):
         user = self.context["request"].user

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from clients.models import Client, ContactPerson, Interaction
 from crm.access import scope_for_user
 from crm.models import User
+from feedback import services
 from feedback.models import Complaint, Priority, Theme
 
 TOUCHPOINTS = [("", "—"), *Interaction.Touchpoint.choices]
@@ -104,27 +105,7 @@ class ComplaintEditForm(forms.ModelForm):
 
     class Meta:
         model = Complaint
-        fields = [
-            "contact",
-            "theme",
-            "priority",
-            "channel",
-            "touchpoint",
-            "description",
-            "served_by",
-            "responsible",
-            "company_at_fault",
-            "goodwill_gift",
-            "goodwill_cost",
-            "why_1",
-            "why_2",
-            "why_3",
-            "why_4",
-            "why_5",
-            "root_cause",
-            "resolution",
-            "corrective_action",
-        ]
+        fields = services.EDITABLE_FIELDS
         widgets = {
             "description": forms.Textarea(attrs={"rows": 3}),
             "resolution": forms.Textarea(attrs={"rows": 3}),

@@ -31,15 +31,15 @@ from feedback.sla import add_working_minutes, working_minutes
 
 S = Complaint.Status
 
-EDITABLE_FIELDS = [
+EDITABLE_FIELDS = [  # in the order the complaint form shows them (feedback/forms.py)
     "contact",
-    "channel",
     "theme",
+    "priority",
+    "channel",
     "touchpoint",
     "description",
     "served_by",
     "responsible",
-    "priority",
     "company_at_fault",
     "goodwill_gift",
     "goodwill_cost",

@@ -54,26 +54,29 @@ def outsider(db, manager):
     return UserFactory(username="outsider", head=manager)
 
 
-def _client_for(user) -> DjangoClient:
-    """A test client of its own per persona, so two personas can act in one test."""
+def client_for(user, language: str | None = None) -> DjangoClient:
+    """A test client of its own per persona, so two personas can act in one test; with
+    ``language`` the pages come in that language whatever the default."""
     http = DjangoClient()
     http.force_login(user)
+    if language:
+        http.cookies["django_language"] = language
     return http
 
 
 @pytest.fixture
 def manager_client(manager):
-    return _client_for(manager)
+    return client_for(manager)
 
 
 @pytest.fixture
 def owner_client(owner):
-    return _client_for(owner)
+    return client_for(owner)
 
 
 @pytest.fixture
 def outsider_client(outsider):
-    return _client_for(outsider)
+    return client_for(outsider)
 
 
 # --- a real Celery worker -------------------------------------------------------------------

@@ -2,36 +2,29 @@
 from the client card, steps with the message the user sees, bounded queries."""
 
 import pytest
-from django.test import Client as DjangoClient
 from django.urls import reverse
 
 from feedback import services
 from feedback.models import Complaint, SlaSettings, Theme
+from tests.conftest import client_for
 from tests.feedback.conftest import make_client, make_contact
 
 pytestmark = pytest.mark.django_db
 
 
-def _english(user):
-    http = DjangoClient()
-    http.force_login(user)
-    http.cookies["django_language"] = "en"
-    return http
-
-
 @pytest.fixture
 def owner_client(owner):
-    return _english(owner)
+    return client_for(owner, "en")
 
 
 @pytest.fixture
 def manager_client(manager):
-    return _english(manager)
+    return client_for(manager, "en")
 
 
 @pytest.fixture
 def outsider_client(outsider):
-    return _english(outsider)
+    return client_for(outsider, "en")
 
 
 @pytest.fixture
