@@ -253,3 +253,35 @@ def test_card_shows_development_and_gap(owner_client, own_client, portfolio):
     html = owner_client.get(reverse("clients:detail", args=[own_client.pk])).content.decode()
     assert 'id="development-percent">25%' in html
     assert "Пила" in html and "Обучение" in html
+
+
+def test_manager_creates_product_and_segment_through_the_forms(manager_client, portfolio):
+    from clients.models import Product, TargetSegment
+
+    _, products = portfolio
+    line = products["drill"].line
+    response = manager_client.post(
+        reverse("clients:product_create"),
+        {
+            "line": line.pk,
+            "name": "Перфоратор",
+            "code": "P-1",
+            "price": "15000.00",
+            "is_active": "on",
+        },
+    )
+    assert response.status_code == 302
+    new = Product.objects.get(name="Перфоратор")
+    response = manager_client.post(
+        reverse("clients:segment_create"),
+        {"name": "Ремонтники", "description": "Бригады", "products": [new.pk, products["saw"].pk]},
+    )
+    assert response.status_code == 302
+    segment = TargetSegment.objects.get(name="Ремонтники")
+    assert set(segment.products.all()) == {new, products["saw"]}
+    # a duplicate product name in the same line is refused and nothing changes
+    response = manager_client.post(
+        reverse("clients:product_create"), {"line": line.pk, "name": "Перфоратор"}
+    )
+    assert response.status_code == 200
+    assert Product.objects.filter(name="Перфоратор").count() == 1

@@ -134,3 +134,29 @@ def test_exactly_one_section_is_highlighted(manager_client, path, active):
     assert response.status_code == 200
     lit = [item["key"] for item in response.context["nav_items"] if item["active"]]
     assert lit == [active]
+
+
+def test_password_change_works_and_refuses_a_wrong_old_password(manager_client, manager):
+    url = reverse("password_change")
+    response = manager_client.post(
+        url,
+        {
+            "old_password": "wrong",
+            "new_password1": "N3w-pass-2026!",
+            "new_password2": "N3w-pass-2026!",
+        },
+    )
+    assert response.status_code == 200 and "old_password" in response.context["form"].errors
+    manager.refresh_from_db()
+    assert manager.check_password("secret-pass-123")
+    response = manager_client.post(
+        url,
+        {
+            "old_password": "secret-pass-123",
+            "new_password1": "N3w-pass-2026!",
+            "new_password2": "N3w-pass-2026!",
+        },
+    )
+    assert response.status_code == 302 and response.url == reverse("password_change_done")
+    manager.refresh_from_db()
+    assert manager.check_password("N3w-pass-2026!")
