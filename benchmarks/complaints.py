@@ -91,6 +91,7 @@ def seed(n: int) -> float | None:
     from crm.models import User
     from feedback.management.commands.seed_complaints import generate_bulk
     from feedback.models import Complaint, Notice, SlaBreach, Theme
+    from segmentation.models import ClientMetrics
 
     call_command("migrate", interactive=False, verbosity=0)
     _collectstatic()
@@ -124,9 +125,14 @@ def seed(n: int) -> float | None:
             )
             # one client in ten is class A (normally written by the segmentation run)
             ids = list(Client.objects.order_by("id").values_list("id", flat=True))
-            Client.objects.filter(id__in=ids[::10]).update(abc_class="A")
+            ClientMetrics.objects.bulk_create(
+                [ClientMetrics(client_id=i, abc_class="A", lifecycle="regular") for i in ids[::10]],
+                batch_size=5000,
+            )
         rows = list(
-            Client.objects.order_by("id").values_list("id", "account_manager_id", "abc_class")
+            Client.objects.order_by("id").values_list(
+                "id", "account_manager_id", "segmentation__abc_class"
+            )
         )
         themes = list(Theme.objects.values_list("id", flat=True))
         generate_bulk(

@@ -101,7 +101,7 @@ def prepare() -> float | None:
     existing = Client.objects.count()
     if existing >= clients:
         print(f"Reusing the data already in the database ({existing} clients).")
-        if not Client.objects.filter(lifecycle__isnull=False).exists():
+        if not Client.objects.filter(segmentation__isnull=False).exists():
             _recompute()
         vacuum()
         return None

@@ -230,11 +230,7 @@ def main(argv=None) -> None:
                 "TRUNCATE segmentation_classchange, segmentation_clientmetrics, "
                 "segmentation_segmentationrun"
             )
-            cursor.execute(
-                "UPDATE clients_client SET abc_class = NULL, xyz_class = NULL, lifecycle = NULL "
-                "WHERE abc_class IS NOT NULL OR xyz_class IS NOT NULL OR lifecycle IS NOT NULL"
-            )
-            cursor.execute("VACUUM ANALYZE clients_client")
+            cursor.execute("VACUUM ANALYZE segmentation_clientmetrics")
 
     def timed_run(run_date=None) -> tuple[float, object, int]:
         with connection.cursor() as cursor:
@@ -276,7 +272,11 @@ def main(argv=None) -> None:
     # phases of one compute (no writes) for the record
     t0 = time.perf_counter()
     frames = analytics.load_frames(
-        connection, params, settlement_table="clients_settlement", client_table="clients_client"
+        connection,
+        params,
+        settlement_table="clients_settlement",
+        client_table="clients_client",
+        classes_table="segmentation_clientmetrics",
     )
     t_load = time.perf_counter() - t0
     t0 = time.perf_counter()

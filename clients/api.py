@@ -32,6 +32,10 @@ class ClientSerializer(serializers.ModelSerializer):
         slug_field="name", many=True, required=False, queryset=Tag.objects.all()
     )
     parent = ScopedClientField(required=False, allow_null=True)
+    # the current classes are segmentation's (null until a run has classified the client)
+    abc_class = serializers.CharField(source="segmentation.abc_class", read_only=True, default=None)
+    xyz_class = serializers.CharField(source="segmentation.xyz_class", read_only=True, default=None)
+    lifecycle = serializers.CharField(source="segmentation.lifecycle", read_only=True, default=None)
 
     class Meta:
         model = Client
@@ -68,9 +72,6 @@ class ClientSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = [
-            "abc_class",
-            "xyz_class",
-            "lifecycle",
             "last_contact_at",
             "next_step_date",
             "next_step_goal",
@@ -184,7 +185,7 @@ class ClientViewSet(
     ScopedViewSet,
 ):
     queryset = (
-        Client.objects.select_related("account_manager", "target_segment")
+        Client.objects.select_related("account_manager", "target_segment", "segmentation")
         .prefetch_related("tags")
         .order_by("name", "id")
     )

@@ -10,8 +10,8 @@ from crm.models import User
 
 NONE = "none"  # the filter value for "no class yet"
 
-# Each order is served by an index of Client.Meta (PostgreSQL scans a DESC NULLS LAST index
-# backwards for the ASC NULLS FIRST order). Clients never contacted come first under
+# Each order but "abc" is served by an index of Client.Meta (PostgreSQL scans a DESC NULLS
+# LAST index backwards for the ASC NULLS FIRST order). Clients never contacted come first under
 # "longest without contact" and last under "latest contact".
 SORTS = {
     "name": ("name", "id"),
@@ -20,7 +20,8 @@ SORTS = {
     "-last_contact": (F("last_contact_at").desc(nulls_last=True), "-id"),
     "next_step": (F("next_step_date").asc(nulls_last=True), "id"),
     "-created": ("-created_at", "-id"),
-    "abc": (F("abc_class").asc(nulls_last=True), "name", "id"),
+    # the classes are segmentation's (a join to its narrow per-client table)
+    "abc": (F("segmentation__abc_class").asc(nulls_last=True), "name", "id"),
 }
 SORT_CHOICES = [
     ("name", _("Name A→Z")),
@@ -67,7 +68,12 @@ class ClientFilter(django_filters.FilterSet):
         model = Client
         fields: list[str] = []
 
-    FIELDS = {"abc": "abc_class", "xyz": "xyz_class", "lifecycle": "lifecycle"}
+    # client.segmentation: no row (a client added since the last run) means no class too
+    FIELDS = {
+        "abc": "segmentation__abc_class",
+        "xyz": "segmentation__xyz_class",
+        "lifecycle": "segmentation__lifecycle",
+    }
 
     def __init__(self, data=None, *args, user=None, **kwargs):
         super().__init__(data, *args, **kwargs)

@@ -192,31 +192,8 @@ class Client(TimeStampedModel):
     city = models.CharField(_("city"), max_length=120, blank=True)
     notes = models.TextField(_("notes"), blank=True)
 
-    # Current classes, written in bulk by the segmentation run (segmentation/ keeps history).
-    abc_class = models.CharField(
-        _("ABC class"),
-        max_length=1,
-        choices=AbcClass.choices,
-        null=True,
-        blank=True,
-        editable=False,
-    )
-    xyz_class = models.CharField(
-        _("XYZ class"),
-        max_length=1,
-        choices=XyzClass.choices,
-        null=True,
-        blank=True,
-        editable=False,
-    )
-    lifecycle = models.CharField(
-        _("lifecycle status"),
-        max_length=10,
-        choices=Lifecycle.choices,
-        null=True,
-        blank=True,
-        editable=False,
-    )
+    # The current ABC/XYZ/lifecycle classes are segmentation's: client.segmentation
+    # (segmentation.models.ClientMetrics, a narrow table the nightly run rewrites in bulk).
 
     # Denormalised from the contact log by services.interaction_log (My day, overdue lists).
     last_contact_at = models.DateTimeField(_("last contact"), null=True, blank=True, editable=False)
@@ -253,16 +230,10 @@ class Client(TimeStampedModel):
             models.Index(fields=["phone_digits"], name="client_phone_idx"),
             # list filters
             models.Index(fields=["target_segment", "name"], name="client_segment_idx"),
-            models.Index(fields=["abc_class", "xyz_class"], name="client_abc_xyz_idx"),
-            models.Index(fields=["lifecycle"], name="client_lifecycle_idx"),
-            # The list's sorts by contact, next step and ABC (NULLS LAST orderings) and the
+            # The list's sorts by contact and next step (NULLS LAST orderings) and the
             # trigram index of the name search are vendor-specific: migration 0003 makes them.
-            # My day: next steps due and contact cadence per account manager
+            # My day: next steps due per account manager
             models.Index(fields=["account_manager", "next_step_date"], name="client_am_step_idx"),
-            models.Index(
-                fields=["account_manager", "abc_class", "last_contact_at"],
-                name="client_am_cadence_idx",
-            ),
         ]
 
     def __str__(self) -> str:

@@ -26,16 +26,16 @@ def client_list(user) -> QuerySet[Client]:
     """The client list's base queryset: what the table shows, in two joins."""
     return (
         clients_for(user)
-        .select_related("account_manager", "target_segment")
+        .select_related("account_manager", "target_segment", "segmentation")
         .only(
             "id",
             "name",
             "kind",
             "inn",
             "city",
-            "abc_class",
-            "xyz_class",
-            "lifecycle",
+            "segmentation__abc_class",
+            "segmentation__xyz_class",
+            "segmentation__lifecycle",
             "last_contact_at",
             "next_step_date",
             "next_step_goal",
@@ -224,7 +224,11 @@ def overdue_for_contact(
     cadence = cadence_days_by_class()
     condition = Q()
     for abc, days in cadence.items():
-        cls = Q(abc_class__isnull=True) if abc is None else Q(abc_class=abc)
+        cls = (
+            Q(segmentation__abc_class__isnull=True)
+            if abc is None
+            else Q(segmentation__abc_class=abc)
+        )
         condition |= cls & Q(contact_since__lt=now - timedelta(days=days))
     return queryset.annotate(
         contact_since=Coalesce("last_contact_at", "created_at", output_field=DateTimeField())
@@ -254,8 +258,10 @@ def my_day(user, *, today: date | None = None, limit: int = 50) -> MyDay:
         .order_by("promise_due")[:limit]
     )
     # the most valuable class first, then the longest without contact
-    overdue = overdue_for_contact(mine).order_by(
-        F("abc_class").asc(nulls_last=True), "contact_since", "id"
+    overdue = (
+        overdue_for_contact(mine)
+        .select_related("segmentation")
+        .order_by(F("segmentation__abc_class").asc(nulls_last=True), "contact_since", "id")
     )
     return MyDay(
         today=today,

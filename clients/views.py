@@ -65,7 +65,7 @@ def client_list(request):
 def client_detail(request, pk: int):
     client = get_for_user(
         Client.objects.select_related(
-            "account_manager", "target_segment", "parent", "next_step_product"
+            "account_manager", "target_segment", "parent", "next_step_product", "segmentation"
         ),
         request.user,
         pk=pk,

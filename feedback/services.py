@@ -28,6 +28,7 @@ from feedback.models import (
 )
 from feedback.selectors import sla_settings, work_calendar
 from feedback.sla import add_working_minutes, working_minutes
+from segmentation.selectors import abc_class_of
 
 S = Complaint.Status
 
@@ -107,7 +108,7 @@ def complaint_register(
     if not (description or "").strip():
         raise ValidationError({"description": _("Describe the complaint.")})
     settings_obj = sla_settings()
-    class_a = client.abc_class == "A"
+    class_a = abc_class_of(client) == "A"
     ack_due, resolve_due = compute_deadlines(
         registered_at=now, priority=priority, class_a=class_a, settings_obj=settings_obj
     )

@@ -44,7 +44,6 @@ Rules and the decisions taken where DESIGN.md leaves room (also in the settings 
 from __future__ import annotations
 
 import calendar
-import io
 import tempfile
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -176,8 +175,12 @@ def before_sql(vendor: str, table: str) -> str:
         FROM {table} WHERE date < %s GROUP BY client_id"""  # noqa: S608
 
 
-def clients_sql(table: str) -> str:
-    return f"SELECT id, abc_class, xyz_class, lifecycle FROM {table}"  # noqa: S608
+def clients_sql(client_table: str, classes_table: str) -> str:
+    """Every client with its current classes (none yet: NULLs)."""
+    return (
+        f"SELECT c.id, m.abc_class, m.xyz_class, m.lifecycle FROM {client_table} AS c "  # noqa: S608
+        f"LEFT JOIN {classes_table} AS m ON m.client_id = c.id"
+    )
 
 
 def read_frame(
@@ -249,7 +252,9 @@ class Frames:
     before: pd.DataFrame
 
 
-def load_frames(connection, params: Params, *, settlement_table: str, client_table: str) -> Frames:
+def load_frames(
+    connection, params: Params, *, settlement_table: str, client_table: str, classes_table: str
+) -> Frames:
     vendor = connection.vendor
     monthly = read_frame(
         connection,
@@ -265,7 +270,9 @@ def load_frames(connection, params: Params, *, settlement_table: str, client_tab
         BEFORE_COLUMNS,
         BEFORE_DTYPES,
     )
-    clients = read_frame(connection, clients_sql(client_table), [], CLIENT_COLUMNS, CLIENT_DTYPES)
+    clients = read_frame(
+        connection, clients_sql(client_table, classes_table), [], CLIENT_COLUMNS, CLIENT_DTYPES
+    )
     return Frames(clients=clients, monthly=monthly, before=before)
 
 
@@ -410,17 +417,17 @@ class Result:
     summary: dict = field(default_factory=dict)
 
     @property
-    def changed(self) -> pd.DataFrame:
+    def changed_mask(self) -> np.ndarray:
+        """Clients whose ABC, XYZ or lifecycle differs from their current one."""
         f = self.frame
         mask = np.zeros(len(f), dtype=bool)
         for new, old in (("abc", "abc_old"), ("xyz", "xyz_old"), ("lifecycle", "lifecycle_old")):
             mask |= f[new].fillna("").to_numpy() != f[old].fillna("").to_numpy()
-        return f[mask]
+        return mask
 
     @property
-    def metrics(self) -> pd.DataFrame:
-        """Rows for ClientMetrics: clients with settlements up to the run date."""
-        return self.frame[self.frame["ever"]]
+    def changed(self) -> pd.DataFrame:
+        return self.frame[self.changed_mask]
 
 
 def _hits(mn: np.ndarray, mx: np.ndarray, after: int, upto: int) -> np.ndarray:
@@ -595,10 +602,3 @@ def days_to_date(days) -> date | None:
     if days is None or (isinstance(days, float) and np.isnan(days)):
         return None
     return EPOCH + timedelta(days=int(days))
-
-
-def to_csv_buffer(frame: pd.DataFrame) -> io.StringIO:
-    buffer = io.StringIO()
-    frame.to_csv(buffer, index=False, header=False, na_rep="")
-    buffer.seek(0)
-    return buffer

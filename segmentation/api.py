@@ -26,9 +26,6 @@ class IsManager(permissions.BasePermission):
 
 class MetricsSerializer(serializers.ModelSerializer):
     client_name = serializers.CharField(source="client.name", read_only=True)
-    abc_class = serializers.CharField(source="client.abc_class", read_only=True)
-    xyz_class = serializers.CharField(source="client.xyz_class", read_only=True)
-    lifecycle = serializers.CharField(source="client.lifecycle", read_only=True)
     rfm = serializers.CharField(read_only=True)
 
     class Meta:
@@ -66,9 +63,9 @@ class MetricsViewSet(viewsets.ReadOnlyModelViewSet):
     lookup_field = "client"
     filterset_fields = {
         "client": ["exact"],
-        "client__abc_class": ["exact", "isnull"],
-        "client__xyz_class": ["exact", "isnull"],
-        "client__lifecycle": ["exact"],
+        "abc_class": ["exact", "isnull"],
+        "xyz_class": ["exact", "isnull"],
+        "lifecycle": ["exact"],
         "r_score": ["exact"],
         "f_score": ["exact"],
         "m_score": ["exact"],

@@ -1,6 +1,10 @@
-"""Segmentation: the settings record, the run log, per-client metrics and the class history
-(DESIGN.md §2). The current classes themselves live on clients.Client (abc_class, xyz_class,
-lifecycle); a run writes them in bulk."""
+"""Segmentation: the settings record, the run log, each client's current classes with the
+figures behind them (ClientMetrics) and the class history (DESIGN.md §2).
+
+The current classes live here, in a narrow table of their own, not on clients.Client: a run
+that reclassifies most clients (the first run, a month roll-over) rewrites these rows, which
+is several times cheaper than rewriting wide client rows with all their indexes
+(docs/benchmarks.md, "Segmentation"). Readers reach them through ``client.segmentation``."""
 
 from decimal import Decimal
 
@@ -194,8 +198,9 @@ class SegmentationRun(models.Model):
 
 
 class ClientMetrics(models.Model):
-    """The figures behind a client's classes as of the last successful run (explainability).
-    One row per client that has settlements up to the run date."""
+    """A client's current classes and the figures behind them (explainability), as of the
+    last successful run. One row per client that existed at that run; a client added since
+    has no row and no class yet. Figures of a client without settlements are zero/empty."""
 
     owner_field = "client__account_manager"
 
@@ -204,8 +209,15 @@ class ClientMetrics(models.Model):
         verbose_name=_("client"),
         primary_key=True,
         on_delete=models.CASCADE,
-        related_name="segmentation_metrics",
+        related_name="segmentation",
     )
+    abc_class = models.CharField(
+        _("ABC class"), max_length=1, choices=AbcClass.choices, null=True, blank=True
+    )
+    xyz_class = models.CharField(
+        _("XYZ class"), max_length=1, choices=XyzClass.choices, null=True, blank=True
+    )
+    lifecycle = models.CharField(_("lifecycle status"), max_length=10, choices=Lifecycle.choices)
     in_window = models.BooleanField(_("settlements in the window"), default=False)
     turnover = models.DecimalField(_("turnover"), max_digits=18, decimal_places=2, default=0)
     margin = models.DecimalField(_("margin"), max_digits=18, decimal_places=2, default=0)
@@ -235,6 +247,12 @@ class ClientMetrics(models.Model):
                 name="segmetrics_rfm_1_to_5",
             ),
         ]
+        indexes = [
+            # client list filters ?abc= / ?xyz=, the matrix cells, My day's cadence per class
+            models.Index(fields=["abc_class", "xyz_class"], name="segmetrics_abc_xyz_idx"),
+            # client list filter ?lifecycle=, lifecycle counts
+            models.Index(fields=["lifecycle"], name="segmetrics_lifecycle_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.client_id}"
@@ -258,14 +276,21 @@ class ClassChange(models.Model):
         DROPPED = "dropped", _("lost its class")
         SAME = "", _("no change")
 
+    # No single-column indexes on the two keys: (client, -date) and the unique (run, client)
+    # lead with them (a run inserts one row per changed client; each index is write cost).
     client = models.ForeignKey(
         "clients.Client",
         verbose_name=_("client"),
         on_delete=models.CASCADE,
         related_name="class_changes",
+        db_index=False,
     )
     run = models.ForeignKey(
-        SegmentationRun, verbose_name=_("run"), on_delete=models.CASCADE, related_name="changes_set"
+        SegmentationRun,
+        verbose_name=_("run"),
+        on_delete=models.CASCADE,
+        related_name="changes_set",
+        db_index=False,
     )
     date = models.DateField(_("date"))
     abc_old = models.CharField(

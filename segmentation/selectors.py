@@ -41,6 +41,12 @@ def cadence_days_by_class() -> dict[str | None, int]:
     }
 
 
+def abc_class_of(client: Client) -> str | None:
+    """The client's current ABC class (None before a run has classified it)."""
+    classes = getattr(client, "segmentation", None)  # no row: RelatedObjectDoesNotExist
+    return classes.abc_class if classes else None
+
+
 def last_run() -> SegmentationRun | None:
     return SegmentationRun.objects.order_by("-requested_at", "-id").first()
 
@@ -111,11 +117,12 @@ def matrix_for_user(user) -> dict:
         total = summary.get("turnover_cents", 0)
         lifecycle = summary.get("lifecycle", {})
     else:
-        qs = scope_for_user(Client.objects.all(), user)
         grouped = (
-            qs.filter(abc_class__isnull=False)
+            scope_for_user(ClientMetrics.objects.all(), user)
+            .filter(abc_class__isnull=False)
             .values("abc_class", "xyz_class")
-            .annotate(clients=Count("id"), turnover=Sum("segmentation_metrics__turnover"))
+            .annotate(clients=Count("client_id"), turnover=Sum("turnover"))
+            .order_by()
         )
         cells = {
             f"{g['abc_class']}{g['xyz_class'] or 'none'}": {
@@ -125,10 +132,7 @@ def matrix_for_user(user) -> dict:
             for g in grouped
         }
         total = sum(c["cents"] for c in cells.values())
-        lifecycle = {
-            row["lifecycle"] or "none": row["n"]
-            for row in qs.values("lifecycle").annotate(n=Count("id"))
-        }
+        lifecycle = {key or "none": n for key, n in _lifecycle_groups(user).items()}
         run = last_successful_run()
     return {
         "rows": build_matrix(cells, total),
@@ -191,7 +195,7 @@ def what_if(*, basis: str, abc_a_pct, abc_b_pct, xyz_x_pct, xyz_y_pct) -> dict:
 # --- client card ------------------------------------------------------------------------------
 def client_explanation(client: Client) -> dict:
     """Metrics, monthly series of the last run's window, last changes: 4 queries."""
-    metrics = ClientMetrics.objects.filter(client=client).first()
+    metrics = getattr(client, "segmentation", None)  # the classes row (no row: none yet)
     run = last_successful_run()
     series = []
     if run and run.window_start and run.window_end:
@@ -280,9 +284,19 @@ def lifecycle_flows(user, start: date, end: date) -> list[dict]:
     ]
 
 
+def _lifecycle_groups(user) -> dict[str | None, int]:
+    """Clients per lifecycle status (None: no status yet), of the clients the user may see."""
+    rows = (
+        scope_for_user(Client.objects.all(), user)
+        .values("segmentation__lifecycle")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return {row["segmentation__lifecycle"]: row["n"] for row in rows}
+
+
 def lifecycle_counts(user) -> dict[str, int]:
-    qs = scope_for_user(Client.objects.all(), user)
-    counts = {row["lifecycle"]: row["n"] for row in qs.values("lifecycle").annotate(n=Count("id"))}
+    counts = _lifecycle_groups(user)
     return {status: counts.get(status, 0) for status, _label in Lifecycle.choices} | {
         "none": counts.get(None, 0)
     }

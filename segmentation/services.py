@@ -35,7 +35,7 @@ from django.utils.translation import gettext as _
 from clients.models import Client, Settlement
 from crm.services import audit_record, diff, snapshot
 from segmentation import analytics, writers
-from segmentation.models import SegmentationRun, SegmentationSettings
+from segmentation.models import ClientMetrics, SegmentationRun, SegmentationSettings
 from segmentation.selectors import settings_load
 
 logger = logging.getLogger(__name__)
@@ -217,6 +217,7 @@ def compute(params: analytics.Params) -> analytics.Result:
         params,
         settlement_table=Settlement._meta.db_table,
         client_table=Client._meta.db_table,
+        classes_table=ClientMetrics._meta.db_table,
     )
     return analytics.classify(frames, params, consume=True)
 
@@ -231,7 +232,6 @@ def _write(run: SegmentationRun, result: analytics.Result, started: float) -> No
     if locked is None:
         raise RunRefused(_("The run was finished or cancelled meanwhile."))
     changed = writers.stage_results(connection, result)
-    writers.update_client_classes(connection)
     writers.upsert_metrics(connection)
     write_history(run_id=run.pk, run_date=run.as_of)
     writers.drop_stages(connection)

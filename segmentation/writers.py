@@ -1,10 +1,11 @@
-"""Bulk writes of a run's results through staging tables (called inside the run's transaction).
+"""Bulk writes of a run's results through one staging table (inside the run's transaction).
 
-The frames are staged into temporary tables (PostgreSQL: COPY; SQLite: executemany), then a
-handful of set-based statements apply them: UPDATE … FROM for the changed clients' classes,
-INSERT … ON CONFLICT DO UPDATE … WHERE <something differs> for the metrics (unchanged rows
-are not rewritten), an anti-join DELETE for metrics of clients that no longer have
-settlements, and one INSERT … SELECT for the history rows of the changed clients.
+Every client's new classes, old classes and figures are staged into a temporary table
+(PostgreSQL: binary COPY of one numpy array; SQLite: executemany), then three set-based
+statements apply them: INSERT … ON CONFLICT DO UPDATE … WHERE <something differs> into
+segmentation_clientmetrics (the current classes and figures; unchanged rows are not
+rewritten), an anti-join DELETE for rows of clients no longer staged, and one INSERT … SELECT
+for the history rows of the changed clients.
 """
 
 from __future__ import annotations
@@ -14,12 +15,27 @@ import io
 import numpy as np
 import pandas as pd
 
-from clients.models import Client
-from segmentation.analytics import to_csv_buffer
+from clients.models import AbcClass, Client, Lifecycle, XyzClass
 from segmentation.models import ClassChange, ClientMetrics
 
-METRIC_STAGE_COLUMNS = [
+# Classes travel as small integer codes (0 = none) so the whole stage is fixed-width binary.
+ABC_CODES = [c.value for c in AbcClass]
+XYZ_CODES = [c.value for c in XyzClass]
+LIFECYCLE_CODES = [c.value for c in Lifecycle]
+MOVE_CODES = [m.value for m in ClassChange.AbcMove if m.value]
+CODED = {
+    "abc_old": ABC_CODES,
+    "abc_new": ABC_CODES,
+    "xyz_old": XYZ_CODES,
+    "xyz_new": XYZ_CODES,
+    "lifecycle_old": LIFECYCLE_CODES,
+    "lifecycle_new": LIFECYCLE_CODES,
+    "abc_move": MOVE_CODES,
+}
+STAGE_COLUMNS = [
     ("client_id", "bigint"),
+    ("changed", "boolean"),
+    *((name, "smallint") for name in CODED),
     ("in_window", "boolean"),
     ("turnover_cents", "bigint"),
     ("margin_cents", "bigint"),
@@ -30,26 +46,21 @@ METRIC_STAGE_COLUMNS = [
     ("months_history", "integer"),
     ("mean_cents", "double precision"),
     ("cv", "double precision"),
-    ("first_day", "integer"),
-    ("last_day", "integer"),
+    ("first_day", "double precision"),
+    ("last_day", "double precision"),
     ("frequency", "integer"),
     ("r_score", "double precision"),
     ("f_score", "double precision"),
     ("m_score", "double precision"),
 ]
-_BINARY = {"bigint": ">i8", "integer": ">i4", "double precision": ">f8", "boolean": "?"}
-CHANGE_STAGE_COLUMNS = [
-    ("client_id", "bigint"),
-    ("abc_old", "varchar(1)"),
-    ("abc_new", "varchar(1)"),
-    ("xyz_old", "varchar(1)"),
-    ("xyz_new", "varchar(1)"),
-    ("lifecycle_old", "varchar(10)"),
-    ("lifecycle_new", "varchar(10)"),
-    ("abc_move", "varchar(8)"),
-]
-STAGE_METRICS = "seg_stage_metrics"
-STAGE_CHANGES = "seg_stage_changes"
+_BINARY = {
+    "bigint": ">i8",
+    "integer": ">i4",
+    "smallint": ">i2",
+    "double precision": ">f8",
+    "boolean": "?",
+}
+STAGE = "seg_stage"
 
 
 def _stage(connection, name: str, columns: list[tuple[str, str]], frame: pd.DataFrame) -> None:
@@ -58,14 +69,9 @@ def _stage(connection, name: str, columns: list[tuple[str, str]], frame: pd.Data
         if connection.vendor == "postgresql":
             cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{name}")
             cursor.execute(f"CREATE TEMP TABLE {name} ({ddl}) ON COMMIT DROP")
-            if all(sqltype in _BINARY for _col, sqltype in columns):
-                cursor.cursor.copy_expert(
-                    f"COPY {name} FROM STDIN WITH (FORMAT binary)", binary_copy(frame, columns)
-                )
-            else:
-                cursor.cursor.copy_expert(
-                    f"COPY {name} FROM STDIN WITH (FORMAT csv)", to_csv_buffer(frame)
-                )
+            cursor.cursor.copy_expert(
+                f"COPY {name} FROM STDIN WITH (FORMAT binary)", binary_copy(frame, columns)
+            )
             cursor.execute(f"ANALYZE {name}")
         else:
             cursor.execute(f"DROP TABLE IF EXISTS temp.{name}")
@@ -108,7 +114,7 @@ def _money(connection, column: str, nullable: bool = False) -> str:
 
 def _date(connection, column: str) -> str:
     if connection.vendor == "postgresql":
-        return f"(DATE '1970-01-01' + s.{column})"
+        return f"(DATE '1970-01-01' + NULLIF(s.{column}, 'NaN')::integer)"
     return f"date(s.{column} * 86400, 'unixepoch')"
 
 
@@ -119,65 +125,63 @@ def _nullable(connection, column: str, cast: str = "") -> str:
     return f"s.{column}"
 
 
+def _decode(column: str) -> str:
+    """The class a staged code stands for (NULL for 0)."""
+    whens = " ".join(f"WHEN {i} THEN '{value}'" for i, value in enumerate(CODED[column], 1))
+    return f"(CASE s.{column} {whens} END)"
+
+
+def _codes(values, codes: list[str]) -> np.ndarray:
+    """Class labels (None for none) → 1-based codes, 0 for none."""
+    return (pd.Categorical(values, categories=codes).codes + 1).astype(np.int16)
+
+
 def _float(values) -> np.ndarray:
     return np.round(np.asarray(values, dtype=np.float64))
 
 
-def metrics_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """The ClientMetrics rows of a classify() result (clients with settlements)."""
-    f = frame[frame["ever"]]
+def stage_frame(frame: pd.DataFrame, changed: np.ndarray) -> pd.DataFrame:
+    """One row per client of a classify() result: its new classes (and old ones, for the
+    history of the changed clients) and the figures behind them."""
     return pd.DataFrame(
         {
-            "client_id": f.index.to_numpy(),
-            "in_window": f["in_window"].to_numpy(),
-            "turnover_cents": f["amount"].to_numpy(),
-            "margin_cents": f["margin"].to_numpy(),
-            "abc_rank": _float(f["rank"].to_numpy(dtype=np.float64)),
-            "share": f["share"].to_numpy(dtype=np.float64),
-            "share_before": f["share_before"].to_numpy(dtype=np.float64),
-            "months_history": f["months_history"].to_numpy(),
-            "mean_cents": _float(f["mean"].to_numpy(dtype=np.float64)),
-            "cv": f["cv"].to_numpy(dtype=np.float64),
-            "first_day": f["first_day"].to_numpy().astype(np.int64),
-            "last_day": f["last_day"].to_numpy().astype(np.int64),
-            "frequency": f["n"].to_numpy(),
-            "r_score": _float(f["r_score"].to_numpy(dtype=np.float64)),
-            "f_score": _float(f["f_score"].to_numpy(dtype=np.float64)),
-            "m_score": _float(f["m_score"].to_numpy(dtype=np.float64)),
+            "client_id": frame.index.to_numpy(),
+            "changed": changed,
+            "abc_old": _codes(frame["abc_old"], ABC_CODES),
+            "abc_new": _codes(frame["abc"], ABC_CODES),
+            "xyz_old": _codes(frame["xyz_old"], XYZ_CODES),
+            "xyz_new": _codes(frame["xyz"], XYZ_CODES),
+            "lifecycle_old": _codes(frame["lifecycle_old"], LIFECYCLE_CODES),
+            "lifecycle_new": _codes(frame["lifecycle"], LIFECYCLE_CODES),
+            "abc_move": _codes(frame["abc_move"].replace("", None), MOVE_CODES),
+            "in_window": frame["in_window"].to_numpy(),
+            "turnover_cents": frame["amount"].to_numpy(),
+            "margin_cents": frame["margin"].to_numpy(),
+            "abc_rank": _float(frame["rank"].to_numpy(dtype=np.float64)),
+            "share": frame["share"].to_numpy(dtype=np.float64),
+            "share_before": frame["share_before"].to_numpy(dtype=np.float64),
+            "months_history": frame["months_history"].to_numpy(),
+            "mean_cents": _float(frame["mean"].to_numpy(dtype=np.float64)),
+            "cv": frame["cv"].to_numpy(dtype=np.float64),
+            "first_day": frame["first_day"].to_numpy(dtype=np.float64),
+            "last_day": frame["last_day"].to_numpy(dtype=np.float64),
+            "frequency": frame["n"].to_numpy(),
+            "r_score": _float(frame["r_score"].to_numpy(dtype=np.float64)),
+            "f_score": _float(frame["f_score"].to_numpy(dtype=np.float64)),
+            "m_score": _float(frame["m_score"].to_numpy(dtype=np.float64)),
         }
     )
-
-
-def changes_frame(changed: pd.DataFrame) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "client_id": changed.index.to_numpy(),
-            "abc_old": changed["abc_old"].to_numpy(),
-            "abc_new": changed["abc"].to_numpy(),
-            "xyz_old": changed["xyz_old"].to_numpy(),
-            "xyz_new": changed["xyz"].to_numpy(),
-            "lifecycle_old": changed["lifecycle_old"].to_numpy(),
-            "lifecycle_new": changed["lifecycle"].to_numpy(),
-            "abc_move": changed["abc_move"].to_numpy(),
-        }
-    )
-
-
-def update_client_classes(connection) -> int:
-    """Changed clients' classes from the staged changes."""
-    table = Client._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET abc_class = s.abc_new, xyz_class = s.xyz_new, "  # noqa: S608
-            f"lifecycle = s.lifecycle_new FROM {STAGE_CHANGES} AS s WHERE {table}.id = s.client_id"
-        )
-        return cursor.rowcount
 
 
 def upsert_metrics(connection) -> int:
+    """Every client's classes and figures from the stage: new rows inserted, rows that differ
+    updated (unchanged rows are not rewritten), rows of clients no longer staged deleted."""
     table = ClientMetrics._meta.db_table
     values = {
         "client_id": "s.client_id",
+        "abc_class": _decode("abc_new"),
+        "xyz_class": _decode("xyz_new"),
+        "lifecycle": _decode("lifecycle_new"),
         "in_window": "s.in_window",
         "turnover": _money(connection, "turnover_cents"),
         "margin": _money(connection, "margin_cents"),
@@ -198,7 +202,7 @@ def upsert_metrics(connection) -> int:
     updated = [c for c in values if c != "client_id"]
     sql = (
         f"INSERT INTO {table} ({', '.join(values)}) "  # noqa: S608 - fixed names
-        f"SELECT {', '.join(values.values())} FROM {STAGE_METRICS} AS s "
+        f"SELECT {', '.join(values.values())} FROM {STAGE} AS s "
         # a client deleted since the aggregation is skipped, not a failed run
         f"WHERE EXISTS (SELECT 1 FROM {Client._meta.db_table} AS c WHERE c.id = s.client_id) "
         f"ON CONFLICT (client_id) DO UPDATE SET "
@@ -211,33 +215,32 @@ def upsert_metrics(connection) -> int:
         written = cursor.rowcount
         cursor.execute(
             f"DELETE FROM {table} WHERE NOT EXISTS "  # noqa: S608
-            f"(SELECT 1 FROM {STAGE_METRICS} AS s WHERE s.client_id = {table}.client_id)"
+            f"(SELECT 1 FROM {STAGE} AS s WHERE s.client_id = {table}.client_id)"
         )
         return written + cursor.rowcount
 
 
 def insert_history(connection, *, run_id: int, run_date) -> int:
+    """History rows for the changed clients."""
     table = ClassChange._meta.db_table
+    columns = ["abc_old", "abc_new", "xyz_old", "xyz_new", "lifecycle_old", "lifecycle_new"]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (client_id, run_id, date, abc_old, abc_new, xyz_old, "  # noqa: S608
-            "xyz_new, lifecycle_old, lifecycle_new, abc_move) "
-            "SELECT s.client_id, %s, %s, s.abc_old, s.abc_new, s.xyz_old, s.xyz_new, "
-            f"s.lifecycle_old, s.lifecycle_new, COALESCE(s.abc_move, '') FROM {STAGE_CHANGES} AS s "
-            f"WHERE EXISTS (SELECT 1 FROM {Client._meta.db_table} AS c WHERE c.id = s.client_id)",
+            f"INSERT INTO {table} (client_id, run_id, date, {', '.join(columns)}, abc_move) "  # noqa: S608
+            f"SELECT s.client_id, %s, %s, {', '.join(_decode(c) for c in columns)}, "
+            f"COALESCE({_decode('abc_move')}, '') FROM {STAGE} AS s WHERE s.changed "
+            f"AND EXISTS (SELECT 1 FROM {Client._meta.db_table} AS c WHERE c.id = s.client_id)",
             [run_id, run_date],
         )
         return cursor.rowcount
 
 
 def stage_results(connection, result) -> int:
-    """Stage the metrics and the changed clients; returns the number of changed clients."""
-    changed = changes_frame(result.changed)
-    _stage(connection, STAGE_METRICS, METRIC_STAGE_COLUMNS, metrics_frame(result.frame))
-    _stage(connection, STAGE_CHANGES, CHANGE_STAGE_COLUMNS, changed)
-    return len(changed)
+    """Stage every client's classes and figures; returns the number of changed clients."""
+    changed = result.changed_mask
+    _stage(connection, STAGE, STAGE_COLUMNS, stage_frame(result.frame, changed))
+    return int(changed.sum())
 
 
 def drop_stages(connection) -> None:
-    _drop(connection, STAGE_METRICS)
-    _drop(connection, STAGE_CHANGES)
+    _drop(connection, STAGE)

@@ -59,6 +59,22 @@ class ClientFactory(DjangoModelFactory):
     phone = ""
     phone_digits = factory.LazyAttribute(lambda o: phone_digits(o.phone))
 
+    @classmethod
+    def _create(cls, model_class, *args, abc_class=None, xyz_class=None, lifecycle=None, **kw):
+        """``abc_class`` / ``xyz_class`` / ``lifecycle`` give the client current classes as a
+        segmentation run would (its segmentation row)."""
+        client = super()._create(model_class, *args, **kw)
+        if abc_class or xyz_class or lifecycle:
+            from segmentation.models import ClientMetrics
+
+            ClientMetrics.objects.create(
+                client=client,
+                abc_class=abc_class,
+                xyz_class=xyz_class,
+                lifecycle=lifecycle or "regular",
+            )
+        return client
+
 
 class ContactFactory(DjangoModelFactory):
     class Meta:

@@ -234,9 +234,6 @@ def plan_clients(
         "phone_digits": phone_digits,
         "city": np.array(CITIES)[city_idx],
         "notes": "",
-        "abc_class": None,
-        "xyz_class": None,
-        "lifecycle": None,
     }
     # product preference: the segment's target products in a random order, then others
     width = PRODUCT_TABLE_WIDTH

@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from crm.models import AuditEntry
 from feedback import services
 from feedback.models import Complaint, Notice
+from segmentation.models import ClientMetrics
 from tests.factories import UserFactory
 from tests.feedback.conftest import make_client, make_contact, msk
 
@@ -79,9 +80,7 @@ def test_class_a_clients_get_tighter_deadlines(register, owner):
     # urgent: 1 h / 4 h → Mon 11:00 / 14:00; class A: 30 min / 2 h → Mon 10:30 / 12:00
     normal = register(priority="urgent")
     client_a = make_client(account_manager=owner)
-    # abc_class is written by the segmentation run; set it directly here
-    type(client_a).objects.filter(pk=client_a.pk).update(abc_class="A")
-    client_a.refresh_from_db()
+    ClientMetrics.objects.create(client=client_a, abc_class="A", lifecycle="regular")  # a run's
     tight = register(priority="urgent", client=client_a)
     assert (normal.ack_due_at, normal.resolve_due_at) == (
         msk(2026, 11, 23, 11),

@@ -12,12 +12,13 @@ def test_metrics_are_scoped_to_own_clients(owner_client, manager_client, base):
     recompute()
     mine = owner_client.get("/api/segmentation/metrics/").json()
     names = {row["client_name"] for row in mine["results"]}
-    assert names == {"New", "Regular", "Restored", "Lost"}  # not the outsider's "Other"
+    # every client of the run has a row, the potential one too; not the outsider's "Other"
+    assert names == {"Potential", "New", "Regular", "Restored", "Lost"}
     everyone = manager_client.get("/api/segmentation/metrics/").json()
-    assert everyone["count"] == 5
+    assert everyone["count"] == 6
     regular = manager_client.get(f"/api/segmentation/metrics/{base['regular'].pk}/").json()
     assert (regular["abc_class"], regular["xyz_class"], regular["rfm"]) == ("A", "X", "455")
-    filtered = manager_client.get("/api/segmentation/metrics/?client__abc_class=B").json()
+    filtered = manager_client.get("/api/segmentation/metrics/?abc_class=B").json()
     assert [r["client_name"] for r in filtered["results"]] == ["Other"]
 
 

@@ -18,7 +18,17 @@ pytestmark = pytest.mark.django_db
 
 
 def classes() -> dict[str, tuple]:
-    return {c.name: (c.abc_class, c.xyz_class, c.lifecycle) for c in Client.objects.all()}
+    """Each client's current (ABC, XYZ, lifecycle); (None, None, None) before any run."""
+    return {
+        name: (abc, xyz, lifecycle)
+        for name, abc, xyz, lifecycle in Client.objects.values_list(
+            "name", "segmentation__abc_class", "segmentation__xyz_class", "segmentation__lifecycle"
+        )
+    }
+
+
+def current(client) -> ClientMetrics:
+    return ClientMetrics.objects.get(client=client)
 
 
 def test_one_run_classifies_every_client(base):
@@ -43,7 +53,14 @@ def test_one_run_classifies_every_client(base):
 def test_metrics_explain_the_classes(base):
     recompute()
     m = {x.client.name: x for x in ClientMetrics.objects.select_related("client")}
-    assert "Potential" not in m
+    # a client without settlements: its status, no classes, no figures
+    potential = m["Potential"]
+    assert (potential.lifecycle, potential.abc_class, potential.xyz_class) == (
+        "potential",
+        None,
+        None,
+    )
+    assert (potential.turnover, potential.first_date, potential.abc_rank) == (0, None, None)
     assert m["Regular"].turnover == Decimal("6000.00")
     assert m["Other"].share_before == pytest.approx(6000 / 9000)
     assert m["Restored"].share_before == pytest.approx(0.8)
@@ -54,7 +71,14 @@ def test_metrics_explain_the_classes(base):
     assert m["Lost"].first_date == date(2025, 3, 1) == m["Lost"].last_date
     # RFM by hand: recency 36, 36, 45, 26, 320 days; frequency 12, 12, 2, 2, 1
     rfm = {name: x.rfm for name, x in m.items()}
-    assert rfm == {"Regular": "455", "Other": "454", "Restored": "233", "New": "532", "Lost": "111"}
+    assert rfm == {
+        "Regular": "455",
+        "Other": "454",
+        "Restored": "233",
+        "New": "532",
+        "Lost": "111",
+        "Potential": "",  # no settlements in the window: no RFM
+    }
 
 
 def test_lifecycle_period_boundaries(db):
@@ -66,11 +90,9 @@ def test_lifecycle_period_boundaries(db):
     sale(after_edge, date(2025, 10, 16), 100)
     sale(future, date(2026, 2, 1), 100)  # after the run date: ignored
     recompute()
-    for c in (on_edge, after_edge, future):
-        c.refresh_from_db()
-    assert on_edge.lifecycle == "lost"
-    assert after_edge.lifecycle == "restored"
-    assert future.lifecycle == "potential" and future.abc_class is None
+    assert current(on_edge).lifecycle == "lost"
+    assert current(after_edge).lifecycle == "restored"
+    assert (current(future).lifecycle, current(future).abc_class) == ("potential", None)
 
 
 def test_lost_then_restored_is_in_the_history(db):
@@ -78,12 +100,10 @@ def test_lost_then_restored_is_in_the_history(db):
     sale(client, date(2025, 1, 10), 100)
     sale(client, date(2025, 2, 10), 100)
     first = recompute(as_of=date(2025, 9, 1))  # P0 = (2025-06-01, 2025-09-01]: nothing
-    client.refresh_from_db()
-    assert client.lifecycle == "lost"
+    assert current(client).lifecycle == "lost"
     sale(client, date(2025, 12, 1), 100)
     second = recompute()
-    client.refresh_from_db()
-    assert client.lifecycle == "restored"
+    assert current(client).lifecycle == "restored"
     history = list(ClassChange.objects.filter(client=client).order_by("date"))
     assert [(h.run_id, h.lifecycle_old, h.lifecycle_new) for h in history] == [
         (first.pk, None, "lost"),
@@ -226,6 +246,4 @@ def test_margin_basis(db):
     Settlement.objects.filter(client=big_margin).update(margin=Decimal("200"))
     services.settings_update(user=None, data={"abc_basis": "margin"})
     recompute()
-    big_turnover.refresh_from_db()
-    big_margin.refresh_from_db()
-    assert (big_margin.abc_class, big_turnover.abc_class) == ("A", "C")
+    assert (current(big_margin).abc_class, current(big_turnover).abc_class) == ("A", "C")

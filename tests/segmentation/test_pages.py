@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 
 from segmentation.models import SegmentationRun, SegmentationSettings
+from tests.factories import ClientFactory
 from tests.segmentation.conftest import recompute
 
 pytestmark = pytest.mark.django_db
@@ -197,3 +198,26 @@ def test_card_panel_queries_are_bounded(owner, base, django_assert_max_num_queri
     with django_assert_max_num_queries(5):
         panel = segmentation_panel(base["regular"], owner)
     assert panel.order == 20 and panel.context["metrics"].abc_rank == 1
+
+
+def test_a_client_added_after_the_run_has_no_class_yet(manager_client, owner, base):
+    recompute()
+    late = ClientFactory(name="Added later", account_manager=owner)
+    lists = reverse("clients:list")
+
+    def names(params):
+        return [c.name for c in manager_client.get(lists, params).context["page"]]
+
+    assert "Added later" in names({"abc": "none"})
+    assert "Added later" in names({"lifecycle": "none"})
+    assert "Added later" not in names({"lifecycle": "potential"})
+    assert names({"lifecycle": "potential"}) == ["Potential"]
+    # the classified client shows its classes on the list, the late one a dash
+    row = manager_client.get(lists, {"q": "Regular"}).content.decode()
+    assert "<td>A</td><td>X</td>" in row
+    card = manager_client.get(reverse("clients:detail", args=[late.pk])).content.decode()
+    assert 'id="segmentation-not-run"' in card
+    api = manager_client.get(f"/api/clients/{late.pk}/").json()
+    assert (api["abc_class"], api["xyz_class"], api["lifecycle"]) == (None, None, None)
+    api = manager_client.get(f"/api/clients/{base['regular'].pk}/").json()
+    assert (api["abc_class"], api["xyz_class"], api["lifecycle"]) == ("A", "X", "regular")

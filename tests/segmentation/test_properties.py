@@ -51,7 +51,7 @@ def test_run_properties(rows):
         for i, days, _c in rows
         if WINDOW_START <= AS_OF - timedelta(days=days) < WINDOW_END
     }
-    classes = dict(Client.objects.values_list("pk", "abc_class"))
+    classes = dict(Client.objects.values_list("pk", "segmentation__abc_class"))
     assert {pk for pk, abc in classes.items() if abc} == in_window
     ranked = list(
         ClientMetrics.objects.filter(in_window=True)
@@ -68,14 +68,18 @@ def test_run_properties(rows):
     ]
     assert abc_by_rank == sorted(abc_by_rank)
     snapshot = (
-        list(Client.objects.order_by("pk").values_list("abc_class", "xyz_class", "lifecycle")),
+        list(
+            ClientMetrics.objects.order_by("pk").values_list("abc_class", "xyz_class", "lifecycle")
+        ),
         list(ClientMetrics.objects.order_by("pk").values()),
         ClassChange.objects.count(),
     )
     second = recompute()
     assert second.changes == 0
     assert snapshot == (
-        list(Client.objects.order_by("pk").values_list("abc_class", "xyz_class", "lifecycle")),
+        list(
+            ClientMetrics.objects.order_by("pk").values_list("abc_class", "xyz_class", "lifecycle")
+        ),
         list(ClientMetrics.objects.order_by("pk").values()),
         ClassChange.objects.count(),
     )

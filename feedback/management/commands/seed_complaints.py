@@ -146,7 +146,9 @@ class Command(BaseCommand):
             self.stdout.write("Complaints already exist; nothing to do (use --force to redo).")
             return
         client_rows = list(
-            Client.objects.order_by("id").values_list("id", "account_manager_id", "abc_class")
+            Client.objects.order_by("id").values_list(
+                "id", "account_manager_id", "segmentation__abc_class"
+            )
         )
         if not client_rows:
             self.stdout.write("No clients yet: run seed_demo first. No complaints created.")
