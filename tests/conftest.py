@@ -4,7 +4,9 @@ Tests that need a service (Redis, PostgreSQL) or a browser skip on a developer's
 but FAIL when REQUIRE_SERVICES=1 / REQUIRE_BROWSER=1 are set (CI sets both).
 """
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -106,29 +108,86 @@ def _forget_result_backend() -> None:
     kombu_pools.reset()
 
 
-@pytest.fixture(scope="session")
-def _celery_worker_session(django_db_setup, django_db_blocker, tmp_path_factory):
-    """A real `celery worker` subprocess on the configured broker.
-
-    With REDIS_URL: Redis broker + result backend. Without: kombu's filesystem broker in a
-    temporary folder and a file result backend, so a worker runs for real with no server.
-    """
-    tmp = tmp_path_factory.mktemp("celery")
+def celery_worker_env(var_dir: Path, **extra: str) -> dict[str, str]:
+    """The environment of a `celery worker` subprocess working on the test database (call it
+    with database access: it reads the connection settings)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
     env.update(
         {
             "DJANGO_SETTINGS_MODULE": "crm.settings",
             "DEBUG": "1",
             "SECRET_KEY": "integration-test-key",
-            "VAR_DIR": str(tmp),
+            "VAR_DIR": str(var_dir),
         }
     )
-    with django_db_blocker.unblock():
-        db_url = _database_url_for_worker()
+    db_url = _database_url_for_worker()
     if db_url:
         env["DATABASE_URL"] = db_url
     else:
         env.pop("DATABASE_URL", None)
+    env.update(extra)
+    return env
+
+
+def celery_worker_argv(name: str, *extra: str) -> list[str]:
+    """The `celery worker` command line; ``extra`` adds options (pool, queues, concurrency)."""
+    return [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "crm",
+        "worker",
+        *extra,
+        "--loglevel=INFO",
+        f"--hostname={name}-{os.getpid()}@%h",
+        "--without-heartbeat",
+        "--without-mingle",
+        "--without-gossip",
+    ]
+
+
+def start_celery_worker(
+    argv: list[str], env: dict[str, str], log_path: Path, *, new_session: bool = False
+) -> subprocess.Popen:
+    """Start the worker, its output going to ``log_path``, and wait until it is ready.
+
+    ``new_session`` puts it in a process group of its own (the main process and its pool
+    children), so a test can kill the whole worker with ``os.killpg``.
+    """
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(
+            argv,
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=new_session,
+        )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        if "ready." in log_path.read_text():
+            return proc
+        time.sleep(0.2)
+    if new_session:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    else:
+        proc.kill()
+    proc.wait()
+    pytest.fail("Celery worker did not start:\n" + log_path.read_text()[-3000:])
+
+
+@pytest.fixture(scope="session")
+def _celery_worker_session(django_db_setup, django_db_blocker, tmp_path_factory):
+    """A real `celery worker` subprocess on the configured broker (default queue only).
+
+    With REDIS_URL: Redis broker + result backend. Without: kombu's filesystem broker in a
+    temporary folder and a file result backend, so a worker runs for real with no server.
+    """
+    tmp = tmp_path_factory.mktemp("celery")
+    with django_db_blocker.unblock():
+        env = celery_worker_env(tmp)
     conf = celery_app.conf
     saved = {
         k: conf[k]
@@ -154,44 +213,14 @@ def _celery_worker_session(django_db_setup, django_db_blocker, tmp_path_factory)
     env["CELERY_RESULT_BACKEND"] = result_backend
     conf.result_backend = result_backend
     _forget_result_backend()
-    log = open(tmp / "worker.log", "w")  # noqa: SIM115 - closed at teardown
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "crm",
-            "worker",
-            "--pool=solo",
-            "--loglevel=INFO",
-            f"--hostname=test-{os.getpid()}@%h",
-            "--without-heartbeat",
-            "--without-mingle",
-            "--without-gossip",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 60
-    ready = False
-    while time.monotonic() < deadline and proc.poll() is None:
-        if "ready." in (tmp / "worker.log").read_text():
-            ready = True
-            break
-        time.sleep(0.2)
-    if not ready:
-        proc.kill()
-        pytest.fail("Celery worker did not start:\n" + (tmp / "worker.log").read_text()[-3000:])
-    yield {"process": proc, "log": tmp / "worker.log", "env": env}
+    log_path = tmp / "worker.log"
+    proc = start_celery_worker(celery_worker_argv("test", "--pool=solo"), env, log_path)
+    yield {"process": proc, "log": log_path, "env": env}
     proc.terminate()
     try:
         proc.wait(timeout=20)
     except subprocess.TimeoutExpired:
         proc.kill()
-    log.close()
     for key, value in saved.items():
         conf[key] = value
     _forget_result_backend()
