@@ -94,3 +94,16 @@ def time_call(fn, label: str, n: int = 1) -> tuple[float, object]:
         result = fn()
         best = min(best, time.perf_counter() - start)
     return best, result
+
+
+def collectstatic() -> None:
+    """DEBUG off uses the manifest static storage: pages need the manifest to render."""
+    from pathlib import Path
+
+    from django.conf import settings
+    from django.core.management import call_command
+
+    if settings.DEBUG or (Path(settings.STATIC_ROOT) / "staticfiles.json").exists():
+        return
+    print("collectstatic (once)…")
+    call_command("collectstatic", interactive=False, verbosity=0)

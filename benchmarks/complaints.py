@@ -72,15 +72,6 @@ def prepare_environment(database: str) -> str:
     return os.environ["DATABASE_URL"]
 
 
-def _collectstatic() -> None:
-    from django.conf import settings
-    from django.core.management import call_command
-
-    if settings.DEBUG or (Path(settings.STATIC_ROOT) / "staticfiles.json").exists():
-        return
-    call_command("collectstatic", interactive=False, verbosity=0)
-
-
 def seed(n: int) -> float | None:
     """Users, clients and ``n`` complaints; None when the data of that size is reused."""
     from django.core.management import call_command
@@ -94,7 +85,9 @@ def seed(n: int) -> float | None:
     from segmentation.models import ClientMetrics
 
     call_command("migrate", interactive=False, verbosity=0)
-    _collectstatic()
+    from benchmarks.common import collectstatic
+
+    collectstatic()
     call_command("create_demo_users", verbosity=0)
     if Complaint.objects.count() == n:
         return None

@@ -74,17 +74,6 @@ def setup() -> None:
     django.setup()
 
 
-def _collectstatic() -> None:
-    """DEBUG off uses the manifest static storage: pages need the manifest to render."""
-    from django.conf import settings
-    from django.core.management import call_command
-
-    if settings.DEBUG or (Path(settings.STATIC_ROOT) / "staticfiles.json").exists():
-        return
-    print("collectstatic (once)…")
-    call_command("collectstatic", interactive=False, verbosity=0)
-
-
 def prepare() -> float | None:
     """Migrate and seed when needed; returns the seeding wall time, None when data was reused."""
     from django.core.management import call_command
@@ -96,7 +85,9 @@ def prepare() -> float | None:
     clients = int(os.environ.get("BENCH_CLIENTS", default_clients))
     settlements = int(os.environ.get("BENCH_SETTLEMENTS", default_settlements))
     call_command("migrate", interactive=False, verbosity=0)
-    _collectstatic()
+    from benchmarks.common import collectstatic
+
+    collectstatic()
     call_command("create_demo_users", verbosity=0)
     existing = Client.objects.count()
     if existing >= clients:

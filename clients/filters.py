@@ -20,8 +20,9 @@ SORTS = {
     "-last_contact": (F("last_contact_at").desc(nulls_last=True), "-id"),
     "next_step": (F("next_step_date").asc(nulls_last=True), "id"),
     "-created": ("-created_at", "-id"),
-    # the classes are segmentation's (a join to its narrow per-client table)
-    "abc": (F("segmentation__abc_class").asc(nulls_last=True), "name", "id"),
+    # ABC order is the rank order (A, B, C; the largest client first in each class); the rank
+    # is segmentation's (its narrow per-client table, index segmetrics_rank_idx)
+    "abc": (F("segmentation__abc_rank").asc(nulls_last=True), "id"),
 }
 SORT_CHOICES = [
     ("name", _("Name A→Z")),
@@ -30,7 +31,7 @@ SORT_CHOICES = [
     ("-last_contact", _("Latest contact")),
     ("next_step", _("Next step date")),
     ("-created", _("Newest first")),
-    ("abc", _("ABC class")),
+    ("abc", _("ABC class, largest first")),
 ]
 
 

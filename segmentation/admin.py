@@ -58,6 +58,9 @@ class ClassChangeAdmin(admin.ModelAdmin):
 class ClientMetricsAdmin(admin.ModelAdmin):
     list_display = (
         "client",
+        "abc_class",
+        "xyz_class",
+        "lifecycle",
         "turnover",
         "abc_rank",
         "share_before",
@@ -66,6 +69,7 @@ class ClientMetricsAdmin(admin.ModelAdmin):
         "f_score",
         "m_score",
     )
+    list_filter = ("abc_class", "xyz_class", "lifecycle")
     raw_id_fields = ("client",)
     list_select_related = ("client",)
 

@@ -204,12 +204,20 @@ class ClientMetrics(models.Model):
 
     owner_field = "client__account_manager"
 
+    # No database foreign-key constraint (here and on ClassChange): a run that writes 100 000
+    # rows paid about 1 s per table for the per-row checks, and each check's FOR KEY SHARE lock
+    # on the client row left the client table's pages not all-visible, so the client list's
+    # index-only scans went back to the heap until the next VACUUM (docs/benchmarks.md).
+    # Integrity is kept by the application: the run writes only rows of clients that exist
+    # (EXISTS) and deletes rows of clients it no longer sees; deleting a client through Django
+    # deletes its row and history (on_delete=CASCADE is emulated by Django, not the database).
     client = models.OneToOneField(
         "clients.Client",
         verbose_name=_("client"),
         primary_key=True,
         on_delete=models.CASCADE,
         related_name="segmentation",
+        db_constraint=False,
     )
     abc_class = models.CharField(
         _("ABC class"), max_length=1, choices=AbcClass.choices, null=True, blank=True
@@ -252,6 +260,8 @@ class ClientMetrics(models.Model):
             models.Index(fields=["abc_class", "xyz_class"], name="segmetrics_abc_xyz_idx"),
             # client list filter ?lifecycle=, lifecycle counts
             models.Index(fields=["lifecycle"], name="segmetrics_lifecycle_idx"),
+            # client list sorted by ABC: by rank, the largest client first (A, then B, then C)
+            models.Index(fields=["abc_rank"], name="segmetrics_rank_idx"),
         ]
 
     def __str__(self) -> str:
@@ -278,12 +288,17 @@ class ClassChange(models.Model):
 
     # No single-column indexes on the two keys: (client, -date) and the unique (run, client)
     # lead with them (a run inserts one row per changed client; each index is write cost).
+    # No database constraints on the two keys either, for the reasons given at ClientMetrics
+    # (the run row is written by the same transaction as its history; checking 100 000 rows
+    # against it cost another second). Django's CASCADE still deletes the history of a deleted
+    # client or run.
     client = models.ForeignKey(
         "clients.Client",
         verbose_name=_("client"),
         on_delete=models.CASCADE,
         related_name="class_changes",
         db_index=False,
+        db_constraint=False,
     )
     run = models.ForeignKey(
         SegmentationRun,
@@ -291,6 +306,7 @@ class ClassChange(models.Model):
         on_delete=models.CASCADE,
         related_name="changes_set",
         db_index=False,
+        db_constraint=False,
     )
     date = models.DateField(_("date"))
     abc_old = models.CharField(

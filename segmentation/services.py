@@ -222,7 +222,7 @@ def compute(params: analytics.Params) -> analytics.Result:
     return analytics.classify(frames, params, consume=True)
 
 
-def _write(run: SegmentationRun, result: analytics.Result, started: float) -> None:
+def _write(run: SegmentationRun, result: analytics.Result, started: float) -> int:
     """Everything a run changes, in one transaction (the caller's atomic block)."""
     locked = (
         SegmentationRun.objects.select_for_update()
@@ -247,6 +247,7 @@ def _write(run: SegmentationRun, result: analytics.Result, started: float) -> No
         error="",
         summary=result.summary,
     )
+    return changed
 
 
 def write_history(*, run_id: int, run_date: date) -> int:
@@ -280,7 +281,9 @@ def run_execute(*, run_id: int) -> SegmentationRun:
             result = compute(params)
             _progress(run.pk, 70, _("writing classes"))
             with transaction.atomic():
-                _write(run, result, started)
+                changed = _write(run, result, started)
+            if changed:
+                writers.refresh_statistics(connection)
         except Exception as exc:
             logger.exception("segmentation run %s failed", run_id)
             _fail(run.pk, f"{type(exc).__name__}: {exc}")

@@ -244,3 +244,12 @@ def stage_results(connection, result) -> int:
 
 def drop_stages(connection) -> None:
     _drop(connection, STAGE)
+
+
+def refresh_statistics(connection) -> None:
+    """After a run that changed classes (PostgreSQL): fresh planner statistics for the class
+    table, so the client list's class filters are planned on the new distribution at once
+    rather than after autovacuum gets to it."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {ClientMetrics._meta.db_table}")  # noqa: S608

@@ -5,8 +5,9 @@ A run that reclassifies most clients rewrote 100 000 wide client rows and their 
 table the run writes anyway. Existing classes are copied over (a row for every client that
 has a lifecycle status), then clients/0004 drops the old columns.
 
-Also drops the single-column indexes of ClassChange's two keys: the (client, -date) index and
-the unique (run, client) constraint lead with them.
+Also drops the single-column indexes of ClassChange's two keys (the (client, -date) index and
+the unique (run, client) constraint lead with them) and the database foreign-key constraints of
+both tables' keys (see ClientMetrics: per-row checks and their row locks on clients_client).
 """
 
 import django.db.models.deletion
@@ -120,6 +121,7 @@ class Migration(migrations.Migration):
             model_name="clientmetrics",
             name="client",
             field=models.OneToOneField(
+                db_constraint=False,
                 on_delete=django.db.models.deletion.CASCADE,
                 primary_key=True,
                 related_name="segmentation",
@@ -136,10 +138,15 @@ class Migration(migrations.Migration):
             model_name="clientmetrics",
             index=models.Index(fields=["lifecycle"], name="segmetrics_lifecycle_idx"),
         ),
+        migrations.AddIndex(
+            model_name="clientmetrics",
+            index=models.Index(fields=["abc_rank"], name="segmetrics_rank_idx"),
+        ),
         migrations.AlterField(
             model_name="classchange",
             name="client",
             field=models.ForeignKey(
+                db_constraint=False,
                 db_index=False,
                 on_delete=django.db.models.deletion.CASCADE,
                 related_name="class_changes",
@@ -151,6 +158,7 @@ class Migration(migrations.Migration):
             model_name="classchange",
             name="run",
             field=models.ForeignKey(
+                db_constraint=False,
                 db_index=False,
                 on_delete=django.db.models.deletion.CASCADE,
                 related_name="changes_set",

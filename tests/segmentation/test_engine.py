@@ -247,3 +247,27 @@ def test_margin_basis(db):
     services.settings_update(user=None, data={"abc_basis": "margin"})
     recompute()
     assert (current(big_margin).abc_class, current(big_turnover).abc_class) == ("A", "C")
+
+
+def test_deleting_a_client_deletes_its_classes_and_history(base):
+    # the keys carry no database constraint (ClientMetrics): Django's CASCADE must do it
+    recompute()
+    gone = base["regular"]
+    assert ClientMetrics.objects.filter(client=gone).exists()
+    assert ClassChange.objects.filter(client=gone).exists()
+    gone.delete()
+    assert not ClientMetrics.objects.filter(client_id=gone.pk).exists()
+    assert not ClassChange.objects.filter(client_id=gone.pk).exists()
+    run = recompute()
+    assert run.status == "success" and ClientMetrics.objects.count() == len(base) - 1
+
+
+def test_a_row_of_a_client_deleted_behind_djangos_back_is_dropped_by_the_next_run(base):
+    recompute()
+    ghost = base["lost"].pk
+    Settlement.objects.filter(client_id=ghost).delete()
+    Client.objects.filter(pk=ghost)._raw_delete(using="default")  # SQL DELETE, no cascade
+    assert ClientMetrics.objects.filter(client_id=ghost).exists()
+    run = recompute()
+    assert run.status == "success"
+    assert not ClientMetrics.objects.filter(client_id=ghost).exists()

@@ -221,3 +221,13 @@ def test_a_client_added_after_the_run_has_no_class_yet(manager_client, owner, ba
     assert (api["abc_class"], api["xyz_class"], api["lifecycle"]) == (None, None, None)
     api = manager_client.get(f"/api/clients/{base['regular'].pk}/").json()
     assert (api["abc_class"], api["xyz_class"], api["lifecycle"]) == ("A", "X", "regular")
+
+
+def test_client_list_sorted_by_abc_puts_the_largest_client_first(manager_client, base):
+    # turnover in the window: Regular 6000 (A), Other 1200 (B), Restored 1000, New 600,
+    # Lost 200 (C); Potential and a client added after the run have no rank: last, by id
+    recompute()
+    late = ClientFactory(name="Added later")
+    response = manager_client.get(reverse("clients:list"), {"sort": "abc"})
+    names = [c.name for c in response.context["page"]]
+    assert names == ["Regular", "Other", "Restored", "New", "Lost", "Potential", late.name]
