@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from clients.models import AbcClass, Client, ContactPerson, Lifecycle, Tag, TargetSegment, XyzClass
 from clients.services import phone_digits
 from crm.models import User
+from segmentation.models import ClientMetrics
 
 NONE = "none"  # the filter value for "no class yet"
 
@@ -89,6 +90,43 @@ class ClientFilter(django_filters.FilterSet):
             field.widget.attrs.setdefault("class", css)
         form.fields["q"].widget.attrs.setdefault("placeholder", _("Name, tax id, email or phone"))
         return form
+
+    CLASS_FILTERS = ("abc", "xyz", "lifecycle")
+
+    def total_from_classes(self, user) -> int | None:
+        """The list's total read from the narrow class table alone, when nothing but class
+        filters applies to a list of all clients: every class row belongs to an existing
+        client (the run writes rows of existing clients only and removes rows of clients it
+        no longer sees; Django deletes a client's row with it), so the count needs no join
+        with the wide client table. None when another filter, a "none" class or a narrower
+        scope applies (the paginator then counts the list itself)."""
+        if not (user.sees_everything and self.is_bound and self.is_valid()):
+            return None
+        data = self.form.cleaned_data
+        if any(
+            data.get(name) for name in self.filters if name not in (*self.CLASS_FILTERS, "sort")
+        ):
+            return None
+        classes = {
+            self.FIELDS[name].removeprefix("segmentation__"): data[name]
+            for name in self.CLASS_FILTERS
+            if data.get(name)
+        }
+        if not classes or NONE in classes.values():
+            return None
+        return ClientMetrics.objects.filter(**classes).count()
+
+    def whole_base_by_abc(self, user) -> bool:
+        """All clients (a manager, no filter) sorted by ABC: the page is read from the class
+        table's rank index (selectors.paginate_by_abc_rank) instead of sorting a left join
+        of every client. A class filter joins the class table anyway (its rank index serves
+        the sort then); other filters narrow the list enough to sort it whole."""
+        if not (user.sees_everything and self.is_bound and self.is_valid()):
+            return False
+        data = self.form.cleaned_data
+        return data.get("sort") == "abc" and not any(
+            data.get(name) for name in self.filters if name != "sort"
+        )
 
     def class_filter(self, queryset, name, value):
         field = self.FIELDS[name]

@@ -45,7 +45,15 @@ def client_list(request):
     # Client.Meta orders by name; the filter's "sort" overrides it. Invalid filters are ignored
     # (and reported on the page), not half-applied.
     queryset = filterset.qs if filterset.is_valid() else filterset.queryset
-    page = selectors.paginate_clients(queryset, request.GET.get("page"), PAGE_SIZE)
+    if filterset.whole_base_by_abc(request.user):
+        page = selectors.paginate_by_abc_rank(queryset, request.GET.get("page"), PAGE_SIZE)
+    else:
+        page = selectors.paginate_clients(
+            queryset,
+            request.GET.get("page"),
+            PAGE_SIZE,
+            total=filterset.total_from_classes(request.user),
+        )
     query = request.GET.copy()
     query.pop("page", None)
     return render(

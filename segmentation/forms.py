@@ -24,7 +24,9 @@ class SettingsForm(forms.ModelForm):
         model = SegmentationSettings
         fields = SETTINGS_FIELDS
         help_texts = {
+            # xgettext:no-python-format
             "abc_a_pct": _("A: the clients that make the first A % of the total (seed: 50)."),
+            # xgettext:no-python-format
             "abc_b_pct": _("B: up to B % cumulatively (seed: 80); C: the rest."),
             "window_months": _("Complete calendar months before the run date (ABC, XYZ, RFM)."),
             "lifecycle_months": _(

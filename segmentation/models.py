@@ -33,12 +33,14 @@ class SegmentationSettings(models.Model):
         _("ABC basis"), max_length=10, choices=Basis.choices, default=Basis.TURNOVER
     )
     abc_a_pct = models.DecimalField(
+        # xgettext:no-python-format
         _("A up to, % of the total"),
         **PCT,
         default=Decimal("50"),
         validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(Decimal("100"))],
     )
     abc_b_pct = models.DecimalField(
+        # xgettext:no-python-format
         _("B up to, % of the total"),
         **PCT,
         default=Decimal("80"),

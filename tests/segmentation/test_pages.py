@@ -231,3 +231,55 @@ def test_client_list_sorted_by_abc_puts_the_largest_client_first(manager_client,
     response = manager_client.get(reverse("clients:list"), {"sort": "abc"})
     names = [c.name for c in response.context["page"]]
     assert names == ["Regular", "Other", "Restored", "New", "Lost", "Potential", late.name]
+
+
+def test_list_total_under_class_filters_comes_from_the_class_table(
+    manager_client, owner_client, base
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    recompute()
+    ClientFactory(name="Added later")  # no class row yet
+    lists = reverse("clients:list")
+    # classes of base: Potential —/—/potential, New C/—/new, Regular A/X/regular,
+    # Restored C/Z/restored, Lost C/Z/lost, Other (outsider's) B/X/regular
+    cases = [  # (params, expected names, counted on the class table alone)
+        ({"lifecycle": "regular"}, {"Regular", "Other"}, True),
+        ({"abc": "C"}, {"Restored", "New", "Lost"}, True),
+        ({"abc": "C", "xyz": "Z", "sort": "abc"}, {"Restored", "Lost"}, True),
+        ({"abc": "none"}, {"Potential", "Added later"}, False),
+        ({"abc": "C", "q": "New"}, {"New"}, False),
+        ({}, {*(c.name for c in base.values()), "Added later"}, False),
+    ]
+    for params, expected, class_table_only in cases:
+        with CaptureQueriesContext(connection) as ctx:
+            response = manager_client.get(lists, params)
+        page = response.context["page"]
+        assert {c.name for c in page} == expected, params  # the rows: from the joined list
+        assert page.paginator.count == len(expected), params
+        counts = [q["sql"] for q in ctx.captured_queries if "COUNT(" in q["sql"].upper()]
+        assert len(counts) == 1, params
+        assert ("clients_client" not in counts[0]) is class_table_only, (params, counts[0])
+    # an account manager's list is scoped: counted on the joined list
+    response = owner_client.get(lists, {"abc": "C"})
+    assert response.context["page"].paginator.count == 3
+
+
+def test_abc_pages_from_the_rank_index_equal_the_sorted_join(base):
+    from clients import selectors as client_selectors
+    from clients.filters import SORTS
+    from clients.models import Client
+
+    recompute()
+    ClientFactory(name="Added later")
+    everyone = Client.objects.all()
+    for number in range(1, 6):  # 7 clients by 2: the ranked/unranked boundary inside page 3
+        fast = client_selectors.paginate_by_abc_rank(everyone, number, 2)
+        joined = client_selectors.paginate_clients(everyone.order_by(*SORTS["abc"]), number, 2)
+        assert [c.pk for c in fast] == [c.pk for c in joined], number
+        assert (fast.number, fast.paginator.count, fast.paginator.num_pages) == (
+            joined.number,
+            joined.paginator.count,
+            joined.paginator.num_pages,
+        )
