@@ -13,6 +13,13 @@ both tables' keys (see ClientMetrics: per-row checks and their row locks on clie
 import django.db.models.deletion
 from django.db import migrations, models
 
+LIFECYCLE_CHOICES = [
+    ("potential", "potential"),
+    ("new", "new"),
+    ("regular", "regular"),
+    ("restored", "restored"),
+    ("lost", "lost"),
+]
 COPY_POSTGRESQL = """
     INSERT INTO segmentation_clientmetrics
         (client_id, abc_class, xyz_class, lifecycle, in_window, turnover, margin,
@@ -89,13 +96,7 @@ class Migration(migrations.Migration):
             model_name="clientmetrics",
             name="lifecycle",
             field=models.CharField(
-                choices=[
-                    ("potential", "potential"),
-                    ("new", "new"),
-                    ("regular", "regular"),
-                    ("restored", "restored"),
-                    ("lost", "lost"),
-                ],
+                choices=LIFECYCLE_CHOICES,
                 max_length=10,
                 null=True,
                 verbose_name="lifecycle status",
@@ -106,13 +107,7 @@ class Migration(migrations.Migration):
             model_name="clientmetrics",
             name="lifecycle",
             field=models.CharField(
-                choices=[
-                    ("potential", "potential"),
-                    ("new", "new"),
-                    ("regular", "regular"),
-                    ("restored", "restored"),
-                    ("lost", "lost"),
-                ],
+                choices=LIFECYCLE_CHOICES,
                 max_length=10,
                 verbose_name="lifecycle status",
             ),
