@@ -35,6 +35,9 @@ def copy_classes(apps, schema_editor):
     Client = apps.get_model("clients", "Client")
     Metrics = apps.get_model("segmentation", "ClientMetrics")
     if schema_editor.connection.vendor == "postgresql":
+        # check the new rows' foreign keys now, not at commit: the ALTER TABLEs that follow in
+        # this transaction refuse a table with pending trigger events
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         schema_editor.execute(COPY_POSTGRESQL)
     else:
         existing = set(Metrics.objects.values_list("client_id", flat=True))
