@@ -27,10 +27,8 @@ def _requests() -> int:
 
 
 def _page_size() -> int:
-    try:
-        from clients.views import PAGE_SIZE
-    except ImportError:  # pragma: no cover - the list page defines it
-        return 50
+    from clients.views import PAGE_SIZE
+
     return PAGE_SIZE
 
 

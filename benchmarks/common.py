@@ -107,3 +107,34 @@ def collectstatic() -> None:
         return
     print("collectstatic (once)…")
     call_command("collectstatic", interactive=False, verbosity=0)
+
+
+def prepare_environment(database: str, what: str) -> str:
+    """Point DATABASE_URL (must be PostgreSQL) at the benchmark's own ``database`` (created if
+    missing) and set the environment of a production-like run (DEBUG off, HTTP allowed)."""
+    import os
+    import sys
+    from urllib.parse import urlparse, urlunparse
+
+    import psycopg2
+
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        sys.exit(f"The {what} benchmark needs PostgreSQL: set DATABASE_URL=postgres://…")
+    parsed = urlparse(url)
+    admin = psycopg2.connect(urlunparse(parsed._replace(path="/postgres")))
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database])
+        if cursor.fetchone() is None:
+            cursor.execute(f'CREATE DATABASE "{database}"')
+    admin.close()
+    os.environ["DATABASE_URL"] = urlunparse(parsed._replace(path=f"/{database}"))
+    os.environ["DJANGO_SETTINGS_MODULE"] = "crm.settings"
+    os.environ.setdefault("SECRET_KEY", "benchmark-only-secret-key")
+    os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
+    for name in ("SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE"):
+        os.environ.setdefault(name, "0")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    os.environ.pop("DEBUG", None)
+    return os.environ["DATABASE_URL"]

@@ -28,7 +28,6 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlparse, urlunparse
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs" / "benchmarks.md"
@@ -45,31 +44,6 @@ def parse_args(argv=None):
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--no-docs", action="store_true")
     return parser.parse_args(argv)
-
-
-def prepare_environment(database: str) -> str:
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        sys.exit("The complaints benchmark needs PostgreSQL: set DATABASE_URL=postgres://…")
-    parsed = urlparse(url)
-    import psycopg2
-
-    admin = psycopg2.connect(urlunparse(parsed._replace(path="/postgres")))
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database])
-        if cursor.fetchone() is None:
-            cursor.execute(f'CREATE DATABASE "{database}"')
-    admin.close()
-    os.environ["DATABASE_URL"] = urlunparse(parsed._replace(path=f"/{database}"))
-    os.environ["DJANGO_SETTINGS_MODULE"] = "crm.settings"
-    os.environ.setdefault("SECRET_KEY", "benchmark-only-secret-key")
-    os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
-    for name in ("SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE"):
-        os.environ.setdefault(name, "0")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    os.environ.pop("DEBUG", None)
-    return os.environ["DATABASE_URL"]
 
 
 def seed(n: int) -> float | None:
@@ -224,7 +198,9 @@ def write_docs(section: str) -> None:
 
 
 def run(args) -> str:
-    prepare_environment(args.database)
+    from benchmarks.common import prepare_environment
+
+    prepare_environment(args.database, "complaints")
     import django
 
     django.setup()

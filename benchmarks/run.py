@@ -12,7 +12,6 @@ Environment: BENCH_CLIENTS / BENCH_SETTLEMENTS (data size), BENCH_REQUESTS (requ
 default 200).
 """
 
-import importlib
 import os
 import sys
 import time
@@ -92,9 +91,10 @@ def prepare() -> float | None:
     existing = Client.objects.count()
     if existing >= clients:
         print(f"Reusing the data already in the database ({existing} clients).")
-        if not Client.objects.filter(segmentation__isnull=False).exists():
-            _recompute()
-        vacuum()
+        if Client.objects.filter(segmentation__isnull=False).exists():
+            vacuum()
+        else:
+            _recompute()  # vacuums too
         return None
     print(f"Seeding {clients} clients and {settlements} settlements…", flush=True)
     started = time.perf_counter()
@@ -114,24 +114,24 @@ def prepare() -> float | None:
 
 def _recompute() -> None:
     """Classes on the list (ABC/lifecycle filters) come from a segmentation run."""
-    from django.core.management import call_command, get_commands
+    from django.core.management import call_command
 
-    if "recompute_segments" in get_commands():
-        started = time.perf_counter()
-        call_command("recompute_segments")
-        print(f"recompute_segments took {time.perf_counter() - started:.1f} s")
+    started = time.perf_counter()
+    call_command("recompute_segments")
+    print(f"recompute_segments took {time.perf_counter() - started:.1f} s")
     vacuum()
 
 
 def vacuum() -> None:
     """The steady state autovacuum reaches after a bulk load or a segmentation run (which
-    rewrites every client row): dead rows gone, visibility map set, statistics fresh."""
+    writes every client's class row): visibility map set, statistics fresh."""
     from django.db import connection
 
     from clients.models import Client, ContactPerson, Interaction, Settlement
+    from segmentation.models import ClientMetrics
 
     with connection.cursor() as cursor:
-        for model in (Client, ContactPerson, Settlement, Interaction):
+        for model in (Client, ContactPerson, Settlement, Interaction, ClientMetrics):
             cursor.execute(f"VACUUM ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
 
 
@@ -142,15 +142,6 @@ def _memory_gb() -> str:
     except (OSError, ValueError, IndexError):
         return "?"
     return f"{kb / 1024 / 1024:.0f}"
-
-
-def _optional(module: str):
-    try:
-        return importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name != module:
-            raise
-        return None
 
 
 def main() -> None:
@@ -170,12 +161,9 @@ def main() -> None:
     from benchmarks import clients
 
     clients.main(seed_seconds=seed_seconds)
-    for name in ("benchmarks.complaints",):
-        module = _optional(name)
-        if module is None:
-            print(f"\n{name} is not there yet: skipped.")
-            continue
-        module.main()
+    from benchmarks import complaints
+
+    complaints.main()
 
 
 if __name__ == "__main__":

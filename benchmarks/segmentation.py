@@ -29,7 +29,6 @@ import resource
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlparse, urlunparse
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs" / "benchmarks.md"
@@ -49,32 +48,6 @@ def parse_args(argv=None):
     parser.add_argument("--no-docs", action="store_true")
     parser.add_argument("--no-rollover", action="store_true", help="skip the month-rollover run")
     return parser.parse_args(argv)
-
-
-def prepare_environment(database: str) -> str:
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        sys.exit("The segmentation benchmark needs PostgreSQL: set DATABASE_URL=postgres://…")
-    parsed = urlparse(url)
-    bench_url = urlunparse(parsed._replace(path=f"/{database}"))
-    import psycopg2
-
-    admin = psycopg2.connect(urlunparse(parsed._replace(path="/postgres")))
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database])
-        if cursor.fetchone() is None:
-            cursor.execute(f'CREATE DATABASE "{database}"')
-    admin.close()
-    os.environ["DATABASE_URL"] = bench_url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm.settings")
-    os.environ.setdefault("SECRET_KEY", "benchmark-only-secret-key")
-    os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
-    os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
-    os.environ.setdefault("SESSION_COOKIE_SECURE", "0")
-    os.environ.setdefault("CSRF_COOKIE_SECURE", "0")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    return bench_url
 
 
 def _defaults(model, skip: set[str]) -> tuple[list[str], list]:
@@ -174,7 +147,9 @@ def temp_bytes(cursor, database: str) -> int:
 
 def main(argv=None) -> None:
     args = parse_args(argv)
-    prepare_environment(args.database)
+    from benchmarks.common import prepare_environment
+
+    prepare_environment(args.database, "segmentation")
     import django
 
     django.setup()

@@ -1,8 +1,6 @@
 """REST API of the client base. Every queryset goes through crm.access; writes through services."""
 
-from django.core.exceptions import PermissionDenied
 from rest_framework import mixins, serializers, viewsets
-from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
 
 from clients import services
 from clients.filters import ClientFilter
@@ -171,10 +169,8 @@ class ScopedViewSet(mixins.DestroyModelMixin, viewsets.GenericViewSet):
         return scope_for_user(super().get_queryset(), self.request.user)
 
     def perform_destroy(self, instance):
-        try:
-            services.record_delete(actor=self.request.user, instance=instance)
-        except PermissionDenied as exc:
-            raise ApiPermissionDenied(str(exc)) from exc
+        # a service's django PermissionDenied becomes DRF's 403 with its message (DRF does it)
+        services.record_delete(actor=self.request.user, instance=instance)
 
 
 class ClientViewSet(
@@ -281,12 +277,9 @@ class CatalogueViewSet(viewsets.ModelViewSet):
     def _save(self, serializer, instance=None):
         data = dict(serializer.validated_data)
         m2m = {k: data.pop(k) for k in getattr(self, "m2m_fields", ())}
-        try:
-            serializer.instance = self.save_service(
-                actor=self.request.user, data=data, **{self.instance_arg: instance}, **m2m
-            )
-        except PermissionDenied as exc:
-            raise ApiPermissionDenied(str(exc)) from exc
+        serializer.instance = self.save_service(
+            actor=self.request.user, data=data, **{self.instance_arg: instance}, **m2m
+        )
 
     def perform_create(self, serializer):
         self._save(serializer)

@@ -107,12 +107,6 @@ def csv_lines(rows: Iterable[list], *, bom: bool = True) -> Iterator[str]:
         yield writer.writerow([escape_cell(v) for v in row])
 
 
-def write_csv(rows: Iterable[list], fileobj) -> None:
-    """Write to a text file opened with newline=""."""
-    for line in csv_lines(rows):
-        fileobj.write(line)
-
-
 def xlsx_file(rows: Iterable[list], *, title: str = "Sheet") -> tempfile.SpooledTemporaryFile:
     """An XLSX workbook written row by row (openpyxl write-only mode, constant memory)."""
     book = Workbook(write_only=True)
@@ -125,15 +119,10 @@ def xlsx_file(rows: Iterable[list], *, title: str = "Sheet") -> tempfile.Spooled
     return out
 
 
-def template_rows(columns: Iterable[str]) -> list[list]:
-    return [list(columns)]
-
-
 __all__ = [
     "CLIENT_EXPORT_COLUMNS",
     "client_export_rows",
     "csv_lines",
     "escape_cell",
-    "write_csv",
     "xlsx_file",
 ]

@@ -79,6 +79,7 @@ class ClientFilter(django_filters.FilterSet):
 
     def __init__(self, data=None, *args, user=None, **kwargs):
         super().__init__(data, *args, **kwargs)
+        self.user = user
         if user is not None and not user.sees_everything:
             del self.filters["am"]  # an account manager's list holds only their own clients
 
@@ -93,40 +94,34 @@ class ClientFilter(django_filters.FilterSet):
 
     CLASS_FILTERS = ("abc", "xyz", "lifecycle")
 
-    def total_from_classes(self, user) -> int | None:
+    def _whole_base_filters(self) -> dict | None:
+        """The filters in use (besides the sort) on a manager's list of all clients; None
+        for an account manager's scoped list or an invalid filter set."""
+        user = self.user
+        if not (user is not None and user.sees_everything and self.is_bound and self.is_valid()):
+            return None
+        data = self.form.cleaned_data
+        return {name: data[name] for name in self.filters if name != "sort" and data.get(name)}
+
+    def total_from_classes(self) -> int | None:
         """The list's total read from the narrow class table alone, when nothing but class
         filters applies to a list of all clients: every class row belongs to an existing
         client (the run writes rows of existing clients only and removes rows of clients it
         no longer sees; Django deletes a client's row with it), so the count needs no join
         with the wide client table. None when another filter, a "none" class or a narrower
         scope applies (the paginator then counts the list itself)."""
-        if not (user.sees_everything and self.is_bound and self.is_valid()):
+        used = self._whole_base_filters()
+        if not used or set(used) - set(self.CLASS_FILTERS) or NONE in used.values():
             return None
-        data = self.form.cleaned_data
-        if any(
-            data.get(name) for name in self.filters if name not in (*self.CLASS_FILTERS, "sort")
-        ):
-            return None
-        classes = {
-            self.FIELDS[name].removeprefix("segmentation__"): data[name]
-            for name in self.CLASS_FILTERS
-            if data.get(name)
-        }
-        if not classes or NONE in classes.values():
-            return None
+        classes = {self.FIELDS[name].removeprefix("segmentation__"): v for name, v in used.items()}
         return ClientMetrics.objects.filter(**classes).count()
 
-    def whole_base_by_abc(self, user) -> bool:
+    def whole_base_by_abc(self) -> bool:
         """All clients (a manager, no filter) sorted by ABC: the page is read from the class
         table's rank index (selectors.paginate_by_abc_rank) instead of sorting a left join
         of every client. A class filter joins the class table anyway (its rank index serves
         the sort then); other filters narrow the list enough to sort it whole."""
-        if not (user.sees_everything and self.is_bound and self.is_valid()):
-            return False
-        data = self.form.cleaned_data
-        return data.get("sort") == "abc" and not any(
-            data.get(name) for name in self.filters if name != "sort"
-        )
+        return self._whole_base_filters() == {} and self.form.cleaned_data.get("sort") == "abc"
 
     def class_filter(self, queryset, name, value):
         field = self.FIELDS[name]

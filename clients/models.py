@@ -422,10 +422,6 @@ class Interaction(TimeStampedModel):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.occurred_at:%Y-%m-%d} {self.client}"
 
-    @property
-    def promise_open(self) -> bool:
-        return bool(self.promise) and self.promise_done_at is None
-
 
 class ImportJob(TimeStampedModel):
     """One uploaded CSV/XLSX import of clients, contacts or settlements, and its outcome.

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from clients.extensions import TimelineItem, timeline_items
 from clients.models import Client, ContactPerson, Interaction, Product, Settlement
 from crm.access import scope_for_user
+from segmentation.analytics import add_months
 from segmentation.models import ClientMetrics
 from segmentation.selectors import cadence_days_by_class
 
@@ -98,14 +99,7 @@ def paginate_by_abc_rank(queryset: QuerySet[Client], number, per_page: int) -> P
 
 def months_ago(day: date, months: int) -> date:
     """The same day ``months`` calendar months earlier (clamped to the month's last day)."""
-    year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
-    month += 1
-    for candidate in (day.day, 30, 29, 28):
-        try:
-            return date(year, month, min(day.day, candidate))
-        except ValueError:
-            continue
-    raise ValueError(day)  # pragma: no cover
+    return add_months(day, -months)
 
 
 @dataclass
@@ -163,17 +157,17 @@ class ClientCard:
     subdivisions: list[Client]
 
 
-def client_card(client: Client, user, *, today: date | None = None) -> ClientCard:
-    today = today or timezone.localdate()
-    window_start = months_ago(today, 12)
-    recent = Settlement.objects.filter(client=client, date__gt=window_start, date__lte=today)
-    totals = recent.aggregate(total=Coalesce(Sum("amount"), Decimal(0)), n=Count("id"))
-    products = list(
-        recent.filter(product__isnull=False)
-        .values("product__id", "product__name")
-        .annotate(total=Sum("amount"), n=Count("id"))
-        .order_by("-total")[:20]
-    )
+@dataclass
+class ClientLog:
+    """The card's contact-log panel: what the htmx reply after logging a contact re-renders."""
+
+    timeline: list[TimelineItem]
+    open_promises: list[Interaction]
+
+
+def client_log(client: Client, user) -> ClientLog:
+    """Timeline (interactions, settlements and the extensions' items, newest first) and open
+    promises of a client."""
     interactions = list(
         client.interactions.select_related("author", "contact", "next_step_product").order_by(
             "-occurred_at", "-id"
@@ -191,6 +185,21 @@ def client_card(client: Client, user, *, today: date | None = None) -> ClientCar
         .exclude(promise="")
         .order_by("promise_due", "id")[:20]
     )
+    return ClientLog(timeline=timeline[:TIMELINE_LIMIT], open_promises=open_promises)
+
+
+def client_card(client: Client, user, *, today: date | None = None) -> ClientCard:
+    today = today or timezone.localdate()
+    window_start = months_ago(today, 12)
+    recent = Settlement.objects.filter(client=client, date__gt=window_start, date__lte=today)
+    totals = recent.aggregate(total=Coalesce(Sum("amount"), Decimal(0)), n=Count("id"))
+    products = list(
+        recent.filter(product__isnull=False)
+        .values("product__id", "product__name")
+        .annotate(total=Sum("amount"), n=Count("id"))
+        .order_by("-total")[:20]
+    )
+    log = client_log(client, user)
     return ClientCard(
         client=client,
         contacts=list(client.contacts.all()),
@@ -198,8 +207,8 @@ def client_card(client: Client, user, *, today: date | None = None) -> ClientCar
         settlements_12m=totals["n"],
         products_12m=products,
         development=development(client, today=today),
-        timeline=timeline[:TIMELINE_LIMIT],
-        open_promises=open_promises,
+        timeline=log.timeline,
+        open_promises=log.open_promises,
         next_step_overdue=bool(client.next_step_date and client.next_step_date < today),
         subdivisions=list(client.subdivisions.only("id", "name")[:50]),
     )

@@ -45,14 +45,14 @@ def client_list(request):
     # Client.Meta orders by name; the filter's "sort" overrides it. Invalid filters are ignored
     # (and reported on the page), not half-applied.
     queryset = filterset.qs if filterset.is_valid() else filterset.queryset
-    if filterset.whole_base_by_abc(request.user):
+    if filterset.whole_base_by_abc():
         page = selectors.paginate_by_abc_rank(queryset, request.GET.get("page"), PAGE_SIZE)
     else:
         page = selectors.paginate_clients(
             queryset,
             request.GET.get("page"),
             PAGE_SIZE,
-            total=filterset.total_from_classes(request.user),
+            total=filterset.total_from_classes(),
         )
     query = request.GET.copy()
     query.pop("page", None)
@@ -198,8 +198,7 @@ def interaction_log(request, pk: int):
             "clients/form.html",
             {"form": form, "client": client, "title": _("Log a contact")},
         )
-    client.refresh_from_db()
-    card = selectors.client_card(client, request.user)
+    card = selectors.client_log(client, request.user)  # all the panel shows
     response = render(
         request,
         "clients/_log_panel.html",

@@ -48,7 +48,7 @@ class ClassChangeAdmin(admin.ModelAdmin):
     )
     list_filter = ("abc_move", "lifecycle_new")
     raw_id_fields = ("client", "run")
-    list_select_related = ("client",)
+    list_select_related = ("client", "run")
 
     def has_change_permission(self, request, obj=None):
         return False

@@ -46,15 +46,13 @@ from __future__ import annotations
 import calendar
 import tempfile
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 import numpy as np
 import pandas as pd
 
 EPOCH = date(1970, 1, 1)
-ABC_CLASSES = ("A", "B", "C")
-XYZ_CLASSES = ("X", "Y", "Z")
 XYZ_MIN_MONTHS = 3
 CV_TOLERANCE = 1e-9
 _ABC_RANK = {"A": 3, "B": 2, "C": 1}
@@ -432,10 +430,6 @@ class Result:
             mask |= f[new].fillna("").to_numpy() != f[old].fillna("").to_numpy()
         return mask
 
-    @property
-    def changed(self) -> pd.DataFrame:
-        return self.frame[self.changed_mask]
-
 
 def _hits(mn: np.ndarray, mx: np.ndarray, after: int, upto: int) -> np.ndarray:
     """Does a bucket have a settlement in (after, upto]? Iff its first or last date falls
@@ -537,15 +531,7 @@ def classify(frames: Frames, params: Params, *, consume: bool = False) -> Result
     del wm, monthly
     if consume:
         frames.monthly = None  # the caller is done with it: free the largest frame now
-    first_month = (
-        window["first_day"]
-        .to_numpy()
-        .astype("int64")
-        .astype("datetime64[D]")
-        .astype("datetime64[M]")
-        .astype("int64")
-        + 1970 * 12
-    )
+    first_month = month_of_day(window["first_day"].to_numpy()).astype(np.int64)
     start = np.clip(first_month - m0, 0, n_months)
     xyz = xyz_from_series(matrix, start, params.xyz_x_pct, params.xyz_y_pct)
     xyz.index = window.index
@@ -560,29 +546,29 @@ def classify(frames: Frames, params: Params, *, consume: bool = False) -> Result
     out["m_score"] = pd.Series(quintile_scores(window["amount"].to_numpy()), index=window.index)
 
     out["abc_move"] = abc_move(out["abc_old"].to_numpy(), out["abc"].to_numpy())
-    result = Result(frame=out)
-    result.summary = summarise(out, params)
-    return result
+    return Result(frame=out, summary=summarise(out))
 
 
-def summarise(frame: pd.DataFrame, params: Params) -> dict:
+def matrix_cells(abc, xyz, cents) -> dict[str, dict]:
+    """{"AX": {"clients", "cents"}, …} of classified clients' ABC, XYZ (None: "none") and
+    turnover in cents."""
+    cells = (
+        pd.DataFrame({"abc": abc, "xyz": pd.Series(xyz).fillna("none").to_numpy(), "c": cents})
+        .groupby(["abc", "xyz"])
+        .agg(clients=("c", "size"), cents=("c", "sum"))
+    )
+    return {
+        f"{a}{x}": {"clients": int(row.clients), "cents": int(row.cents)}
+        for (a, x), row in cells.iterrows()  # at most 12 cells, not clients
+    }
+
+
+def summarise(frame: pd.DataFrame) -> dict:
     """Matrix (clients and turnover per ABC×XYZ cell), lifecycle counts, totals."""
     classified = frame[frame["abc"].notna()]
-    cells = (
-        pd.DataFrame(
-            {
-                "abc": classified["abc"].to_numpy(),
-                "xyz": classified["xyz"].fillna("none").to_numpy(),
-                "amount": classified["amount"].to_numpy(),
-            }
-        )
-        .groupby(["abc", "xyz"])
-        .agg(clients=("amount", "size"), cents=("amount", "sum"))
+    matrix = matrix_cells(
+        classified["abc"].to_numpy(), classified["xyz"].to_numpy(), classified["amount"].to_numpy()
     )
-    matrix = {
-        f"{abc}{xyz}": {"clients": int(row.clients), "cents": int(row.cents)}
-        for (abc, xyz), row in cells.iterrows()  # at most 12 cells, not clients
-    }
     lifecycle = frame["lifecycle"].value_counts().to_dict()
     return {
         "matrix": matrix,
@@ -603,9 +589,3 @@ def series_for_client(rows: list[tuple[date, Decimal]], params_window: tuple[dat
         (month_from_index(i), sums.get(i, Decimal("0")))
         for i in range(month_index(start), month_index(end))
     ]
-
-
-def days_to_date(days) -> date | None:
-    if days is None or (isinstance(days, float) and np.isnan(days)):
-        return None
-    return EPOCH + timedelta(days=int(days))

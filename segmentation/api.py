@@ -7,7 +7,7 @@
   is already running).
 """
 
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.response import Response
@@ -18,7 +18,7 @@ from segmentation.models import ClassChange, ClientMetrics, SegmentationRun
 
 
 class IsManager(permissions.BasePermission):
-    message = _("Only managers may do this.")
+    message = gettext_lazy("Only managers may do this.")
 
     def has_permission(self, request, view):
         return bool(request.user and request.user.is_authenticated and request.user.sees_everything)

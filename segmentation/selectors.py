@@ -18,7 +18,6 @@ from crm.access import scope_for_user
 from segmentation import analytics
 from segmentation.models import ClassChange, ClientMetrics, SegmentationRun, SegmentationSettings
 
-DEFAULT_CADENCE_DAYS = {"A": 14, "B": 30, "C": 90, None: 30}
 ABC = ("A", "B", "C")
 XYZ = ("X", "Y", "Z", "none")
 PRESETS = {"seed": (Decimal("50"), Decimal("80")), "classic": (Decimal("80"), Decimal("95"))}
@@ -45,10 +44,6 @@ def abc_class_of(client: Client) -> str | None:
     """The client's current ABC class (None before a run has classified it)."""
     classes = getattr(client, "segmentation", None)  # no row: RelatedObjectDoesNotExist
     return classes.abc_class if classes else None
-
-
-def last_run() -> SegmentationRun | None:
-    return SegmentationRun.objects.order_by("-requested_at", "-id").first()
 
 
 def last_successful_run() -> SegmentationRun | None:
@@ -181,13 +176,8 @@ def what_if(*, basis: str, abc_a_pct, abc_b_pct, xyz_x_pct, xyz_y_pct) -> dict:
     xyz = analytics.xyz_from_cv(history, mean, cv, xyz_x_pct, xyz_y_pct)
     xyz.index = ids
     frame = abc.join(xyz[["xyz"]])
-    frame["cents"] = pd.Series(turnover, index=ids).reindex(frame.index).to_numpy()
-    frame["xyz"] = frame["xyz"].fillna("none")
-    grouped = frame.groupby(["abc", "xyz"]).agg(clients=("cents", "size"), cents=("cents", "sum"))
-    cells = {
-        f"{a}{x}": {"clients": int(r.clients), "cents": int(r.cents)}
-        for (a, x), r in grouped.iterrows()
-    }
+    cents = pd.Series(turnover, index=ids).reindex(frame.index).to_numpy()
+    cells = analytics.matrix_cells(frame["abc"].to_numpy(), frame["xyz"].to_numpy(), cents)
     total = int(turnover.sum())
     return {"rows": build_matrix(cells, total), "total_cents": total, "classified": len(ids)}
 
@@ -214,7 +204,7 @@ def client_explanation(client: Client) -> dict:
             series = [(m, v, i >= first_counted) for i, (m, v) in enumerate(series)]
         else:
             series = [(m, v, False) for m, v in series]
-    history = list(ClassChange.objects.filter(client=client).select_related("run")[:12])
+    history = list(ClassChange.objects.filter(client=client)[:12])
     recency = None
     if metrics and metrics.last_date and run:
         recency = (run.as_of - metrics.last_date).days
@@ -228,13 +218,9 @@ def client_explanation(client: Client) -> dict:
     }
 
 
-def client_history(client_id: int) -> QuerySet[ClassChange]:
-    return ClassChange.objects.filter(client_id=client_id).select_related("run")
-
-
 # --- history reports --------------------------------------------------------------------------
 def history_for_user(user) -> QuerySet[ClassChange]:
-    return scope_for_user(ClassChange.objects.select_related("client", "run"), user)
+    return scope_for_user(ClassChange.objects.select_related("client"), user)
 
 
 def metrics_for_user(user) -> QuerySet[ClientMetrics]:

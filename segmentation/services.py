@@ -33,7 +33,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clients.models import Client, Settlement
-from crm.services import audit_record, diff, snapshot
+from crm.services import save_with_audit
 from segmentation import analytics, writers
 from segmentation.models import ClientMetrics, SegmentationRun, SegmentationSettings
 from segmentation.selectors import settings_load
@@ -69,19 +69,16 @@ def stale_after() -> timedelta:
 @transaction.atomic
 def settings_update(*, user, data: dict) -> SegmentationSettings:
     """Save validated settings (the form/serializer validated ``data``; the model's
-    full_clean and DB constraints check again)."""
-    instance = SegmentationSettings.objects.select_for_update().get(pk=settings_load().pk)
-    before = snapshot(instance, SETTINGS_FIELDS)
-    for name in SETTINGS_FIELDS:
-        if name in data:
-            setattr(instance, name, data[name])
+    full_clean and DB constraints check again); audited when something changed."""
+    instance, _ = SegmentationSettings.objects.select_for_update().get_or_create(
+        pk=SegmentationSettings.SINGLETON_ID
+    )
     instance.updated_by = user if getattr(user, "is_authenticated", False) else None
-    instance.full_clean()
-    instance.save()
-    changes = diff(before, snapshot(instance, SETTINGS_FIELDS))
-    if changes:
-        audit_record(actor=user, instance=instance, action="update", changes=changes)
-    return instance
+    return save_with_audit(
+        actor=user,
+        instance=instance,
+        data={name: data[name] for name in SETTINGS_FIELDS if name in data},
+    )
 
 
 def params_from_settings(settings: SegmentationSettings, as_of: date) -> analytics.Params:

@@ -26,11 +26,10 @@ def _report(run: SegmentationRun) -> dict:
 def recompute() -> dict:
     """The nightly beat entry: request a run and execute it; refused if one is running."""
     try:
-        run = services.run_request(trigger=SegmentationRun.Trigger.SCHEDULE)
+        return _report(services.recompute(trigger=SegmentationRun.Trigger.SCHEDULE))
     except services.RunRefused as exc:
         logger.warning("nightly segmentation skipped: %s", exc)
         return {"refused": str(exc)}
-    return _report(services.run_execute(run_id=run.pk))
 
 
 @shared_task(name="segmentation.execute_run")

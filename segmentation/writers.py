@@ -10,12 +10,11 @@ for the history rows of the changed clients.
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
 import pandas as pd
 
 from clients.models import AbcClass, Client, Lifecycle, XyzClass
+from crm.pgcopy import binary_copy
 from segmentation.models import ClassChange, ClientMetrics
 
 # Classes travel as small integer codes (0 = none) so the whole stage is fixed-width binary.
@@ -53,13 +52,6 @@ STAGE_COLUMNS = [
     ("f_score", "double precision"),
     ("m_score", "double precision"),
 ]
-_BINARY = {
-    "bigint": ">i8",
-    "integer": ">i4",
-    "smallint": ">i2",
-    "double precision": ">f8",
-    "boolean": "?",
-}
 STAGE = "seg_stage"
 
 
@@ -82,21 +74,6 @@ def _stage(connection, name: str, columns: list[tuple[str, str]], frame: pd.Data
                 f"INSERT INTO {name} VALUES ({placeholders})",  # noqa: S608 - fixed names
                 [tuple(r) for r in rows],
             )
-
-
-def binary_copy(frame: pd.DataFrame, columns: list[tuple[str, str]]) -> io.BytesIO:
-    """PostgreSQL's binary COPY format built with one numpy structured array: every field is
-    fixed width (no NULLs: NaN stands for them), so no Python object per value."""
-    fields = [("count", ">i2")]
-    for col, sqltype in columns:
-        fields += [(f"{col}__len", ">i4"), (col, _BINARY[sqltype])]
-    rows = np.empty(len(frame), dtype=fields)
-    rows["count"] = len(columns)
-    for col, sqltype in columns:
-        rows[f"{col}__len"] = np.dtype(_BINARY[sqltype]).itemsize
-        rows[col] = frame[col].to_numpy()
-    header = b"PGCOPY\n\xff\r\n\x00" + (0).to_bytes(4, "big") + (0).to_bytes(4, "big")
-    return io.BytesIO(header + rows.tobytes() + (-1).to_bytes(2, "big", signed=True))
 
 
 def _drop(connection, name: str) -> None:

@@ -7,6 +7,8 @@ from contextlib import contextmanager
 import numpy as np
 from django.db import connection
 
+from crm.pgcopy import binary_copy
+
 # --- bulk loading -----------------------------------------------------------------------------
 Column = Sequence | np.ndarray
 
@@ -119,18 +121,7 @@ def copy_binary_int8(table: str, columns: dict[str, np.ndarray]) -> None:
     """COPY int64 columns (no NULLs) into ``table`` in PostgreSQL's binary format, built with
     one numpy structured array: no per-row Python work at all."""
     names = list(columns)
-    n = len(columns[names[0]])
-    layout = [("fields", ">i2")]
-    for i in range(len(names)):
-        layout += [(f"len{i}", ">i4"), (f"val{i}", ">i8")]
-    rows = np.empty(n, dtype=np.dtype(layout))
-    rows["fields"] = len(names)
-    for i, name in enumerate(names):
-        rows[f"len{i}"] = 8
-        rows[f"val{i}"] = columns[name]
-    header = b"PGCOPY\n\xff\r\n\x00" + (0).to_bytes(4, "big") + (0).to_bytes(4, "big")
-    trailer = (-1).to_bytes(2, "big", signed=True)
-    buffer = io.BytesIO(header + rows.tobytes() + trailer)
+    buffer = binary_copy(columns, [(name, "bigint") for name in names])
     qn = connection.ops.quote_name
     raw = connection.cursor().cursor
     raw.copy_expert(

@@ -20,7 +20,6 @@ contact / settlement) of somebody else gets "no such client", exactly as a clien
 exist, so imports do not reveal other managers' records.
 """
 
-from clients.services_import.checkers import CHECKERS, RowResult, bulk_update
 from clients.services_import.jobs import (
     import_job_create,
     import_job_fail,
@@ -30,9 +29,6 @@ from clients.services_import.jobs import (
 )
 
 __all__ = [
-    "CHECKERS",
-    "RowResult",
-    "bulk_update",
     "import_job_create",
     "import_job_fail",
     "import_job_needs_worker",
