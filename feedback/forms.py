@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from clients.models import Client, ContactPerson, Interaction
@@ -44,8 +45,6 @@ class ComplaintFilterForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["responsible"].queryset = staff_users()
-        self.fields["theme"].queryset = Theme.objects.all()
         for name in ("status", "theme", "responsible", "priority"):
             self.fields[name].widget.attrs["class"] = "form-select form-select-sm"
         self.fields["overdue"].widget.attrs["class"] = "form-check-input"
@@ -157,9 +156,7 @@ class InformForm(forms.Form):
     send_email = forms.BooleanField(
         label=_("Send the resolution to the contact person by email now"), required=False
     )
-    language = forms.ChoiceField(
-        label=_("Email language"), choices=[("ru", _("Russian")), ("en", _("English"))]
-    )
+    language = forms.ChoiceField(label=_("Email language"), choices=settings.LANGUAGES)
 
 
 HOURS = {"max_digits": 6, "decimal_places": 2, "min_value": Decimal("0.25")}

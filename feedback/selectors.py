@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from crm.access import scope_for_user
 from crm.models import AuditEntry
-from feedback.models import Complaint, Notice, SlaSettings, Theme
+from feedback.models import Complaint, Notice, SlaBreach, SlaSettings
 from feedback.sla import WorkCalendar, working_minutes
 
 
@@ -21,10 +21,6 @@ def sla_settings() -> SlaSettings:
 def work_calendar(settings_obj: SlaSettings | None = None) -> WorkCalendar:
     s = settings_obj or sla_settings()
     return WorkCalendar.of(s.working_days, s.work_start, s.work_end, s.time_zone)
-
-
-def active_themes() -> QuerySet[Theme]:
-    return Theme.objects.filter(is_active=True)
 
 
 def complaints_for(user) -> QuerySet[Complaint]:
@@ -105,8 +101,8 @@ def complaint_deadlines(complaint: Complaint, *, now: datetime | None = None) ->
     return result
 
 
-def complaint_timeline(complaint: Complaint) -> list[dict]:
-    """The complaint's history: audit entries and SLA breaches, oldest first."""
+def complaint_timeline(complaint: Complaint, breaches: list[SlaBreach]) -> list[dict]:
+    """The complaint's history: audit entries and its SLA breaches, oldest first."""
     ct = ContentType.objects.get_for_model(Complaint)
     labels = dict(Complaint.Status.choices)
     items = []
@@ -118,10 +114,7 @@ def complaint_timeline(complaint: Complaint) -> list[dict]:
         change = (e.changes or {}).get("status")
         status = [labels.get(v, v) for v in change] if change else None
         items.append({"at": e.at, "kind": "audit", "entry": e, "status": status})
-    items += [
-        {"at": b.detected_at, "kind": "breach", "breach": b}
-        for b in complaint.breaches.select_related("escalated_to")
-    ]
+    items += [{"at": b.detected_at, "kind": "breach", "breach": b} for b in breaches]
     return sorted(items, key=lambda i: i["at"])
 
 
@@ -129,7 +122,3 @@ def notices_for(user) -> QuerySet[Notice]:
     return Notice.objects.filter(recipient=user).select_related(
         "complaint__client", "breach", "complaint__theme"
     )
-
-
-def unread_notice_count(user) -> int:
-    return Notice.objects.filter(recipient=user, read_at__isnull=True).count()

@@ -168,15 +168,17 @@ def complaint_update(
         client=complaint.client, contact=complaint.contact, responsible=complaint.responsible
     )
     if complaint.priority != old_priority and complaint.is_open:
+        settings_obj = sla_settings()
+        cal = work_calendar(settings_obj)
         ack_due, resolve_due = compute_deadlines(
             registered_at=complaint.registered_at,
             priority=complaint.priority,
             class_a=complaint.sla_class_a,
-            settings_obj=sla_settings(),
+            settings_obj=settings_obj,
         )
-        paused = _paused_minutes(complaint)
+        paused = _paused_minutes(complaint, cal)
         complaint.ack_due_at = ack_due
-        complaint.resolve_due_at = add_working_minutes(resolve_due, paused, work_calendar())
+        complaint.resolve_due_at = add_working_minutes(resolve_due, paused, cal)
     complaint.full_clean()
     complaint.save()
     changes = diff(before, snapshot(complaint, AUDITED_FIELDS))
@@ -190,8 +192,7 @@ def complaint_update(
     return complaint
 
 
-def _paused_minutes(complaint: Complaint) -> float:
-    cal = work_calendar()
+def _paused_minutes(complaint: Complaint, cal) -> float:
     return sum(
         working_minutes(p.started_at, p.ended_at, cal)
         for p in complaint.pauses.all()

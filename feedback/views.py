@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from clients.models import Client
-from crm.access import get_for_user, require_manager
+from crm.access import get_for_user, manager_required
 from feedback import analytics, selectors, services
 from feedback.forms import (
     ComplaintCreateForm,
@@ -70,25 +70,37 @@ def _error_messages(exc: ValidationError) -> list[str]:
     return list(exc.messages)
 
 
+def _add_errors(form, exc: ValidationError) -> None:
+    """A service's refusal, shown above the form (the messages name the fields)."""
+    for message in _error_messages(exc):
+        form.add_error(None, message)
+
+
+def _cache_scope(user) -> str:
+    """The part of a cache key that says whose complaints a cached figure covers."""
+    return "all" if user.sees_everything else f"user{user.pk}"
+
+
 def _list_page(request, *, mine: bool, template: str):
     form = ComplaintFilterForm(request.GET or None)
     filters = form.filters() if request.GET else {}
     if mine:
         filters["mine"] = True
     qs = selectors.complaint_list(request.user, filters=filters)
-    scope = "all" if request.user.sees_everything else f"user{request.user.pk}"
+    scope = _cache_scope(request.user)
     key = ":".join([scope, *(f"{k}={getattr(v, 'pk', v)}" for k, v in sorted(filters.items()))])
     paginator = CachedCountPaginator(qs, PAGE_SIZE, cache_key=key, overdue="overdue" in filters)
     page = paginator.get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    now = timezone.now()
     return render(
         request,
         template,
         {
             "form": form,
             "page": page,
-            "now": timezone.now(),
+            "overdue": {c.pk for c in page if c.is_overdue(now)},
             "query": query.urlencode(),
             "mine": mine,
         },
@@ -111,12 +123,15 @@ def complaint_board(request):
     filters = form.filters() if request.GET else {}
     filters.pop("status", None)
     columns = selectors.complaint_board(request.user, filters=filters)
+    now = timezone.now()
     for column in columns:
-        column["cards"] = [(c, services.allowed_transitions(c)) for c in column["cards"]]
+        column["cards"] = [
+            (c, services.allowed_transitions(c), c.is_overdue(now)) for c in column["cards"]
+        ]
     return render(
         request,
         "feedback/complaint_board.html",
-        {"form": form, "columns": columns, "now": timezone.now()},
+        {"form": form, "columns": columns},
     )
 
 
@@ -143,8 +158,7 @@ def complaint_create(request):
                 responsible=data["responsible"],
             )
         except ValidationError as exc:
-            for message in _error_messages(exc):
-                form.add_error(None, message)
+            _add_errors(form, exc)
         else:
             messages.success(request, _("Complaint #%(n)s registered.") % {"n": complaint.pk})
             return HttpResponseRedirect(reverse("feedback:detail", kwargs={"pk": complaint.pk}))
@@ -169,15 +183,16 @@ def _deadline_rows(complaint):
 @login_required
 def complaint_detail(request, pk):
     complaint = _complaint(request, pk)
+    breaches = list(complaint.breaches.select_related("escalated_to"))
     return render(
         request,
         "feedback/complaint_detail.html",
         {
             "complaint": complaint,
             "deadlines": _deadline_rows(complaint),
-            "breaches": list(complaint.breaches.select_related("escalated_to")),
+            "breaches": breaches,
             "pauses": list(complaint.pauses.all()),
-            "timeline": selectors.complaint_timeline(complaint),
+            "timeline": selectors.complaint_timeline(complaint, breaches),
             "transitions": services.allowed_transitions(complaint),
             "inform_form": InformForm(initial={"language": "ru"}),
             "can_inform": complaint.status
@@ -193,12 +208,13 @@ def complaint_edit(request, pk):
     if request.method == "POST" and form.is_valid():
         data = {name: form.cleaned_data[name] for name in form.changed_data}
         try:
+            # a fresh copy: validating the ModelForm already wrote the new values onto
+            # ``complaint``, and the service audits the difference from what is stored
             services.complaint_update(
                 actor=request.user, complaint=_complaint(request, pk), data=data
             )
         except ValidationError as exc:
-            for message in _error_messages(exc):
-                form.add_error(None, message)
+            _add_errors(form, exc)
         else:
             messages.success(request, _("Complaint saved."))
             return HttpResponseRedirect(reverse("feedback:detail", kwargs={"pk": pk}))
@@ -289,7 +305,7 @@ def complaint_analytics(request):
     qs = selectors.complaints_for(request.user).filter(
         registered_at__gte=start, registered_at__lt=end
     )
-    scope = "all" if request.user.sees_everything else f"user{request.user.pk}"
+    scope = _cache_scope(request.user)
     summary = analytics.cached_summary(qs, scope=scope, start=start, end=end)
     themes = {t.pk: t.name for t in Theme.objects.all()}
     causes = dict(Complaint.RootCause.choices)
@@ -313,17 +329,15 @@ def complaint_analytics(request):
     )
 
 
-@login_required
+@manager_required
 def sla_settings(request):
-    require_manager(request.user)
     instance = selectors.sla_settings()
     form = SlaSettingsForm(request.POST or None, instance=instance)
     if request.method == "POST" and form.is_valid():
         try:
             services.sla_settings_update(actor=request.user, data=form.to_data())
         except ValidationError as exc:
-            for message in _error_messages(exc):
-                form.add_error(None, message)
+            _add_errors(form, exc)
         else:
             messages.success(request, _("SLA settings saved."))
             return HttpResponseRedirect(reverse("feedback:settings"))
@@ -335,15 +349,13 @@ def sla_settings(request):
     )
 
 
-@login_required
+@manager_required
 def theme_list(request):
-    require_manager(request.user)
     return render(request, "feedback/themes.html", {"themes": Theme.objects.all()})
 
 
-@login_required
+@manager_required
 def theme_edit(request, pk=None):
-    require_manager(request.user)
     theme = get_object_or_404(Theme, pk=pk) if pk else Theme()
     form = ThemeForm(request.POST or None, instance=theme)
     if request.method == "POST" and form.is_valid():
