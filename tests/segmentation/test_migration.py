@@ -22,36 +22,38 @@ def migrate(targets):
 
 
 def test_classes_move_to_the_class_table_and_back():
-    apps = migrate(BEFORE)
-    Client = apps.get_model("clients", "Client")
-    Metrics = apps.get_model("segmentation", "ClientMetrics")
-    classified = Client.objects.create(
-        name="Classified", abc_class="A", xyz_class="X", lifecycle="regular"
-    )
-    with_figures = Client.objects.create(name="With figures", abc_class="C", lifecycle="lost")
-    Metrics.objects.create(client_id=with_figures.pk, turnover=12, months_history=3)
-    potential = Client.objects.create(name="Potential", lifecycle="potential")
-    Client.objects.create(name="Never run")
+    try:
+        apps = migrate(BEFORE)
+        Client = apps.get_model("clients", "Client")
+        Metrics = apps.get_model("segmentation", "ClientMetrics")
+        classified = Client.objects.create(
+            name="Classified", abc_class="A", xyz_class="X", lifecycle="regular"
+        )
+        with_figures = Client.objects.create(name="With figures", abc_class="C", lifecycle="lost")
+        Metrics.objects.create(client_id=with_figures.pk, turnover=12, months_history=3)
+        potential = Client.objects.create(name="Potential", lifecycle="potential")
+        Client.objects.create(name="Never run")
 
-    apps = migrate(AFTER)
-    Metrics = apps.get_model("segmentation", "ClientMetrics")
-    rows = {
-        m.client_id: (m.abc_class, m.xyz_class, m.lifecycle, m.turnover)
-        for m in Metrics.objects.all()
-    }
-    assert rows == {
-        classified.pk: ("A", "X", "regular", 0),
-        with_figures.pk: ("C", None, "lost", 12),  # its figures kept
-        potential.pk: (None, None, "potential", 0),
-    }  # no row for the client no run has seen
+        apps = migrate(AFTER)
+        Metrics = apps.get_model("segmentation", "ClientMetrics")
+        rows = {
+            m.client_id: (m.abc_class, m.xyz_class, m.lifecycle, m.turnover)
+            for m in Metrics.objects.all()
+        }
+        assert rows == {
+            classified.pk: ("A", "X", "regular", 0),
+            with_figures.pk: ("C", None, "lost", 12),  # its figures kept
+            potential.pk: (None, None, "potential", 0),
+        }  # no row for the client no run has seen
 
-    apps = migrate(BEFORE)
-    Client = apps.get_model("clients", "Client")
-    back = {c.name: (c.abc_class, c.xyz_class, c.lifecycle) for c in Client.objects.all()}
-    assert back == {
-        "Classified": ("A", "X", "regular"),
-        "With figures": ("C", None, "lost"),
-        "Potential": (None, None, "potential"),
-        "Never run": (None, None, None),
-    }
-    migrate(AFTER)  # leave the schema as the other tests expect it
+        apps = migrate(BEFORE)
+        Client = apps.get_model("clients", "Client")
+        back = {c.name: (c.abc_class, c.xyz_class, c.lifecycle) for c in Client.objects.all()}
+        assert back == {
+            "Classified": ("A", "X", "regular"),
+            "With figures": ("C", None, "lost"),
+            "Potential": (None, None, "potential"),
+            "Never run": (None, None, None),
+        }
+    finally:
+        migrate(AFTER)  # leave the schema as the other tests expect it, pass or fail
