@@ -287,11 +287,7 @@ def my_day(user, *, today: date | None = None, limit: int = 50) -> MyDay:
     """
     today = today or timezone.localdate()
     mine = Client.objects.filter(account_manager=user)
-    steps = list(
-        mine.filter(next_step_date__lte=today)
-        .select_related("next_step_product")
-        .order_by("next_step_date", "name")[: limit * 2]
-    )
+    steps = mine.select_related("next_step_product").order_by("next_step_date", "name")
     promises = list(
         Interaction.objects.filter(
             client__account_manager=user,
@@ -310,8 +306,9 @@ def my_day(user, *, today: date | None = None, limit: int = 50) -> MyDay:
     )
     return MyDay(
         today=today,
-        steps_overdue=[c for c in steps if c.next_step_date < today][:limit],
-        steps_today=[c for c in steps if c.next_step_date == today][:limit],
+        # two reads: a long overdue list must not push today's steps out of one shared slice
+        steps_overdue=list(steps.filter(next_step_date__lt=today)[:limit]),
+        steps_today=list(steps.filter(next_step_date=today)[:limit]),
         promises_due=promises,
         contact_overdue=list(overdue[:limit]),
         contact_overdue_total=overdue.count(),
