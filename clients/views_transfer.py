@@ -141,6 +141,14 @@ def export(request):
         # an account manager asking for another manager's clients: as for any outsider, 404
         raise Http404(_("Not found."))
     queryset = scope_for_user(Client.objects.all(), user)
-    queryset = ClientFilter(request.GET, queryset=queryset, user=user).qs
+    filterset = ClientFilter(request.GET, queryset=queryset, user=user)
+    if not filterset.is_valid():  # never export a half-applied filter set
+        problems = "; ".join(f"{name}: {' '.join(errs)}" for name, errs in filterset.errors.items())
+        return HttpResponse(
+            _("The filters are not valid: %(problems)s") % {"problems": problems},
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
+    queryset = filterset.qs
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     return _download(exports.client_export_rows(queryset), fmt=fmt, name=f"clients-{stamp}")
