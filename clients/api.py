@@ -238,7 +238,6 @@ class SettlementViewSet(
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
-        data.pop("external_id", None)
         serializer.instance = services.settlement_record(
             actor=self.request.user,
             client=data.pop("client"),
@@ -247,6 +246,7 @@ class SettlementViewSet(
             amount=data["amount"],
             margin=data.get("margin"),
             document_number=data.get("document_number", ""),
+            external_id=data.get("external_id"),
         )
 
 

@@ -100,6 +100,7 @@ def settlement_record(
     amount: Decimal,
     margin: Decimal | None = None,
     document_number: str = "",
+    external_id: str | None = None,
 ) -> Settlement:
     if amount == 0:
         raise ValidationError({"amount": _("The amount cannot be zero (refunds are negative).")})
@@ -112,6 +113,7 @@ def settlement_record(
             "amount": amount,
             "margin": margin,
             "document_number": document_number,
+            "external_id": external_id or None,  # unique when given; none is NULL, not ""
         },
     )
 
