@@ -227,23 +227,38 @@ def metrics_for_user(user) -> QuerySet[ClientMetrics]:
     return scope_for_user(ClientMetrics.objects.select_related("client"), user)
 
 
+def _became(status: str) -> Q:
+    """A change into ``status`` (not a change of another class while the status stayed)."""
+    return Q(lifecycle_new=status) & ~Q(lifecycle_old=status)  # Django keeps NULL old values
+
+
+# The kinds of class change the report counts and the changes list filters on (one definition
+# for both, so a card's number is the length of the list it links to).
+CHANGE_KINDS = {
+    "up": Q(abc_move="up"),
+    "down": Q(abc_move="down"),
+    "gained": Q(abc_move="gained"),
+    "dropped": Q(abc_move="dropped"),
+    "new": _became(Lifecycle.NEW),
+    "lost": _became(Lifecycle.LOST),
+    "restored": _became(Lifecycle.RESTORED),
+}
+
+
 def changes_report(user, start: date, end: date) -> dict:
     """Upgrades, downgrades, new, lost, restored between start and end (inclusive)."""
     qs = history_for_user(user).filter(date__gte=start, date__lte=end)
-    counts = qs.aggregate(
-        upgrades=Count("id", filter=Q(abc_move="up")),
-        downgrades=Count("id", filter=Q(abc_move="down")),
-        gained=Count("id", filter=Q(abc_move="gained")),
-        dropped=Count("id", filter=Q(abc_move="dropped")),
-        new=Count("id", filter=Q(lifecycle_new=Lifecycle.NEW) & ~Q(lifecycle_old=Lifecycle.NEW)),
-        lost=Count("id", filter=Q(lifecycle_new=Lifecycle.LOST) & ~Q(lifecycle_old=Lifecycle.LOST)),
-        restored=Count(
-            "id",
-            filter=Q(lifecycle_new=Lifecycle.RESTORED) & ~Q(lifecycle_old=Lifecycle.RESTORED),
-        ),
+    k = CHANGE_KINDS
+    return qs.aggregate(
+        upgrades=Count("id", filter=k["up"]),
+        downgrades=Count("id", filter=k["down"]),
+        gained=Count("id", filter=k["gained"]),
+        dropped=Count("id", filter=k["dropped"]),
+        new=Count("id", filter=k["new"]),
+        lost=Count("id", filter=k["lost"]),
+        restored=Count("id", filter=k["restored"]),
         total=Count("id"),
     )
-    return counts
 
 
 def lifecycle_flows(user, start: date, end: date) -> list[dict]:

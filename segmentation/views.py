@@ -62,15 +62,8 @@ def changes(request):
     start, end = form.period()
     qs = selectors.history_for_user(request.user).filter(date__gte=start, date__lte=end)
     kind = request.GET.get("kind", "")
-    filters = {
-        "up": {"abc_move": "up"},
-        "down": {"abc_move": "down"},
-        "new": {"lifecycle_new": "new"},
-        "lost": {"lifecycle_new": "lost"},
-        "restored": {"lifecycle_new": "restored"},
-    }
-    if kind in filters:
-        qs = qs.filter(**filters[kind])
+    if kind in selectors.CHANGE_KINDS:
+        qs = qs.filter(selectors.CHANGE_KINDS[kind])
     page = Paginator(qs.order_by("-date", "-id"), 50).get_page(request.GET.get("page"))
     return render(
         request,

@@ -283,3 +283,33 @@ def test_abc_pages_from_the_rank_index_equal_the_sorted_join(base):
             joined.paginator.count,
             joined.paginator.num_pages,
         )
+
+
+def test_each_change_card_counts_the_list_it_links_to(manager_client, owner):
+    from datetime import date
+
+    from segmentation.models import ClassChange
+
+    run = SegmentationRun.objects.create(status="success", as_of=date(2026, 1, 31))
+    day = date(2026, 1, 31)
+    became_new = ClientFactory(account_manager=owner)
+    stayed_new = ClientFactory(account_manager=owner)  # its ABC changed, its status did not
+    ClassChange.objects.create(client=became_new, run=run, date=day, lifecycle_new="new")
+    ClassChange.objects.create(
+        client=stayed_new,
+        run=run,
+        date=day,
+        abc_old="C",
+        abc_new="B",
+        abc_move="up",
+        lifecycle_old="new",
+        lifecycle_new="new",
+    )
+    url = reverse("segmentation:changes")
+    period = {"start": "2026-01-01", "end": "2026-01-31"}
+    report = manager_client.get(url, period).context["report"]
+    assert (report["new"], report["upgrades"], report["total"]) == (1, 1, 2)
+    for kind, key, expected in (("new", "new", [became_new]), ("up", "upgrades", [stayed_new])):
+        page = manager_client.get(url, {**period, "kind": kind}).context["page"]
+        assert [ch.client_id for ch in page] == [c.pk for c in expected]
+        assert len(page.object_list) == report[key]
