@@ -10,6 +10,7 @@ from django.core.cache import cache
 from clients.models import Client, ContactPerson
 from feedback import services
 from feedback.models import Theme
+from tests.factories import ClientFactory, ContactFactory
 
 MSK = ZoneInfo("Europe/Moscow")
 
@@ -18,20 +19,16 @@ def msk(*args) -> datetime:
     return datetime(*args, tzinfo=MSK)
 
 
-_seq = iter(range(1, 10**6))
-
-
 def make_client(**kwargs) -> Client:
-    n = next(_seq)
-    kwargs.setdefault("name", f"Client {n:05d}")
-    return Client.objects.create(**kwargs)
+    """A client (``tests.factories.ClientFactory``; ``abc_class=`` etc. give it classes)."""
+    return ClientFactory(**kwargs)
 
 
 def make_contact(client=None, **kwargs) -> ContactPerson:
-    n = next(_seq)
-    kwargs.setdefault("full_name", f"Contact {n}")
-    kwargs.setdefault("email", f"contact{n}@client.example.com")
-    return ContactPerson.objects.create(client=client or make_client(), **kwargs)
+    """A contact person of ``client`` (a new client if none): ``ContactFactory``."""
+    if client is not None:
+        kwargs["client"] = client
+    return ContactFactory(**kwargs)
 
 
 @pytest.fixture

@@ -5,9 +5,11 @@ from decimal import Decimal
 
 import pandas as pd
 import pytest
+import time_machine
 
 from feedback import analytics, services
 from feedback.models import Complaint, Theme
+from tests.conftest import client_for
 from tests.feedback.conftest import msk
 
 pytestmark = pytest.mark.django_db
@@ -132,12 +134,34 @@ def test_analytics_page_is_cached_and_refreshed_by_any_write(
     http = DjangoClient()
     http.force_login(manager)
     http.cookies["django_language"] = "en"
-    with django_capture_on_commit_callbacks(execute=True):
-        register()
-    first = http.get("/feedback/complaints/analytics/").content.decode()
-    assert 'data-kpi="total">1<' in first
-    with django_assert_max_num_queries(4):  # session, user, themes: no aggregate
-        http.get("/feedback/complaints/analytics/")
-    with django_capture_on_commit_callbacks(execute=True):
-        register()  # a write bumps the data version after commit
-    assert 'data-kpi="total">2<' in http.get("/feedback/complaints/analytics/").content.decode()
+    # the page without a period shows a window ending today: "today" is the registration day
+    with time_machine.travel(msk(2026, 11, 23, 12), tick=False):
+        with django_capture_on_commit_callbacks(execute=True):
+            register()
+        first = http.get("/feedback/complaints/analytics/").content.decode()
+        assert 'data-kpi="total">1<' in first
+        with django_assert_max_num_queries(4):  # session, user, themes: no aggregate
+            http.get("/feedback/complaints/analytics/")
+        with django_capture_on_commit_callbacks(execute=True):
+            register()  # a write bumps the data version after commit
+        page = http.get("/feedback/complaints/analytics/").content.decode()
+        assert 'data-kpi="total">2<' in page
+
+
+@pytest.mark.parametrize(
+    ("date_from", "date_to", "total"),
+    [
+        ("2026-10-01", "2026-11-22", 0),  # ends the day before the registration
+        ("2026-11-24", "2026-12-31", 0),  # starts the day after
+        ("2026-11-23", "2026-11-23", 1),  # just the registration day
+        ("2026-01-01", "2026-12-31", 1),
+    ],
+)
+def test_analytics_period_form(register, manager, date_from, date_to, total):
+    http = client_for(manager, "en")
+    register(at=msk(2026, 11, 23, 10))
+    response = http.get(
+        "/feedback/complaints/analytics/", {"date_from": date_from, "date_to": date_to}
+    )
+    assert response.status_code == 200
+    assert f'data-kpi="total">{total}<' in response.content.decode()

@@ -190,3 +190,8 @@ def test_many_workers_started_together_escalate_once(postgres_required, register
     assert len(found) == 30 and len(set(found)) == 30
     assert len(mail.outbox) == 30
     assert Complaint.objects.count() == 30
+    # every acknowledgement is overdue (due 11:00), no resolution yet (due 14:00): 30 breaches,
+    # each recorded and escalated once whichever worker found it
+    assert SlaBreach.objects.count() == 30
+    assert set(SlaBreach.objects.values_list("kind", flat=True)) == {"ack"}
+    assert Notice.objects.filter(kind="escalation").count() == 30

@@ -8,16 +8,25 @@ import time_machine
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import translation
 
 from crm.models import AuditEntry
 from feedback import services
 from feedback.models import Complaint, Notice
-from segmentation.models import ClientMetrics
-from tests.factories import UserFactory
-from tests.feedback.conftest import make_client, make_contact, msk
+from tests.factories import ClientFactory, UserFactory
+from tests.feedback.conftest import make_contact, msk
 
 S = Complaint.Status
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """The messages below are asserted in English; the default language is Russian, and a page
+    fetched by an earlier test leaves its language active in the thread."""
+    with translation.override("en"):
+        yield
+
 
 RESOLVE_DATA = {
     "why_1": "The courier came late",
@@ -79,8 +88,7 @@ def test_register_sets_working_hour_deadlines_and_audits(register, owner):
 def test_class_a_clients_get_tighter_deadlines(register, owner):
     # urgent: 1 h / 4 h → Mon 11:00 / 14:00; class A: 30 min / 2 h → Mon 10:30 / 12:00
     normal = register(priority="urgent")
-    client_a = make_client(account_manager=owner)
-    ClientMetrics.objects.create(client=client_a, abc_class="A", lifecycle="regular")  # a run's
+    client_a = ClientFactory(account_manager=owner, abc_class="A")  # with a run's metrics row
     tight = register(priority="urgent", client=client_a)
     assert (normal.ack_due_at, normal.resolve_due_at) == (
         msk(2026, 11, 23, 11),
