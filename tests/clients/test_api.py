@@ -3,7 +3,12 @@
 from django.urls import reverse
 
 from clients.models import Client, Interaction, Settlement
-from tests.factories import ClientFactory
+from tests.factories import (
+    ClientFactory,
+    ContactFactory,
+    InteractionFactory,
+    SettlementFactory,
+)
 
 
 def test_list_is_scoped(owner_client, own_client, foreign_client):
@@ -138,3 +143,28 @@ def test_delete_rules_and_audit(owner_client, manager_client, outsider_client, o
     assert not Client.objects.exists() and not Settlement.objects.exists()
     deleted = AuditEntry.objects.filter(action="delete").values_list("object_repr", flat=True)
     assert set(deleted) == {str(contact), str(own_client)}
+
+
+def test_outsider_reads_none_of_owners_records(outsider_client, own_client, foreign_client):
+    mine = {
+        "settlements": SettlementFactory(client=foreign_client),
+        "interactions": InteractionFactory(client=foreign_client),
+        "contacts": ContactFactory(client=foreign_client),
+    }
+    theirs = {
+        "settlements": SettlementFactory(client=own_client),
+        "interactions": InteractionFactory(client=own_client),
+        "contacts": ContactFactory(client=own_client),
+    }
+    for kind in ("settlements", "interactions", "contacts"):
+        url = reverse(f"{kind.removesuffix('s')}-list")
+        assert url == f"/api/{kind}/"
+        data = outsider_client.get(url).json()
+        assert [row["id"] for row in data["results"]] == [mine[kind].pk], kind
+        assert data["count"] == 1, kind
+        # asking for the owner's client by filter finds nothing either
+        assert outsider_client.get(url, {"client": own_client.pk}).json()["results"] == [], kind
+        detail = reverse(f"{kind.removesuffix('s')}-detail", args=[theirs[kind].pk])
+        assert outsider_client.get(detail).status_code == 404, kind
+        own_detail = reverse(f"{kind.removesuffix('s')}-detail", args=[mine[kind].pk])
+        assert outsider_client.get(own_detail).status_code == 200, kind

@@ -115,12 +115,13 @@ def test_outsider_gets_404_exporting_someone_elses_clients(outsider_client, owne
     assert len(xlsx_rows(own)) == 1  # the header only: none of owner's clients
 
 
-def test_outsider_gets_404_for_someone_elses_error_report(owner_client, outsider, client):
+def test_outsider_gets_404_for_someone_elses_error_report(owner_client, outsider_client):
     upload(owner_client, "name,inn\n,1\n")
     job = ImportJob.objects.get()
-    client.force_login(outsider)
     for fmt in ("csv", "xlsx"):
-        response = client.get(reverse("clients:import_report", args=[job.pk]), {"format": fmt})
+        response = outsider_client.get(
+            reverse("clients:import_report", args=[job.pk]), {"format": fmt}
+        )
         assert response.status_code == 404
 
 

@@ -355,20 +355,18 @@ def test_account_manager_cannot_import_contacts_or_settlements_for_others(owner_
     assert not Settlement.objects.exists()
 
 
-def test_outsider_gets_404_for_someone_elses_job_and_report(owner_client, outsider, client):
+def test_outsider_gets_404_for_someone_elses_job_and_report(owner_client, outsider_client):
     upload(owner_client, (FIXTURES / "import_clients_bad.csv").read_bytes())
     job = last_job()
-    client.force_login(outsider)
-    assert client.get(reverse("clients:import_job", args=[job.pk])).status_code == 404
-    assert client.get(reverse("clients:import_report", args=[job.pk])).status_code == 404
-    page = client.get(reverse("clients:import")).content.decode()
+    assert outsider_client.get(reverse("clients:import_job", args=[job.pk])).status_code == 404
+    assert outsider_client.get(reverse("clients:import_report", args=[job.pk])).status_code == 404
+    page = outsider_client.get(reverse("clients:import")).content.decode()
     assert reverse("clients:import_job", args=[job.pk]) not in page
 
 
-def test_manager_sees_an_account_managers_job(owner_client, manager, client):
+def test_manager_sees_an_account_managers_job(owner_client, manager_client):
     upload(owner_client, "name\nA\n")
-    client.force_login(manager)
-    response = client.get(reverse("clients:import_job", args=[last_job().pk]))
+    response = manager_client.get(reverse("clients:import_job", args=[last_job().pk]))
     assert response.status_code == 200
 
 

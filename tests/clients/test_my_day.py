@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from clients import selectors
 from clients.models import Client
+from segmentation import services as segmentation_services
 from tests.factories import ClientFactory, InteractionFactory
 
 MSK = ZoneInfo("Europe/Moscow")
@@ -73,3 +74,24 @@ def test_my_day_query_count_does_not_grow(owner, owner_client, django_assert_max
         InteractionFactory(client=c, promise=f"p{i}", promise_due=date(2020, 1, 1))
     with django_assert_max_num_queries(10):
         assert owner_client.get(reverse("clients:my_day")).status_code == 200
+
+
+@time_machine.travel(NOW, tick=False)
+def test_my_day_follows_the_configured_cadence(owner, owner_client):
+    today = date(2026, 11, 23)
+    a_8 = ClientFactory(
+        name="A-8", account_manager=owner, abc_class="A", last_contact_at=NOW - timedelta(days=8)
+    )
+    ClientFactory(
+        name="A-6", account_manager=owner, abc_class="A", last_contact_at=NOW - timedelta(days=6)
+    )
+    # the default cadence for A is 14 days: 8 days without contact is not overdue yet
+    assert selectors.my_day(owner, today=today).contact_overdue == []
+    assert "A-8" not in owner_client.get(reverse("clients:my_day")).content.decode()
+
+    segmentation_services.settings_update(user=None, data={"cadence_a_days": 7})
+
+    day = selectors.my_day(owner, today=today)
+    assert day.contact_overdue == [a_8] and day.contact_overdue_total == 1
+    html = owner_client.get(reverse("clients:my_day")).content.decode()
+    assert "A-8" in html and "A-6" not in html

@@ -8,12 +8,18 @@ import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext
 
 from clients import selectors, services
 from clients.models import Client, ContactPerson, Interaction, Settlement
 from crm.models import AuditEntry
 from crm.selectors import audit_for_object
-from tests.factories import ClientFactory, SettlementFactory
+from tests.factories import (
+    ClientFactory,
+    ContactFactory,
+    InteractionFactory,
+    SettlementFactory,
+)
 
 MSK = ZoneInfo("Europe/Moscow")
 
@@ -138,8 +144,6 @@ def test_interaction_sets_last_contact_and_next_step(owner, own_client, contact,
 
 
 def test_interaction_rules(owner, own_client, foreign_client):
-    from tests.factories import ContactFactory
-
     stranger = ContactFactory(client=foreign_client)
     with pytest.raises(ValidationError):
         services.interaction_log(
@@ -213,3 +217,126 @@ def test_months_ago_clamps_to_month_end():
     assert selectors.months_ago(date(2026, 3, 31), 1) == date(2026, 2, 28)
     assert selectors.months_ago(date(2026, 1, 15), 12) == date(2025, 1, 15)
     assert selectors.months_ago(date(2024, 2, 29), 12) == date(2023, 2, 28)
+
+
+@time_machine.travel(datetime(2026, 11, 23, 10, 0, tzinfo=MSK), tick=False)
+def test_client_card_contents_worked_by_hand(owner, portfolio):
+    _, p = portfolio
+    today = date(2026, 11, 23)
+    client = ClientFactory(account_manager=owner, next_step_date=date(2026, 11, 22))
+    call = InteractionFactory(
+        client=client,
+        occurred_at=datetime(2026, 11, 20, 9, 0, tzinfo=MSK),
+        summary="Звонок",
+        promise="КП",
+        promise_due=date(2026, 11, 25),
+    )
+    meeting = InteractionFactory(
+        client=client,
+        occurred_at=datetime(2026, 11, 10, 15, 0, tzinfo=MSK),
+        summary="Встреча",
+        promise="Счёт",
+        promise_due=date(2026, 11, 12),
+        promise_done_at=datetime(2026, 11, 11, 10, 0, tzinfo=MSK),
+    )
+    email = InteractionFactory(
+        client=client,
+        occurred_at=datetime(2026, 11, 1, 11, 0, tzinfo=MSK),
+        summary="Письмо",
+        promise="Образцы",
+        promise_due=date(2026, 11, 24),
+    )
+    # settlements sit on the timeline at noon of their day
+    late = SettlementFactory(client=client, product=p["drill"], date=date(2026, 11, 20), amount=100)
+    mid = SettlementFactory(client=client, product=p["saw"], date=date(2026, 11, 15), amount=30)
+    SettlementFactory(client=client, product=p["drill"], date=date(2026, 6, 1), amount=50)
+    # bought 13 months ago: on the timeline, but not among the products of 12 months
+    old = SettlementFactory(client=client, product=p["gloves"], date=date(2025, 10, 23), amount=7)
+
+    card = selectors.client_card(client, owner, today=today)
+
+    # newest first: the 20th's settlement (12:00) before the 20th's call (09:00), ...
+    assert [(item.kind, item.at) for item in card.timeline] == [
+        ("settlement", datetime(2026, 11, 20, 12, 0, tzinfo=MSK)),
+        ("interaction", call.occurred_at),
+        ("settlement", datetime(2026, 11, 15, 12, 0, tzinfo=MSK)),
+        ("interaction", meeting.occurred_at),
+        ("interaction", email.occurred_at),
+        ("settlement", datetime(2026, 6, 1, 12, 0, tzinfo=MSK)),
+        ("settlement", datetime(2025, 10, 23, 12, 0, tzinfo=MSK)),
+    ]
+    assert card.timeline[1].text == "Звонок" and card.timeline[1].badge == gettext("promise open")
+    assert card.timeline[3].badge == gettext("promise kept")
+    assert card.timeline[0].text.startswith("Дрель") and late.date == date(2026, 11, 20)
+    assert card.timeline[2].text.startswith("Пила") and mid.date == date(2026, 11, 15)
+    assert card.timeline[-1].text.startswith("Перчатки") and old.date == date(2025, 10, 23)
+    # drill 100 + 50 in two settlements, saw 30; the gloves (13 months ago) are left out
+    assert [(r["product__name"], r["total"], r["n"]) for r in card.products_12m] == [
+        ("Дрель", Decimal("150"), 2),
+        ("Пила", Decimal("30"), 1),
+    ]
+    assert card.turnover_12m == Decimal("180") and card.settlements_12m == 3
+    # open promises by due date; the kept one (meeting) is not among them
+    assert card.open_promises == [email, call]
+    # the next step was due yesterday
+    assert card.next_step_overdue is True
+
+
+@time_machine.travel(datetime(2026, 11, 23, 10, 0, tzinfo=MSK), tick=False)
+def test_client_card_next_step_today_or_none_is_not_overdue(owner):
+    today = date(2026, 11, 23)
+    due_today = ClientFactory(account_manager=owner, next_step_date=today)
+    no_step = ClientFactory(account_manager=owner, next_step_date=None)
+    assert selectors.client_card(due_today, owner, today=today).next_step_overdue is False
+    assert selectors.client_card(no_step, owner, today=today).next_step_overdue is False
+
+
+def test_interaction_log_is_audited(owner, own_client, contact):
+    interaction = services.interaction_log(
+        actor=owner,
+        client=own_client,
+        data={
+            "occurred_at": datetime(2026, 1, 10, 10, 0, tzinfo=MSK),
+            "contact": contact,
+            "summary": "Обсудили заказ",
+            "promise": "Выслать КП",
+            "promise_due": date(2026, 1, 12),
+        },
+    )
+    entry = audit_for_object(interaction).get()
+    assert entry.action == AuditEntry.Action.CREATE and entry.actor == owner
+    assert entry.changes["summary"] == [None, "Обсудили заказ"]
+    assert entry.changes["promise"] == [None, "Выслать КП"]
+    assert entry.changes["contact"] == [None, str(contact)]
+
+
+def test_contact_save_is_audited_on_create_update_and_primary_handover(owner, own_client):
+    first = services.contact_save(
+        actor=owner, client=own_client, data={"full_name": "Анна", "is_primary": True}
+    )
+    created = audit_for_object(first).get()
+    assert created.action == AuditEntry.Action.CREATE and created.actor == owner
+    assert created.changes["full_name"] == [None, "Анна"]
+
+    services.contact_save(
+        actor=owner, client=own_client, contact=first, data={"position": "Директор"}
+    )
+    updated = audit_for_object(first).filter(action=AuditEntry.Action.UPDATE).get()
+    assert updated.actor == owner and updated.changes == {"position": ["", "Директор"]}
+
+    # a new primary contact un-marks the old one, and that change is audited too
+    second = services.contact_save(
+        actor=owner, client=own_client, data={"full_name": "Борис", "is_primary": True}
+    )
+    assert audit_for_object(second).get().action == AuditEntry.Action.CREATE
+    handover = audit_for_object(first).filter(action=AuditEntry.Action.UPDATE).order_by("id")
+    assert [e.changes for e in handover] == [
+        {"position": ["", "Директор"]},
+        {"is_primary": [True, False]},
+    ]
+
+    # saving without a change writes no entry
+    services.contact_save(
+        actor=owner, client=own_client, contact=second, data={"full_name": "Борис"}
+    )
+    assert audit_for_object(second).count() == 1
