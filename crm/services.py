@@ -69,7 +69,9 @@ def save_with_audit(
     """
     creating = instance._state.adding
     fields = list(data) + list(m2m or {})
-    before = {} if creating else snapshot(instance, data)
+    # "before" is what is stored, not the instance: a ModelForm's validation has already
+    # written the submitted values onto the instance a view hands in
+    before = {} if creating else snapshot(type(instance)._default_manager.get(pk=instance.pk), data)
     if not creating and m2m:
         before.update({name: sorted(str(o) for o in getattr(instance, name).all()) for name in m2m})
     for name, value in data.items():

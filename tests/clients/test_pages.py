@@ -13,6 +13,7 @@ from tests.factories import (
     ClientFactory,
     ContactFactory,
     InteractionFactory,
+    ProductLineFactory,
     SettlementFactory,
     TargetSegmentFactory,
 )
@@ -324,8 +325,7 @@ def _client_form_data(client, **changes) -> dict:
 
 
 def test_edit_client_form_saves(owner_client, owner, own_client):
-    # NB: the change is saved but (application bug, reported) not audited: the ModelForm's
-    # validation applies the data to the instance before the service snapshots it.
+    city_before = own_client.city
     response = owner_client.post(
         reverse("clients:edit", args=[own_client.pk]),
         _client_form_data(own_client, city="Тула", tag_names="VIP"),
@@ -336,6 +336,25 @@ def test_edit_client_form_saves(owner_client, owner, own_client):
     assert own_client.city == "Тула"
     assert own_client.account_manager == owner  # the disabled field kept the owner
     assert [t.name for t in own_client.tags.all()] == ["VIP"]
+    # audited with the stored value as "before" (the form had already changed the instance)
+    entry = AuditEntry.objects.get(action="update", object_id=str(own_client.pk))
+    assert entry.actor == owner
+    assert entry.changes["city"] == [city_before, "Тула"]
+    assert entry.changes["tags"] == [[], ["VIP"]]
+
+
+def test_edit_forms_audit_the_stored_before_value(owner_client, owner, own_client, manager_client):
+    contact = ContactFactory(client=own_client, full_name="Анна", position="")
+    owner_client.post(
+        reverse("clients:contact_edit", args=[own_client.pk, contact.pk]),
+        {"full_name": "Анна", "position": "Директор", "email": contact.email},
+    )
+    entry = AuditEntry.objects.get(action="update")
+    assert entry.changes == {"position": ["", "Директор"]}
+    line = ProductLineFactory(name="Инструмент")
+    manager_client.post(reverse("clients:line_edit", args=[line.pk]), {"name": "Электроинструмент"})
+    entry = AuditEntry.objects.filter(action="update").latest("id")
+    assert entry.changes["name"] == ["Инструмент", "Электроинструмент"]
 
 
 def test_edit_client_bad_input_changes_nothing(owner_client, own_client):
