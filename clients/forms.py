@@ -124,12 +124,6 @@ class SettlementForm(forms.ModelForm):
         )
         self.fields["date"].initial = timezone.localdate
 
-    def clean_amount(self):
-        amount = self.cleaned_data["amount"]
-        if amount == 0:
-            raise forms.ValidationError(_("The amount cannot be zero (refunds are negative)."))
-        return amount
-
 
 class InteractionForm(forms.ModelForm):
     class Meta:

@@ -533,10 +533,8 @@ def contact_rules() -> dict:
 
 
 def _amount(value: str) -> Decimal:
-    number = parse_decimal(value)
-    if number == 0:
-        raise ValueError(_("must not be zero (refunds are negative)"))
-    return number
+    """Any amount: refunds are negative, zero is free or promotional goods (a purchase)."""
+    return parse_decimal(value)
 
 
 def settlement_rules() -> dict:

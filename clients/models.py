@@ -284,7 +284,8 @@ class ContactPerson(TimeStampedModel):
 
 class Settlement(TimeStampedModel):
     """A sale or payment record («взаиморасчёт»): the input of segmentation and lifecycle.
-    Refunds are negative amounts."""
+    Refunds are negative amounts; a zero amount (free or promotional goods) is a real purchase:
+    it counts for lifecycle and RFM frequency and adds nothing to turnover."""
 
     owner_field = "client__account_manager"
 
@@ -313,9 +314,6 @@ class Settlement(TimeStampedModel):
         verbose_name = _("settlement")
         verbose_name_plural = _("settlements")
         ordering = ["-date", "-id"]
-        constraints = [
-            models.CheckConstraint(condition=~Q(amount=0), name="settlement_amount_not_zero"),
-        ]
         indexes = [
             # client card (turnover, products bought) and the segmentation aggregate
             models.Index(fields=["client", "date"], name="settlement_client_date_idx"),

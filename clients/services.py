@@ -102,8 +102,6 @@ def settlement_record(
     document_number: str = "",
     external_id: str | None = None,
 ) -> Settlement:
-    if amount == 0:
-        raise ValidationError({"amount": _("The amount cannot be zero (refunds are negative).")})
     return save_with_audit(
         actor=actor,
         instance=Settlement(client=client),

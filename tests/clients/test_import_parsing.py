@@ -198,11 +198,12 @@ def test_row_cleaning_collects_every_reason():
     ]
 
 
-def test_settlement_amount_zero_is_a_bad_row():
-    _values, reasons = imports.clean_row(
+def test_settlement_amount_zero_is_accepted_as_free_goods():
+    values, reasons = imports.clean_row(
         "settlements", {"client_inn": "7701234567", "date": "01.02.2024", "amount": "0,00"}
     )
-    assert reasons == ["amount: must not be zero (refunds are negative)"]
+    assert reasons == []
+    assert values["amount"] == Decimal("0")
 
 
 def test_a_row_with_too_many_cells_is_named():

@@ -66,11 +66,11 @@ def test_client_cannot_be_its_own_parent(manager, own_client):
         services.client_update(actor=manager, client=own_client, data={"parent": own_client})
 
 
-def test_db_refuses_empty_name_and_zero_amount(own_client):
+def test_db_refuses_empty_name_accepts_zero_amount(own_client):
     with pytest.raises(IntegrityError), transaction.atomic():
         Client.objects.create(name="")
-    with pytest.raises(IntegrityError), transaction.atomic():
-        Settlement.objects.create(client=own_client, date=date(2026, 1, 1), amount=0)
+    free = Settlement.objects.create(client=own_client, date=date(2026, 1, 1), amount=0)
+    assert free.amount == 0
 
 
 def test_one_primary_contact(owner, own_client):
@@ -89,11 +89,11 @@ def test_one_primary_contact(owner, own_client):
         ContactPerson.objects.filter(pk=first.pk).update(is_primary=True)
 
 
-def test_settlement_zero_refused_refund_allowed(owner, own_client):
-    with pytest.raises(ValidationError):
-        services.settlement_record(
-            actor=owner, client=own_client, product=None, date=date(2026, 1, 1), amount=Decimal(0)
-        )
+def test_settlement_zero_and_refund_allowed(owner, own_client):
+    free = services.settlement_record(
+        actor=owner, client=own_client, product=None, date=date(2026, 1, 1), amount=Decimal(0)
+    )
+    assert free.amount == Decimal(0)
     refund = services.settlement_record(
         actor=owner,
         client=own_client,
