@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import copy
 import unicodedata
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 from functools import lru_cache
 
 from babel import Locale, UnknownLocaleError
@@ -58,11 +58,13 @@ def _decimal(value: Number | None) -> Decimal | None:
     return number
 
 
-def _no_negative_zero(number: Decimal, digits: int) -> Decimal:
-    """-0.001 shown with 2 digits would read "-0,00": a value that rounds to zero is zero."""
-    if number.quantize(Decimal(1).scaleb(-digits)) == 0:
-        return Decimal(0)
-    return number
+def _rounded(number: Decimal, digits: int) -> Decimal:
+    """Rounded half up, as people round money (Babel alone would round half to even:
+    0.125 → 0.12); a value that rounds to zero is zero, so -0.001 never reads "-0,00"."""
+    with localcontext() as context:
+        context.prec = max(context.prec, number.adjusted() + digits + 2)
+        number = number.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+    return number if number != 0 else Decimal(0).quantize(number)
 
 
 def _with_digits(pattern: NumberPattern, digits: int | None) -> NumberPattern:
@@ -118,7 +120,7 @@ def format_money(
         return EMPTY
     code = currency_code(currency)
     locale = _locale(_locale_name(language))
-    number = _no_negative_zero(number, get_currency_precision(code))
+    number = _rounded(number, get_currency_precision(code))
     text = format_currency(number, code, locale=locale)
     return _currency_spacing(text, babel_currency_symbol(code, locale=locale))
 
@@ -136,7 +138,7 @@ def format_number(
         return EMPTY
     locale = _locale(_locale_name(language))
     pattern = _with_digits(locale.decimal_formats[None], digits)
-    return pattern.apply(_no_negative_zero(number, pattern.frac_prec[1]), locale)
+    return pattern.apply(_rounded(number, pattern.frac_prec[1]), locale)
 
 
 def format_percent(value: Number | None, digits: int = 1, language: str | None = None) -> str:
@@ -146,7 +148,7 @@ def format_percent(value: Number | None, digits: int = 1, language: str | None =
         return EMPTY
     locale = _locale(_locale_name(language))
     pattern = _with_digits(locale.percent_formats[None], digits)
-    return pattern.apply(_no_negative_zero(number, digits + 2), locale)
+    return pattern.apply(_rounded(number, digits + 2), locale)
 
 
 def format_percent_points(
