@@ -6,7 +6,7 @@ Process: registered → under review (root cause) ⇄ waiting for the client →
 
 Acknowledgement = the complaint leaves "registered" (it is taken under review, or rejected).
 Resolution = it reaches "resolved for the client" (or is rejected). Both deadlines are counted in
-working time (``feedback.sla``); the resolution clock is paused while waiting for the client.
+working time (``crm.worktime``); the resolution clock is paused while waiting for the client.
 """
 
 from datetime import time

@@ -9,8 +9,9 @@ from django.utils import timezone
 
 from crm.access import scope_for_user
 from crm.models import AuditEntry
+from crm.selectors import work_calendar_of
+from crm.worktime import WorkCalendar, working_minutes
 from feedback.models import Complaint, Notice, SlaBreach, SlaSettings
-from feedback.sla import WorkCalendar, working_minutes
 
 
 def sla_settings() -> SlaSettings:
@@ -19,8 +20,11 @@ def sla_settings() -> SlaSettings:
 
 
 def work_calendar(settings_obj: SlaSettings | None = None) -> WorkCalendar:
+    """The complaint SLA clock's calendar: working days and hours from the SLA settings, the
+    holidays and moved working days from the shared non-working-dates calendar. Build it once
+    per service call or page (two queries at most), not per complaint."""
     s = settings_obj or sla_settings()
-    return WorkCalendar.of(s.working_days, s.work_start, s.work_end, s.time_zone)
+    return work_calendar_of(s.working_days, s.work_start, s.work_end, s.time_zone)
 
 
 def complaints_for(user) -> QuerySet[Complaint]:

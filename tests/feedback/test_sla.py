@@ -1,4 +1,4 @@
-"""Working-time arithmetic (feedback/sla.py) across nights, weekends and pauses.
+"""Working-time arithmetic (crm/worktime.py) across nights, weekends and pauses.
 
 Calendar: Monday–Friday 09:00–18:00 Europe/Moscow (9 working hours = 540 minutes a day).
 2026-11-20 is a Friday, 2026-11-23 a Monday.
@@ -8,7 +8,7 @@ from datetime import UTC, datetime, time
 
 import pytest
 
-from feedback.sla import WorkCalendar, add_working_minutes, format_minutes, working_minutes
+from crm.worktime import WorkCalendar, add_working_minutes, format_minutes, working_minutes
 from tests.feedback.conftest import msk
 
 CAL = WorkCalendar.of([1, 2, 3, 4, 5], time(9), time(18), "Europe/Moscow")
