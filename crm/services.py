@@ -7,10 +7,11 @@ from decimal import Decimal
 from typing import Any
 
 import holidays
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from crm.models import AuditEntry, CalendarDay, User
@@ -159,6 +160,17 @@ def country_calendar(country: str, years: Iterable[int], language: str | None = 
     return dict(days.items()), dict.fromkeys(sorted(workdays), moved)
 
 
+def default_seed_years() -> list[int]:
+    """This year and the next one (in the project's time zone)."""
+    this_year = timezone.localdate().year
+    return [this_year, this_year + 1]
+
+
+def _names_language(language: str | None) -> str:
+    """The language of the holiday names: the site's (Russian or English) unless given."""
+    return language or ("ru" if settings.LANGUAGE_CODE.startswith("ru") else "en_US")
+
+
 @transaction.atomic
 def calendar_seed(
     *, country: str, years: Iterable[int], language: str | None = None
@@ -168,7 +180,7 @@ def calendar_seed(
     Idempotent, and it never overrides a manager: a date already in the calendar (seeded
     before, or added, edited or re-kinded by hand) is left as it is. Returns (added, kept).
     """
-    holiday_days, working = country_calendar(country, years, language)
+    holiday_days, working = country_calendar(country, years, _names_language(language))
     wanted = {d: (CalendarDay.Kind.HOLIDAY, n) for d, n in holiday_days.items()}
     wanted.update({d: (CalendarDay.Kind.WORKING_DAY, n) for d, n in working.items()})
     existing = set(CalendarDay.objects.filter(date__in=list(wanted)).values_list("date", flat=True))

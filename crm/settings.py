@@ -194,6 +194,9 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env_str("TIME_ZONE", "Europe/Moscow")
 USE_I18N = True
 USE_TZ = True
+# Whose public holidays and moved working days seed the non-working-dates calendar that the
+# working-time clocks skip (ISO 3166 code of the holidays library; seed_calendar, yearly beat).
+WORK_CALENDAR_COUNTRY = env_str("WORK_CALENDAR_COUNTRY", "RU")
 
 # --- Static ---------------------------------------------------------------------------------
 STATIC_URL = "/static/"

@@ -10,7 +10,9 @@ import time_machine
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import translation
+from django_celery_beat.models import PeriodicTask
 
+from crm import tasks
 from crm.models import AuditEntry, CalendarDay
 from crm.services import calendar_seed
 from tests.conftest import client_for
@@ -190,3 +192,17 @@ def test_seeding_an_unknown_country_fails_clearly():
     with translation.override("en"), pytest.raises(CommandError, match="No holiday calendar"):
         call_command("seed_calendar", "--country", "XX", "--year", "2027", stdout=io.StringIO())
     assert not CalendarDay.objects.exists()
+
+
+def test_beat_entry_is_created_by_the_migration():
+    entry = PeriodicTask.objects.get(task="crm.seed_work_calendar")
+    assert entry.enabled and entry.crontab.day_of_month == "1" and entry.crontab.hour == "3"
+
+
+def test_the_beat_task_keeps_this_and_next_year_seeded(settings):
+    settings.WORK_CALENDAR_COUNTRY = "RU"
+    with time_machine.travel(msk(2027, 12, 1, 3), tick=False):
+        added = tasks.seed_work_calendar.delay().get()
+        assert tasks.seed_work_calendar.delay().get() == 0  # idempotent
+    years = {d.year for d in CalendarDay.objects.values_list("date", flat=True)}
+    assert added == CalendarDay.objects.count() and years == {2027, 2028}

@@ -1,9 +1,8 @@
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 
-from crm.services import calendar_seed
+from crm.services import calendar_seed, default_seed_years
 
 
 class Command(BaseCommand):
@@ -14,7 +13,11 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--country", default="RU", help="ISO 3166 code (default RU)")
+        parser.add_argument(
+            "--country",
+            default=settings.WORK_CALENDAR_COUNTRY,
+            help="ISO 3166 code (default: the WORK_CALENDAR_COUNTRY setting, RU)",
+        )
         parser.add_argument(
             "--year",
             type=int,
@@ -27,9 +30,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, country, years, language, **options):
-        this_year = timezone.localdate().year
-        years = sorted(set(years or [this_year, this_year + 1]))
-        language = language or ("ru" if settings.LANGUAGE_CODE.startswith("ru") else "en_US")
+        years = sorted(set(years or default_seed_years()))
         try:
             added, kept = calendar_seed(country=country, years=years, language=language)
         except ValidationError as exc:
