@@ -11,6 +11,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import translation
 from django_celery_beat.models import PeriodicTask
+from rest_framework.test import APIClient
 
 from crm import tasks
 from crm.models import AuditEntry, CalendarDay
@@ -206,3 +207,18 @@ def test_the_beat_task_keeps_this_and_next_year_seeded(settings):
         assert tasks.seed_work_calendar.delay().get() == 0  # idempotent
     years = {d.year for d in CalendarDay.objects.values_list("date", flat=True)}
     assert added == CalendarDay.objects.count() and years == {2027, 2028}
+
+
+def test_the_api_lists_the_calendar_read_only(owner, new_year):
+    api = APIClient()
+    api.force_authenticate(owner)
+    rows = api.get("/api/calendar-days/", {"year": 2027}).json()["results"]
+    assert [(r["date"], r["kind"]) for r in rows] == [
+        ("2027-01-01", "holiday"),
+        ("2027-02-20", "working_day"),
+    ]
+    assert len(api.get("/api/calendar-days/").json()["results"]) == 3
+    response = api.post("/api/calendar-days/", {"date": "2027-03-08", "kind": "holiday"})
+    assert response.status_code == 405
+    assert CalendarDay.objects.count() == 3
+    assert APIClient().get("/api/calendar-days/").status_code in (401, 403)
