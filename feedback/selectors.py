@@ -32,8 +32,8 @@ def complaints_for(user) -> QuerySet[Complaint]:
 
 
 def overdue_q(now: datetime) -> Q:
-    return Q(status=Complaint.Status.REGISTERED, ack_due_at__lt=now) | Q(
-        status__in=Complaint.RUNNING_STATUSES, resolve_due_at__lt=now
+    return Q(status=Complaint.Status.REGISTERED, ack_due_at__lt=now) | Complaint.resolve_overdue_q(
+        now
     )
 
 
@@ -96,7 +96,7 @@ def complaint_deadlines(complaint: Complaint, *, now: datetime | None = None) ->
             "resolution",
             complaint.resolve_due_at,
             res_done,
-            complaint.status in Complaint.RUNNING_STATUSES,
+            complaint.status in Complaint.RUNNING_STATUSES or complaint.resolve_overdue(now),
         ),
     ):
         left = working_minutes(now, due, cal) if running else None

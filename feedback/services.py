@@ -451,11 +451,19 @@ def sla_escalate_breaches(*, now: datetime | None = None) -> list[int]:
     db_now = connection.ops.adapt_datetimefield_value(now)
     created: list[tuple[int, int, int | None]] = []
     plans = (
-        (SlaBreach.Kind.ACK, "ack_due_at", [S.REGISTERED]),
-        (SlaBreach.Kind.RESOLUTION, "resolve_due_at", [S.REGISTERED, S.UNDER_REVIEW]),
+        (SlaBreach.Kind.ACK, "ack_due_at", [S.REGISTERED], ""),
+        (SlaBreach.Kind.RESOLUTION, "resolve_due_at", [S.REGISTERED, S.UNDER_REVIEW], ""),
+        # waiting for the client since a pause begun at or after the deadline: the pause did
+        # not stop the expired clock (Complaint.resolve_overdue), so the breach is escalated
+        (
+            SlaBreach.Kind.RESOLUTION,
+            "resolve_due_at",
+            [S.WAITING],
+            "AND c.paused_since >= c.resolve_due_at",
+        ),
     )
     with transaction.atomic(), connection.cursor() as cursor:
-        for kind, due, statuses in plans:
+        for kind, due, statuses, extra in plans:
             marks = ", ".join(["%s"] * len(statuses))
             cursor.execute(
                 f"""
@@ -463,7 +471,7 @@ def sla_escalate_breaches(*, now: datetime | None = None) -> list[int]:
                                  escalated_to_id, emailed_at)
                 SELECT c.id, %s, c.{due}, %s, c.responsible_id, u.head_id, NULL
                 FROM {c} c LEFT JOIN {u} u ON u.id = c.responsible_id
-                WHERE c.status IN ({marks}) AND c.{due} < %s
+                WHERE c.status IN ({marks}) AND c.{due} < %s {extra}
                   AND NOT EXISTS (
                     SELECT 1 FROM {b} x WHERE x.complaint_id = c.id AND x.kind = %s)
                 ON CONFLICT (complaint_id, kind) DO NOTHING

@@ -2,7 +2,8 @@
 deadlines), with frozen time and hand-worked deadlines:
 
 - a pause that begins at or after the resolution deadline does not move it: a breach escalated
-  before the pause stays a breach, and analytics count the deadline as missed;
+  before the pause stays a breach (and one not yet escalated still is), the complaint stays
+  overdue while waiting, and analytics count the deadline as missed;
 - a pause that begins before the deadline moves it by the working time it covered, on resume
   and when a priority change re-plans the deadlines;
 - daylight saving time (Europe/Berlin): deadlines are real minutes;
@@ -49,6 +50,10 @@ def test_a_pause_begun_after_the_deadline_keeps_the_escalated_breach(register, o
         # waiting for the client 16:00–21:00 (120 working minutes) after the deadline
         clock.move_to(msk(2026, 11, 23, 16))
         c = step(c, owner, "wait", note="asked for the waybill")
+        # while waiting it stays overdue and missed (the wait began after the deadline)
+        clock.move_to(msk(2026, 11, 23, 17))
+        assert c.resolve_overdue(msk(2026, 11, 23, 17))
+        assert analytics.complaint_summary(Complaint.objects.all()).res_compliance == 0.0
         clock.move_to(msk(2026, 11, 23, 21))
         c = step(c, owner, "resume")
         assert c.resolve_due_at == msk(2026, 11, 23, 14)  # not 16:00
@@ -63,6 +68,31 @@ def test_a_pause_begun_after_the_deadline_keeps_the_escalated_breach(register, o
     assert summary.res_compliance == 0.0  # resolution missed, not met
     assert summary.ack_compliance == 100.0  # acknowledged at 10:15, due 11:00
     assert SlaBreach.objects.count() == 1
+
+
+def test_waiting_begun_after_the_deadline_before_the_scan_is_still_escalated(
+    register, owner, manager
+):
+    with time_machine.travel(msk(2026, 11, 23, 10), tick=False) as clock:
+        c = step(register(priority="urgent"), owner, "review")
+        clock.move_to(msk(2026, 11, 23, 14, 2))  # due 14:00; the 5-minute scan has not run yet
+        c = step(c, owner, "wait")
+        clock.move_to(msk(2026, 11, 23, 14, 5))
+        assert len(services.sla_escalate_breaches()) == 1
+        assert SlaBreach.objects.get().kind == "resolution"
+        assert services.sla_escalate_breaches() == []
+        overdue = selectors.complaint_list(manager, filters={"overdue": True})
+        assert list(overdue) == [c]
+        assert resolution(c).minutes_left < 0  # the page says "overdue by …"
+    # a wait begun before the deadline still stops the clock: no breach, not overdue
+    with time_machine.travel(msk(2026, 11, 23, 10), tick=False) as clock:
+        d = step(register(priority="urgent"), owner, "review")
+        clock.move_to(msk(2026, 11, 23, 13, 59))
+        d = step(d, owner, "wait")
+        clock.move_to(msk(2026, 11, 24, 12))
+        assert services.sla_escalate_breaches() == []
+        assert not d.resolve_overdue(msk(2026, 11, 24, 12))
+        assert resolution(d).minutes_left is None
 
 
 def test_rejected_while_waiting_after_the_deadline_is_missed(register, owner):
