@@ -228,7 +228,7 @@ def main(argv=None) -> None:
     print(f"full recompute, nightly run: {nightly_s:.2f} s ({nightly_run.changes:,} changes)")
     rollover_s, rollover_changes = None, None
     if not args.no_rollover:
-        from segmentation.analytics import add_months
+        from crm.periods import add_months
 
         rollover_s, rollover_run, _tmp = timed_run(add_months(as_of, 1))
         rollover_changes = rollover_run.changes

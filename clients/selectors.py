@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from clients.extensions import TimelineItem, timeline_items
 from clients.models import Client, ContactPerson, Interaction, Product, Settlement
 from crm.access import scope_for_user
-from segmentation.analytics import add_months
+from crm.periods import months_through
 from segmentation.models import ClientMetrics
 from segmentation.selectors import cadence_days_by_class
 
@@ -97,11 +97,6 @@ def paginate_by_abc_rank(queryset: QuerySet[Client], number, per_page: int) -> P
     return page
 
 
-def months_ago(day: date, months: int) -> date:
-    """The same day ``months`` calendar months earlier (clamped to the month's last day)."""
-    return add_months(day, -months)
-
-
 @dataclass
 class Development:
     """Development degree = target products bought in 12 months ÷ target products."""
@@ -126,13 +121,11 @@ def development(client: Client, *, today: date | None = None) -> Development:
     if client.target_segment_id is None:
         return Development([], [], [])
     target = list(client.target_segment.products.select_related("line").order_by("name"))
-    window_start = months_ago(today, 12)
     bought_ids = set(
         Settlement.objects.filter(
+            months_through(today, 12).q("date"),
             client=client,
-            date__gt=window_start,
-            date__lte=today,
-            amount__gt=0,
+            amount__gte=0,  # a free (zero-amount) delivery is a product the client uses
             product__isnull=False,
         )
         .values_list("product_id", flat=True)
@@ -190,8 +183,7 @@ def client_log(client: Client, user) -> ClientLog:
 
 def client_card(client: Client, user, *, today: date | None = None) -> ClientCard:
     today = today or timezone.localdate()
-    window_start = months_ago(today, 12)
-    recent = Settlement.objects.filter(client=client, date__gt=window_start, date__lte=today)
+    recent = Settlement.objects.filter(months_through(today, 12).q("date"), client=client)
     totals = recent.aggregate(total=Coalesce(Sum("amount"), Decimal(0)), n=Count("id"))
     products = list(
         recent.filter(product__isnull=False)

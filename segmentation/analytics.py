@@ -10,10 +10,12 @@ Two layers:
 
 Rules and the decisions taken where DESIGN.md leaves room (also in the settings page help):
 
-- **Window.** The analysis window is the last ``window_months`` *complete* calendar months
-  before the run date, ``[window_start, window_end)``; it is used for ABC, XYZ and RFM
-  frequency/monetary. A client "has settlements in the window" when at least one settlement
-  record (sale or refund) is dated in it.
+- **Windows** (one convention, ``crm/periods.py``): a run for date D sees settlements dated
+  *before* D; every period is half-open ``[start, end)``. The analysis window is the
+  ``window_months`` complete calendar months before D's month (``complete_months_before``);
+  ABC, XYZ and RFM frequency/monetary use the same months, so the classes are stable within a
+  month. A client "has settlements in the window" when at least one settlement record (sale,
+  zero-amount free goods or refund) is dated in it.
 - **ABC.** Basis = net sum of amounts (or margins, a setting; a missing margin counts as 0)
   over the window. Clients in the window are ranked by basis descending, ties broken by client
   id ascending (deterministic). ``share_before`` = cumulative share of the clients ranked
@@ -27,23 +29,23 @@ Rules and the decisions taken where DESIGN.md leaves room (also in the settings 
   before the window has the whole window as history); months without sales inside the
   history count as 0. μ = mean, σ = population standard deviation (ddof=0), CV = σ/μ.
   X if CV ≤ X %, Y if CV ≤ Y %, Z above (a 1e-9 tolerance so 10 % is exactly X). Fewer than 3
-  months of history → no XYZ (NULL, shown "—"). **μ ≤ 0** (refunds cancel the sales) → **Z**
-  with CV undefined (NULL): the demand is anything but stable. XYZ is only computed for
-  clients with an ABC class (settlements in the window).
-- **Lifecycle.** W months (setting); P0 = (run_date − W months, run_date], P1 = (run_date −
-  2W months, run_date − W months]. Every settlement record up to the run date counts;
-  settlements dated after the run date are ignored. potential: none ever; new: first ever in
-  P0; regular: in P0 and P1; restored: in P0, none in P1, some before P1; lost: some, none in
-  P0. The settings enforce 2W ≤ window so P0 and P1 lie inside the aggregated window.
-- **RFM** (clients with settlements in the window): R = days from the last settlement to the
-  run date, F = number of settlements in the window, M = net turnover in the window. Score
-  = ceil(5 · rank / n) with rank = the *highest* rank among ties (1 = worst): quintiles 1–5,
-  equal values get equal scores, a single client scores 5.
+  months of history → no XYZ (NULL, shown "—"). A **new** client (first settlement ever in P0)
+  has no XYZ either, even when its few weeks touch three calendar months. **μ ≤ 0** (refunds
+  cancel the sales) → **Z** with CV undefined (NULL): the demand is anything but stable. XYZ
+  is only computed for clients with an ABC class (settlements in the window).
+- **Lifecycle.** W months (setting); P0 = [D − W months, D), P1 = [D − 2W months, D − W
+  months), both counted from D. Every settlement record before D counts (a zero amount too);
+  settlements dated on D or later are ignored. potential: none ever; new: first ever in P0;
+  regular: in P0 and P1; restored: in P0, none in P1, some before P1; lost: some, none in P0.
+  The settings enforce 2W ≤ window so P0 and P1 lie inside the aggregated range.
+- **RFM** (clients with settlements in the window): R = days from the last settlement before D
+  to D, F = number of settlement records in the window (zero amounts included), M = net
+  turnover in the window. Score = ceil(5 · rank / n) with rank = the *highest* rank among
+  ties (1 = worst): quintiles 1–5, equal values get equal scores, a single client scores 5.
 """
 
 from __future__ import annotations
 
-import calendar
 import tempfile
 from dataclasses import dataclass, field
 from datetime import date
@@ -52,6 +54,8 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 
+from crm.periods import Period, add_months, complete_months_before, months_before
+
 EPOCH = date(1970, 1, 1)
 XYZ_MIN_MONTHS = 3
 CV_TOLERANCE = 1e-9
@@ -59,14 +63,6 @@ _ABC_RANK = {"A": 3, "B": 2, "C": 1}
 
 
 # --- dates ------------------------------------------------------------------------------------
-def add_months(day: date, months: int) -> date:
-    """``day`` shifted by whole months, the day clamped to the target month's length."""
-    index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(index, 12)
-    month += 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
 def day_number(day: date) -> int:
     return (day - EPOCH).days
 
@@ -105,23 +101,28 @@ class Params:
     lifecycle_months: int = 3
 
     @property
+    def window(self) -> Period:
+        """The analysis window: the complete calendar months before the run date's month."""
+        return complete_months_before(self.as_of, self.window_months)
+
+    @property
     def window_end(self) -> date:
         """First day of the run date's month: the window ends before it (exclusive)."""
-        return self.as_of.replace(day=1)
+        return self.window.end
 
     @property
     def window_start(self) -> date:
-        return add_months(self.window_end, -self.window_months)
+        return self.window.start
 
     @property
-    def p0_after(self) -> date:
-        """P0 = (p0_after, as_of]."""
-        return add_months(self.as_of, -self.lifecycle_months)
+    def p0(self) -> Period:
+        """P0 = [D − W months, D)."""
+        return months_before(self.as_of, self.lifecycle_months)
 
     @property
-    def p1_after(self) -> date:
-        """P1 = (p1_after, p0_after]."""
-        return add_months(self.as_of, -2 * self.lifecycle_months)
+    def p1(self) -> Period:
+        """P1 = [D − 2W months, D − W months), both ends counted from D."""
+        return Period(add_months(self.as_of, -2 * self.lifecycle_months), self.p0.start)
 
     def as_json(self) -> dict:
         return {
@@ -145,7 +146,7 @@ CLIENT_COLUMNS = ["client_id", "abc_old", "xyz_old", "lifecycle_old"]
 
 
 def monthly_sql(vendor: str, table: str, with_margin: bool) -> str:
-    """Settlements grouped by client and month over [window_start, as_of] (params: 2 dates):
+    """Settlements grouped by client and month over [window_start, as_of) (params: 2 dates):
     sums, count, first and last day (day numbers since 1970-01-01). The month of a bucket is
     its first day's month (computed in numpy: no per-row date arithmetic in the database, the
     query stays as light as the bare aggregate); sums are turned into integer cents there."""
@@ -155,14 +156,14 @@ def monthly_sql(vendor: str, table: str, with_margin: bool) -> str:
             SELECT client_id, SUM(amount), {margin}, COUNT(*),
                    MIN(date) - DATE '1970-01-01', MAX(date) - DATE '1970-01-01'
             FROM {table}
-            WHERE date >= %s AND date <= %s
+            WHERE date >= %s AND date < %s
             GROUP BY client_id, date_trunc('month', date::timestamp)"""  # noqa: S608
     return f"""
         SELECT client_id, SUM(amount), {margin}, COUNT(*),
                CAST(julianday(MIN(date)) - 2440587.5 AS INTEGER),
                CAST(julianday(MAX(date)) - 2440587.5 AS INTEGER)
         FROM {table}
-        WHERE date >= %s AND date <= %s
+        WHERE date >= %s AND date < %s
         GROUP BY client_id, substr(date, 1, 7)"""  # noqa: S608
 
 
@@ -431,10 +432,12 @@ class Result:
         return mask
 
 
-def _hits(mn: np.ndarray, mx: np.ndarray, after: int, upto: int) -> np.ndarray:
-    """Does a bucket have a settlement in (after, upto]? Iff its first or last date falls
-    there (exact because an interval of >= 1 month never lies strictly inside one bucket)."""
-    return ((mn > after) & (mn <= upto)) | ((mx > after) & (mx <= upto))
+def _hits(mn: np.ndarray, mx: np.ndarray, period: Period) -> np.ndarray:
+    """Does a month bucket have a settlement in the half-open ``period``? Iff its first or last
+    date falls there: a period of W >= 1 months always starts in an earlier calendar month
+    than its last day, so no bucket can hold days on both sides of it."""
+    start, end = day_number(period.start), day_number(period.end)
+    return ((mn >= start) & (mn < end)) | ((mx >= start) & (mx < end))
 
 
 def classify(frames: Frames, params: Params, *, consume: bool = False) -> Result:
@@ -449,7 +452,7 @@ def classify(frames: Frames, params: Params, *, consume: bool = False) -> Result
     m0 = month_index(params.window_start)
     m_end = month_index(params.window_end)  # exclusive
     n_months = m_end - m0
-    p0_after, p1_after = day_number(params.p0_after), day_number(params.p1_after)
+    p0, p1 = params.p0, params.p1
     as_of = day_number(params.as_of)
 
     # only clients that exist (a settlement of a client deleted meanwhile is ignored)
@@ -468,9 +471,9 @@ def classify(frames: Frames, params: Params, *, consume: bool = False) -> Result
             "client_id": monthly["client_id"].to_numpy(),
             "min_day": mn,
             "max_day": mx,
-            "in_p0": _hits(mn, mx, p0_after, as_of).astype(np.int8),
-            "in_p1": _hits(mn, mx, p1_after, p0_after).astype(np.int8),
-            "before_p1": (mn <= p1_after).astype(np.int8),
+            "in_p0": _hits(mn, mx, p0).astype(np.int8),
+            "in_p1": _hits(mn, mx, p1).astype(np.int8),
+            "before_p1": (mn < day_number(p1.start)).astype(np.int8),
             "in_window": in_window_month,
             "amount": np.where(in_window_month == 1, monthly["amount"].to_numpy(), 0),
             "margin": np.where(in_window_month == 1, monthly["margin"].to_numpy(), 0),
@@ -503,7 +506,7 @@ def classify(frames: Frames, params: Params, *, consume: bool = False) -> Result
     # --- lifecycle ----------------------------------------------------------------------------
     out["lifecycle"] = lifecycle_status(
         out["ever"].to_numpy(),
-        (out["first_day"].fillna(-(10**9)) > p0_after).to_numpy(),
+        (out["first_day"].fillna(-(10**9)) >= day_number(p0.start)).to_numpy(),
         out["in_p0"].fillna(0).astype(bool).to_numpy(),
         out["in_p1"].fillna(0).astype(bool).to_numpy(),
         (out["before_p1"].fillna(0).astype(bool) | has_before).to_numpy(),
@@ -535,6 +538,10 @@ def classify(frames: Frames, params: Params, *, consume: bool = False) -> Result
     start = np.clip(first_month - m0, 0, n_months)
     xyz = xyz_from_series(matrix, start, params.xyz_x_pct, params.xyz_y_pct)
     xyz.index = window.index
+    # a new client (first settlement ever in P0) has no XYZ, however many months it touches
+    new = (out.loc[window.index, "lifecycle"] == "new").to_numpy()
+    xyz.loc[new, "xyz"] = None
+    xyz.loc[new, "cv"] = np.nan
     out = out.join(xyz, how="left")
     out["xyz"] = out["xyz"].astype(object).where(out["xyz"].notna(), None)
     out["months_history"] = out["months_history"].fillna(0).astype(np.int64)

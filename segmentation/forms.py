@@ -28,9 +28,14 @@ class SettingsForm(forms.ModelForm):
             "abc_a_pct": _("A: the clients that make the first A % of the total (seed: 50)."),
             # xgettext:no-python-format
             "abc_b_pct": _("B: up to B % cumulatively (seed: 80); C: the rest."),
-            "window_months": _("Complete calendar months before the run date (ABC, XYZ, RFM)."),
+            "window_months": _(
+                "The analysis window: this many complete calendar months before the run date's "
+                "month. ABC, XYZ and RFM use the same months, so classes are stable within a "
+                "month."
+            ),
             "lifecycle_months": _(
-                "P0 = the last W months, P1 = the W before; 2·W must fit in the window."
+                "W: P0 = the W months before the run date (the run date itself not included), "
+                "P1 = the W months before P0; 2·W must fit in the window."
             ),
         }
 

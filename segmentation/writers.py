@@ -1,7 +1,8 @@
 """Bulk writes of a run's results through one staging table (inside the run's transaction).
 
 Every client's new classes, old classes and figures are staged into a temporary table
-(PostgreSQL: binary COPY of one numpy array; SQLite: executemany), then three set-based
+(PostgreSQL: binary COPY of one numpy array; SQLite: executemany into a table keyed by
+client id), then three set-based
 statements apply them: INSERT … ON CONFLICT DO UPDATE … WHERE <something differs> into
 segmentation_clientmetrics (the current classes and figures; unchanged rows are not
 rewritten), an anti-join DELETE for rows of clients no longer staged, and one INSERT … SELECT
@@ -66,6 +67,10 @@ def _stage(connection, name: str, columns: list[tuple[str, str]], frame: pd.Data
             )
             cursor.execute(f"ANALYZE {name}")
         else:
+            # the first column is the key (client_id): SQLite's rowid, so the anti-join DELETE
+            # and the upsert look rows up by key instead of scanning the stage per row
+            key, key_type = columns[0]
+            ddl = ddl.replace(f"{key} {key_type}", f"{key} INTEGER PRIMARY KEY", 1)
             cursor.execute(f"DROP TABLE IF EXISTS temp.{name}")
             cursor.execute(f"CREATE TEMP TABLE {name} ({ddl})")
             rows = frame.astype(object).where(frame.notna(), None).itertuples(index=False)

@@ -74,7 +74,14 @@ def test_settlement_and_interaction_via_api(owner_client, own_client):
         {"client": own_client.pk, "date": "2026-01-01", "amount": "0"},
         content_type="application/json",
     )
-    assert response.status_code == 400
+    assert response.status_code == 201  # free or promotional goods: a purchase of 0
+    assert Settlement.objects.get(client=own_client).amount == 0
+    response = owner_client.post(
+        "/api/settlements/",
+        {"client": own_client.pk, "date": "2026-01-01", "amount": "zero"},
+        content_type="application/json",
+    )
+    assert response.status_code == 400 and "amount" in response.json()
     response = owner_client.post(
         "/api/interactions/",
         {

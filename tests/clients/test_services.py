@@ -13,6 +13,7 @@ from django.utils.translation import gettext
 from clients import selectors, services
 from clients.models import Client, ContactPerson, Interaction, Settlement
 from crm.models import AuditEntry
+from crm.periods import Period, months_through
 from crm.selectors import audit_for_object
 from tests.factories import (
     ClientFactory,
@@ -213,10 +214,10 @@ def test_development_without_segment_is_none(owner, own_client):
     assert selectors.development(own_client).degree is None
 
 
-def test_months_ago_clamps_to_month_end():
-    assert selectors.months_ago(date(2026, 3, 31), 1) == date(2026, 2, 28)
-    assert selectors.months_ago(date(2026, 1, 15), 12) == date(2025, 1, 15)
-    assert selectors.months_ago(date(2024, 2, 29), 12) == date(2023, 2, 28)
+def test_card_months_include_today_and_clamp_to_month_end():
+    assert months_through(date(2026, 3, 30), 1) == Period(date(2026, 2, 28), date(2026, 3, 31))
+    assert months_through(date(2026, 1, 15), 12) == Period(date(2025, 1, 16), date(2026, 1, 16))
+    assert months_through(date(2024, 2, 28), 12) == Period(date(2023, 2, 28), date(2024, 2, 29))
 
 
 @time_machine.travel(datetime(2026, 11, 23, 10, 0, tzinfo=MSK), tick=False)

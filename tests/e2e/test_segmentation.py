@@ -6,8 +6,8 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from crm.periods import add_months
 from segmentation import services
-from segmentation.analytics import add_months
 from segmentation.models import SegmentationRun
 from tests.conftest import login, screenshot
 from tests.factories import ClientFactory, SettlementFactory

@@ -8,7 +8,7 @@ from segmentation import services
 from segmentation.models import SegmentationRun
 from tests.factories import ClientFactory, SettlementFactory
 
-AS_OF = date(2026, 1, 15)  # window 2025-01-01 … 2025-12-31; P0 = (2025-10-15, 2026-01-15]
+AS_OF = date(2026, 1, 15)  # window 2025-01-01 … 2025-12-31; P0 = [2025-10-15, 2026-01-15)
 
 
 @pytest.fixture(autouse=True)

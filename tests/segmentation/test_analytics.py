@@ -6,6 +6,7 @@ from decimal import Decimal
 import numpy as np
 import pytest
 
+from crm.periods import Period
 from segmentation import analytics
 from segmentation.analytics import (
     Params,
@@ -139,8 +140,8 @@ def test_periods_count_back_from_the_run_date():
     params = Params(as_of=date(2026, 5, 31), window_months=12, lifecycle_months=3)
     assert params.window_start == date(2025, 5, 1)
     assert params.window_end == date(2026, 5, 1)
-    assert params.p0_after == date(2026, 2, 28)  # clamped to the month's length
-    assert params.p1_after == date(2025, 11, 30)
+    assert params.p0 == Period(date(2026, 2, 28), date(2026, 5, 31))  # clamped to Feb's length
+    assert params.p1 == Period(date(2025, 11, 30), date(2026, 2, 28))  # both counted from D
     assert add_months(date(2024, 2, 29), 12) == date(2025, 2, 28)
 
 

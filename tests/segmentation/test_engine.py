@@ -82,24 +82,77 @@ def test_metrics_explain_the_classes(base):
 
 
 def test_lifecycle_period_boundaries(db):
-    # P0 = (2025-10-15, 2026-01-15]: a settlement ON 2025-10-15 is in P1, the 16th in P0
-    on_edge, after_edge, future = ClientFactory(), ClientFactory(), ClientFactory()
-    for c in (on_edge, after_edge):
-        sale(c, date(2025, 1, 10), 100)
-    sale(on_edge, date(2025, 10, 15), 100)
-    sale(after_edge, date(2025, 10, 16), 100)
-    sale(future, date(2026, 2, 1), 100)  # after the run date: ignored
+    # run date D = 2026-01-15 (mid-month), W = 3: P0 = [2025-10-15, 2026-01-15),
+    # P1 = [2025-07-15, 2025-10-15); the analysis window is 2025-01-01 … 2025-12-31
+    cases = {
+        "first day of P0": ([date(2025, 1, 10), date(2025, 10, 15)], "restored"),
+        "last day of P1": ([date(2025, 1, 10), date(2025, 10, 14)], "lost"),
+        "on the run date": ([date(2025, 1, 10), date(2026, 1, 15)], "lost"),
+        "day before the run date": ([date(2025, 1, 10), date(2026, 1, 14)], "restored"),
+        "first day of P1": ([date(2025, 7, 15), date(2025, 11, 1)], "regular"),
+        "day before P1": ([date(2025, 7, 14), date(2025, 11, 1)], "restored"),
+        "new on the first day of P0": ([date(2025, 10, 15)], "new"),
+        "first ever on the last day of P1": ([date(2025, 10, 14), date(2025, 11, 1)], "regular"),
+        "only on the run date": ([date(2026, 1, 15)], "potential"),
+        "only after the run date": ([date(2026, 2, 1)], "potential"),
+    }
+    clients = {name: ClientFactory(name=name) for name in cases}
+    for name, (days, _expected) in cases.items():
+        for day in days:
+            sale(clients[name], day, 100)
     recompute()
-    assert current(on_edge).lifecycle == "lost"
-    assert current(after_edge).lifecycle == "restored"
-    assert (current(future).lifecycle, current(future).abc_class) == ("potential", None)
+    assert {name: current(c).lifecycle for name, c in clients.items()} == {
+        name: expected for name, (_days, expected) in cases.items()
+    }
+    # a settlement on the run date is not seen at all: not in the last date, not in RFM
+    on_run_date = current(clients["on the run date"])
+    assert on_run_date.last_date == date(2025, 1, 10)
+    assert on_run_date.frequency == 1
+    assert current(clients["only on the run date"]).abc_class is None
+
+
+def test_run_on_the_first_of_a_month(db):
+    # D = 2025-07-01, W = 3: P0 = [2025-04-01, 2025-07-01) = April … June, P1 = January … March
+    regular, new, lost = (ClientFactory(name=n) for n in ("regular", "new", "lost"))
+    sale(regular, date(2025, 2, 3), 100)
+    sale(regular, date(2025, 4, 1), 100)  # the first day of P0
+    for month in (4, 5, 6):  # first purchase 15 April: touches three calendar months
+        sale(new, date(2025, month, 15), 100)
+    sale(lost, date(2025, 3, 31), 100)  # the last day of P1
+    sale(lost, date(2025, 7, 1), 100)  # the run date itself: not seen
+    run = recompute(as_of=date(2025, 7, 1))
+    assert run.window_start == date(2024, 7, 1) and run.window_end == date(2025, 7, 1)
+    assert current(regular).lifecycle == "regular"
+    assert current(lost).lifecycle == "lost"
+    new_metrics = current(new)
+    assert new_metrics.lifecycle == "new"
+    assert new_metrics.months_history == 3  # April, May, June: CV 0 would be X …
+    assert (new_metrics.abc_class, new_metrics.xyz_class, new_metrics.cv) == ("A", None, None)
+
+
+def test_zero_amount_settlements_are_purchases(db):
+    # D = 2026-01-15. "free": a paid sale before P1, then only free goods in P0
+    free, only_free = ClientFactory(name="free"), ClientFactory(name="only free")
+    sale(free, date(2025, 1, 10), 100)
+    sale(free, date(2025, 11, 10), 0)
+    sale(only_free, date(2025, 12, 1), 0)
+    recompute()
+    m = current(free)
+    assert m.lifecycle == "restored"  # the zero-amount settlement is a purchase in P0
+    assert m.frequency == 2
+    assert m.turnover == Decimal("100.00")  # adds nothing to the turnover
+    assert m.last_date == date(2025, 11, 10)
+    n = current(only_free)
+    assert n.lifecycle == "new"
+    assert (n.abc_class, n.turnover, n.frequency) == ("C", Decimal("0.00"), 1)
+    assert n.share_before == 1.0  # ranks after the paying client: all of the turnover before it
 
 
 def test_lost_then_restored_is_in_the_history(db):
     client = ClientFactory(name="Comeback")
     sale(client, date(2025, 1, 10), 100)
     sale(client, date(2025, 2, 10), 100)
-    first = recompute(as_of=date(2025, 9, 1))  # P0 = (2025-06-01, 2025-09-01]: nothing
+    first = recompute(as_of=date(2025, 9, 1))  # P0 = [2025-06-01, 2025-09-01): nothing
     assert current(client).lifecycle == "lost"
     sale(client, date(2025, 12, 1), 100)
     second = recompute()

@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 
 from segmentation.models import SegmentationRun, SegmentationSettings
+from tests.conftest import client_for
 from tests.factories import ClientFactory
 from tests.segmentation.conftest import recompute
 
@@ -189,6 +190,39 @@ def test_client_card_explains_the_classes(owner_client, base, django_assert_max_
     assert len(panel.context["series"]) == 12
     assert [counted for _m, _v, counted in panel.context["series"]].count(False) == 1  # January
     assert panel.context["history"][0].lifecycle_new == "restored"
+
+
+@pytest.mark.parametrize(
+    ("language", "window", "lifecycle"),
+    [
+        (
+            "en",
+            "ABC and XYZ: settlements of 01/01/2025 – 12/31/2025",
+            "P0 = 10/15/2025 – 01/14/2026, P1 = 07/15/2025 – 10/14/2025",
+        ),
+        (
+            "ru",
+            "ABC и XYZ: взаиморасчёты за 01.01.2025 – 31.12.2025",
+            "P0 = 15.10.2025 – 14.01.2026, P1 = 15.07.2025 – 14.10.2025",
+        ),
+    ],
+)
+def test_card_panel_states_the_windows_of_the_run(owner, base, language, window, lifecycle):
+    recompute()  # run date 2026-01-15: window 2025; P0 = [15 Oct, 15 Jan), P1 = [15 Jul, 15 Oct)
+    html = (
+        client_for(owner, language)
+        .get(reverse("clients:detail", args=[base["regular"].pk]))
+        .content.decode()
+    )
+    assert window in html
+    assert lifecycle in html
+
+
+def test_settings_page_states_the_shared_analysis_window(manager, db):
+    html = client_for(manager, "en").get(reverse("segmentation:settings")).content.decode()
+    assert "ABC, XYZ and RFM use the same analysis window" in html
+    html = client_for(manager, "ru").get(reverse("segmentation:settings")).content.decode()
+    assert "ABC, XYZ и RFM используют одно окно анализа" in html
 
 
 def test_card_panel_queries_are_bounded(owner, base, django_assert_max_num_queries):

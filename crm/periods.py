@@ -1,0 +1,84 @@
+"""Periods and windows: one convention for every app (docs/domain.md, "Windows").
+
+Every period is **half-open**, ``[start, end)``: a day belongs to it when
+``start <= day < end``. Consecutive periods therefore share no day and leave no gap, and a
+computation "as of D" sees what is dated before D when its period ends at D.
+
+- ``months_before(D, n)`` = ``[D − n months, D)``: the rolling periods of the lifecycle
+  (P0 = ``months_before(D, W)``, P1 = the W months before P0, both counted from D).
+- ``complete_months_before(D, n)`` = the n complete calendar months before D's month: the
+  segmentation's analysis window (ABC and XYZ use the same months).
+- ``months_through(D, n)`` = ``[D + 1 day − n months, D + 1 day)``: the last n months *up to
+  and including* D, for figures shown "as of today" (the client card's 12 months).
+
+Month arithmetic clamps the day to the target month's length (31 May − 3 months = 28/29 Feb).
+Pure functions of dates: no clock, no database.
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.db.models import Q
+
+
+def add_months(day: date, months: int) -> date:
+    """``day`` shifted by whole months, the day clamped to the target month's length."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    month += 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+@dataclass(frozen=True)
+class Period:
+    """A half-open period of days, ``[start, end)``."""
+
+    start: date
+    end: date
+
+    def __post_init__(self):
+        if self.end < self.start:
+            raise ValueError("a period cannot end before it starts")
+
+    def __contains__(self, day: date) -> bool:
+        return self.start <= day < self.end
+
+    @property
+    def last_day(self) -> date:
+        """The last day inside the period (for display: "1 April – 30 June")."""
+        return self.end - timedelta(days=1)
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days
+
+    def q(self, field: str) -> Q:
+        """The ORM filter ``start <= field < end``."""
+        return Q(**{f"{field}__gte": self.start, f"{field}__lt": self.end})
+
+    def previous(self) -> Period:
+        """The period of equal length in days just before this one."""
+        return Period(self.start - timedelta(days=self.days), self.start)
+
+
+def months_before(day: date, months: int) -> Period:
+    """``[day − months, day)``."""
+    return Period(add_months(day, -months), day)
+
+
+def complete_months_before(day: date, months: int) -> Period:
+    """The ``months`` complete calendar months before ``day``'s month."""
+    end = month_start(day)
+    return Period(add_months(end, -months), end)
+
+
+def months_through(day: date, months: int) -> Period:
+    """The last ``months`` months up to and including ``day``."""
+    return months_before(day + timedelta(days=1), months)
