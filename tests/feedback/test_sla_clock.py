@@ -17,9 +17,11 @@ from datetime import UTC, date, datetime, time
 
 import pytest
 import time_machine
+from django.urls import reverse
 
 from feedback import analytics, selectors, services
 from feedback.models import Complaint, SlaBreach
+from tests.conftest import client_for
 from tests.crm.factories import CalendarDayFactory, holidays
 from tests.feedback.conftest import msk
 
@@ -68,6 +70,10 @@ def test_a_pause_begun_after_the_deadline_keeps_the_escalated_breach(register, o
     assert summary.res_compliance == 0.0  # resolution missed, not met
     assert summary.ack_compliance == 100.0  # acknowledged at 10:15, due 11:00
     assert SlaBreach.objects.count() == 1
+    # the complaint page says the same: resolution missed, the breach shown
+    html = client_for(manager, "en").get(reverse("feedback:detail", args=[c.pk])).content.decode()
+    block = html.split('data-deadline="resolution"', 1)[1].split("</div>", 1)[0]
+    assert "missed" in block and 'data-breach="resolution"' in html
 
 
 def test_waiting_begun_after_the_deadline_before_the_scan_is_still_escalated(
