@@ -132,9 +132,6 @@ def user_set_language(*, user: User, language: str) -> User:
 
 
 # --- the non-working-dates calendar -------------------------------------------------------------
-CALENDAR_FIELDS = ["date", "kind", "name"]
-
-
 @transaction.atomic
 def calendar_day_save(*, actor: User | None, day: CalendarDay, data: dict[str, Any]) -> CalendarDay:
     """Add or edit one date of the calendar. A date already in it is refused with a clear

@@ -9,6 +9,8 @@ from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crm.worktime import (
     WorkCalendar,
@@ -226,3 +228,30 @@ def test_pauses_are_walked_in_order_against_the_deadline_in_force():
     # begins at 15:00 → it moves by 60 more: 16:30
     pauses[1] = (msk(2026, 11, 23, 11), msk(2026, 11, 23, 12, 30))
     assert extend_for_pauses(due, pauses, CAL) == msk(2026, 11, 23, 16, 30)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    start=st.datetimes(
+        min_value=datetime(2026, 3, 20),  # made aware (UTC) by ``timezones``
+        max_value=datetime(2026, 11, 5),
+        timezones=st.just(UTC),
+    ),
+    minutes=st.integers(min_value=1, max_value=6000),
+    hours=st.sampled_from([(time(1), time(5)), (time(0), time(23, 59)), (time(9), time(18))]),
+    off=st.sets(st.dates(min_value=date(2026, 3, 20), max_value=date(2026, 12, 31)), max_size=40),
+)
+def test_adding_and_counting_agree_across_dst_and_holidays(start, minutes, hours, off):
+    """Whatever the start, the holidays and the switches in between, the working time from a
+    start to ``add_working_minutes(start, m)`` is exactly m real minutes."""
+    cal = WorkCalendar.of(
+        [1, 2, 3, 4, 5, 6],
+        hours[0],
+        hours[1],
+        "Europe/Berlin",
+        holidays=off,
+        workdays=[date(2026, 3, 29), date(2026, 10, 25)],  # the switch Sundays are worked
+    )
+    due = add_working_minutes(start, minutes, cal)
+    assert working_minutes(start, due, cal) == minutes
+    assert cal.is_working_day(due.astimezone(cal.tz).date())
