@@ -5,7 +5,8 @@ WORKDIR /app
 COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
 COPY . .
-RUN DEBUG=1 python manage.py collectstatic --no-input \
+# collectstatic with DEBUG off: the manifest storage writes staticfiles.json (pages 500 without it)
+RUN DEBUG=0 SECRET_KEY=collectstatic-only python manage.py collectstatic --no-input \
  && useradd --system --home /app crm && mkdir -p /app/var && chown -R crm /app/var
 USER crm
 EXPOSE 8000

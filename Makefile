@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_SIZE ?= small
 
-.PHONY: run install migrate demo test e2e lint format bench bench-segmentation clean messages
+.PHONY: run install migrate demo test e2e lint format bench bench-segmentation bench-embedded clean messages
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,9 @@ bench: install
 
 bench-segmentation: install
 	DEBUG= $(PY) -m benchmarks.segmentation
+
+bench-embedded: install
+	DEBUG= $(PY) -m benchmarks.embedded
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache

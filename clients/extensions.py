@@ -2,6 +2,8 @@
 
 - timeline providers: ``register_timeline(fn)`` where ``fn(client, user, limit)`` returns a list
   of ``TimelineItem``; the card merges them with interactions and settlements, newest first.
+  An item with money sets ``amount`` (a Decimal), never an amount formatted into ``text``: the
+  card shows it with the ``money`` filter in the viewer's language.
 - card actions: ``register_card_action(fn)`` where ``fn(client, user)`` returns a list of
   ``CardAction`` (a button on the card, e.g. "Register a complaint").
 - card panels: ``register_card_panel(fn)`` where ``fn(client, user)`` returns a ``CardPanel``
@@ -13,6 +15,7 @@ Apps register in their ``AppConfig.ready()``.
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 
@@ -25,6 +28,7 @@ class TimelineItem:
     url: str = ""
     icon: str = "dot"
     badge: str = ""
+    amount: Decimal | None = None  # money, shown after the text in the viewer's format
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from clients import imports
 from clients.models import ImportJob
+from crm.formats import format_number
 
 
 class ImportForm(forms.Form):
@@ -27,7 +28,10 @@ class ImportForm(forms.Form):
         if upload.size > limit:
             raise forms.ValidationError(
                 _("The file is too large (%(size)s MB); the limit is %(limit)s MB. Split it.")
-                % {"size": round(upload.size / 1024 / 1024, 1), "limit": limit // (1024 * 1024)}
+                % {
+                    "size": format_number(upload.size / 1024 / 1024, 1),
+                    "limit": format_number(limit // (1024 * 1024)),
+                }
             )
         if not upload.name.lower().endswith((".csv", ".xlsx", ".txt")):
             raise forms.ValidationError(

@@ -22,6 +22,7 @@ from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 
 from clients.models import Client
+from crm.formats import format_number
 
 # Limits; settings may override them (tests do).
 MAX_BYTES = 20 * 1024 * 1024
@@ -275,7 +276,10 @@ def read_table(data: bytes, file_name: str) -> Table:
     if len(data) > max_bytes():
         raise ImportFileError(
             _("The file is too large (%(size)s MB); the limit is %(limit)s MB. Split it.")
-            % {"size": round(len(data) / 1024 / 1024, 1), "limit": max_bytes() // (1024 * 1024)}
+            % {
+                "size": format_number(len(data) / 1024 / 1024, 1),
+                "limit": format_number(max_bytes() // (1024 * 1024)),
+            }
         )
     if not data.strip():
         raise ImportFileError(_("The file is empty."))
@@ -312,7 +316,7 @@ def read_table(data: bytes, file_name: str) -> Table:
     if len(table.rows) > limit:
         raise ImportFileError(
             _("The file has more than %(limit)s rows; split it into smaller files.")
-            % {"limit": f"{limit:,}".replace(",", " ")}
+            % {"limit": format_number(limit)}
         )
     return table
 

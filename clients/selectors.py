@@ -234,7 +234,8 @@ def _settlement_item(s: Settlement) -> TimelineItem:
         at=_as_datetime(s.date),
         kind="settlement",
         title=_("Settlement %(doc)s") % {"doc": s.document_number or ""},
-        text=f"{s.product or '—'}: {s.amount:,.2f}".replace(",", " "),
+        text=str(s.product or "—"),
+        amount=s.amount,
         icon="cash-coin",
         badge=_("refund") if s.amount < 0 else "",
     )

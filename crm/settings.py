@@ -6,6 +6,7 @@ DATABASE_URL / REDIS_URL are set. Production (DEBUG off) refuses to start withou
 """
 
 import os
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -195,8 +196,13 @@ TIME_ZONE = env_str("TIME_ZONE", "Europe/Moscow")
 USE_I18N = True
 USE_TZ = True
 # Whose public holidays and moved working days seed the non-working-dates calendar that the
-# working-time clocks skip (ISO 3166 code of the holidays library; seed_calendar, yearly beat).
+# working-time clocks skip (ISO 3166 code of the holidays library; seed_calendar, monthly beat).
 WORK_CALENDAR_COUNTRY = env_str("WORK_CALENDAR_COUNTRY", "RU")
+# The currency of every amount (ISO 4217 code): shown through crm/formats.py in each language's
+# format (14 000,00 ₽ / RUB 14,000.00). Exports and the API carry plain numbers.
+CURRENCY = env_str("CURRENCY", "RUB").strip().upper()
+if not re.fullmatch(r"[A-Z]{3}", CURRENCY):
+    raise ImproperlyConfigured(f"CURRENCY must be an ISO 4217 code such as RUB, got {CURRENCY!r}")
 
 # --- Static ---------------------------------------------------------------------------------
 STATIC_URL = "/static/"

@@ -12,6 +12,7 @@ from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -320,7 +321,7 @@ def complaint_analytics(request):
             "by_theme": [(themes.get(t, "?"), n) for t, n in summary.by_theme],
             "root_causes": [(causes.get(c, c), n) for c, n in summary.top_root_causes],
             "chart": {
-                "months": [m.strftime("%Y-%m") for m, _n in summary.by_month],
+                "months": [date_format(m, "YEAR_MONTH_FORMAT") for m, _n in summary.by_month],
                 "counts": [n for _m, n in summary.by_month],
                 "themes": [themes.get(t, "?") for t, _n in summary.by_theme],
                 "theme_counts": [n for _t, n in summary.by_theme],

@@ -1,4 +1,4 @@
-"""The segmentation engine's arithmetic (DESIGN.md §2): ABC, XYZ, lifecycle and RFM.
+"""The segmentation engine's arithmetic (docs/domain.md, "Segmentation"): ABC, XYZ, lifecycle, RFM.
 
 Two layers:
 
@@ -8,7 +8,7 @@ Two layers:
   over clients. Every function here is a pure function of its inputs, tested with small
   hand-worked datasets (tests/segmentation/test_analytics.py).
 
-Rules and the decisions taken where DESIGN.md leaves room (also in the settings page help):
+Rules and the decisions taken where the rules leave room (also in the settings page help):
 
 - **Windows** (one convention, ``crm/periods.py``): a run for date D sees settlements dated
   *before* D; every period is half-open ``[start, end)``. The analysis window is the
@@ -385,7 +385,7 @@ def quintile_scores(values, higher_is_better: bool = True) -> np.ndarray:
 
 
 def lifecycle_status(ever, first_after_p0, in_p0, in_p1, before_p1) -> np.ndarray:
-    """potential / new / regular / restored / lost from boolean arrays (DESIGN §2)."""
+    """potential / new / regular / restored / lost from boolean arrays (docs/domain.md)."""
     ever = np.asarray(ever, dtype=bool)
     in_p0 = np.asarray(in_p0, dtype=bool)
     in_p1 = np.asarray(in_p1, dtype=bool)

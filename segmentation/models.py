@@ -1,5 +1,5 @@
 """Segmentation: the settings record, the run log, each client's current classes with the
-figures behind them (ClientMetrics) and the class history (DESIGN.md §2).
+figures behind them (ClientMetrics) and the class history (docs/domain.md).
 
 The current classes live here, in a narrow table of their own, not on clients.Client: a run
 that reclassifies most clients (the first run, a month roll-over) rewrites these rows, which

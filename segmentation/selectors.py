@@ -132,6 +132,7 @@ def matrix_for_user(user) -> dict:
     return {
         "rows": build_matrix(cells, total),
         "total_cents": total,
+        "turnover": Decimal(int(total)) / 100,  # the amount, for the page's money filter
         "lifecycle": lifecycle,
         "run": run,
     }

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from clients import exports, imports
 from clients.models import ImportJob
 from clients.services_import.checkers import CHECKERS, Checker, RowResult
+from crm.formats import format_number
 from crm.models import AuditEntry, User
 from crm.services import audit_record
 
@@ -88,7 +89,7 @@ def import_job_run(*, job: ImportJob, progress_every: int = CHUNK) -> ImportJob:
                 "report, fix those rows and upload the file again - or choose to import the "
                 "valid rows only."
             )
-            % {"bad": len(bad), "total": len(results)},
+            % {"bad": format_number(len(bad)), "total": format_number(len(results))},
         )
     try:
         _write(job=job, checker=checker, rows=good)
@@ -114,11 +115,15 @@ def _write(*, job: ImportJob, checker: "Checker", rows: list[RowResult]) -> None
         job.message = _(
             "%(created)s created, %(updated)s updated; %(bad)s rows with errors were NOT "
             "imported - see the report."
-        ) % {"created": created, "updated": updated, "bad": job.error_count}
+        ) % {
+            "created": format_number(created),
+            "updated": format_number(updated),
+            "bad": format_number(job.error_count),
+        }
     else:
         job.message = _("%(created)s created, %(updated)s updated. All rows imported.") % {
-            "created": created,
-            "updated": updated,
+            "created": format_number(created),
+            "updated": format_number(updated),
         }
     job.save()
     # One audit entry per import, with the counts: an entry per row would multiply the audit

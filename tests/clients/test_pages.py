@@ -263,7 +263,7 @@ def test_card_shows_development_and_gap(owner_client, own_client, portfolio):
     own_client.save()
     SettlementFactory(client=own_client, product=products["drill"], date=date.today(), amount=5)
     html = owner_client.get(reverse("clients:detail", args=[own_client.pk])).content.decode()
-    assert 'id="development-percent">25%' in html
+    assert 'id="development-percent">25\u00a0%' in html  # Russian: a no-break space before %
     assert "Пила" in html and "Обучение" in html
 
 
