@@ -23,6 +23,7 @@ migrate: install
 
 demo: migrate
 	$(PY) manage.py create_demo_users
+	$(PY) manage.py seed_calendar --country RU
 	$(PY) manage.py seed_demo --size $(DEMO_SIZE) --if-empty
 	$(PY) manage.py seed_complaints
 

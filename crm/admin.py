@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from crm.models import AuditEntry, User
+from crm.models import AuditEntry, CalendarDay, User
 
 
 @admin.register(User)
@@ -25,3 +25,11 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(CalendarDay)
+class CalendarDayAdmin(admin.ModelAdmin):
+    list_display = ("date", "kind", "name")
+    list_filter = ("kind",)
+    search_fields = ("name",)
+    date_hierarchy = "date"

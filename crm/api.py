@@ -1,16 +1,19 @@
-"""Core API: who am I, plus the project-wide exception handler."""
+"""Core API: who am I, the non-working-dates calendar (read-only), plus the project-wide
+exception handler."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, status
+from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import api_view
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from crm.models import User
+from crm import selectors
+from crm.api_router import router
+from crm.models import CalendarDay, User
 
 
 def exception_handler(exc, context):
@@ -35,3 +38,28 @@ class MeSerializer(serializers.ModelSerializer):
 def me(request):
     """The signed-in user and their role."""
     return Response(MeSerializer(request.user).data, status=status.HTTP_200_OK)
+
+
+class CalendarDaySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CalendarDay
+        fields = ["id", "date", "kind", "name"]
+        read_only_fields = fields
+
+
+class CalendarDayViewSet(viewsets.ReadOnlyModelViewSet):
+    """Holidays and moved working days the working-time clocks skip or count (``?year=2027``).
+    Every signed-in user may read them (their deadlines depend on them); managers edit them on
+    the working calendar page."""
+
+    serializer_class = CalendarDaySerializer
+    filterset_fields = ["kind"]
+
+    def get_queryset(self):
+        year = self.request.query_params.get("year", "")
+        if year.isdigit() and 1900 <= int(year) <= 2200:
+            return selectors.calendar_days_of_year(int(year)).order_by("date")
+        return CalendarDay.objects.order_by("date")
+
+
+router.register("calendar-days", CalendarDayViewSet, basename="calendar-day")

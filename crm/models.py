@@ -94,3 +94,37 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor} {self.action} {self.object_repr}"
+
+
+class CalendarDay(models.Model):
+    """An exception to the weekly working pattern, shared by every working-time clock
+    (``crm.worktime``): a holiday is not worked even on a working weekday; a moved working day
+    (a weekend day worked in exchange for a bridge day off) is worked even on a weekend."""
+
+    class Kind(models.TextChoices):
+        HOLIDAY = "holiday", _("holiday (day off)")
+        WORKING_DAY = "working_day", _("moved working day")
+
+    date = models.DateField(
+        _("date"),
+        unique=True,
+        error_messages={"unique": _("This date is already in the calendar.")},
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.HOLIDAY)
+    name = models.CharField(_("name"), max_length=150, blank=True)
+
+    class Meta:
+        verbose_name = _("calendar day")
+        verbose_name_plural = _("non-working-dates calendar")
+        ordering = ["date"]
+        # the unique index on date serves the calendar page (one year: a date range) and the
+        # clocks (all rows)
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=["holiday", "working_day"]),
+                name="calendar_day_kind_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date.isoformat()} {self.get_kind_display()} {self.name}".strip()

@@ -1,9 +1,13 @@
 """Reads of the core package."""
 
+from collections.abc import Iterable
+from datetime import date, time
+
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Model, QuerySet
 
-from crm.models import AuditEntry
+from crm.models import AuditEntry, CalendarDay
+from crm.worktime import WorkCalendar
 
 
 def audit_for_object(instance: Model) -> QuerySet[AuditEntry]:
@@ -11,3 +15,22 @@ def audit_for_object(instance: Model) -> QuerySet[AuditEntry]:
         content_type=ContentType.objects.get_for_model(instance, for_concrete_model=True),
         object_id=str(instance.pk),
     ).select_related("actor")
+
+
+def calendar_days_of_year(year: int) -> QuerySet[CalendarDay]:
+    return CalendarDay.objects.filter(date__gte=date(year, 1, 1), date__lt=date(year + 1, 1, 1))
+
+
+def calendar_years() -> list[int]:
+    """The years that have entries (for the calendar page's year switcher)."""
+    return sorted({d.year for d in CalendarDay.objects.dates("date", "year")})
+
+
+def work_calendar_of(weekdays: Iterable[int], start: time, end: time, tz: str) -> WorkCalendar:
+    """A clock's calendar: the weekly pattern given by the caller's settings plus the
+    non-working-dates calendar, read in one query. The table holds a few dozen rows a year, so
+    all of them are read (a deadline can be re-planned from a registration long ago)."""
+    holidays, workdays = set(), set()
+    for day, kind in CalendarDay.objects.values_list("date", "kind"):
+        (holidays if kind == CalendarDay.Kind.HOLIDAY else workdays).add(day)
+    return WorkCalendar.of(weekdays, start, end, tz, holidays=holidays, workdays=workdays)

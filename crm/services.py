@@ -1,14 +1,20 @@
-"""Writes of the core package: the audit log and user preferences."""
+"""Writes of the core package: the audit log, user preferences and the non-working-dates
+calendar."""
 
 from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+import holidays
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
-from crm.models import AuditEntry, User
+from crm.models import AuditEntry, CalendarDay, User
 
 
 def _plain(value: Any) -> Any:
@@ -123,3 +129,62 @@ def user_set_language(*, user: User, language: str) -> User:
         changes=diff(before, snapshot(user, ["language"])),
     )
     return user
+
+
+# --- the non-working-dates calendar -------------------------------------------------------------
+@transaction.atomic
+def calendar_day_save(*, actor: User | None, day: CalendarDay, data: dict[str, Any]) -> CalendarDay:
+    """Add or edit one date of the calendar. A date already in it is refused with a clear
+    message (ValidationError, nothing saved)."""
+    return save_with_audit(actor=actor, instance=day, data=data)
+
+
+@transaction.atomic
+def calendar_day_delete(*, actor: User | None, day: CalendarDay) -> None:
+    delete_with_audit(actor=actor, instance=day)
+
+
+def country_calendar(country: str, years: Iterable[int], language: str | None = None):
+    """(holidays, moved working days) of ``country`` for ``years`` from the ``holidays``
+    library: {date: name} and {date: name}. Unknown country: ValidationError."""
+    try:
+        days = holidays.country_holidays(country.upper(), years=list(years), language=language)
+    except NotImplementedError as exc:
+        raise ValidationError(_("No holiday calendar for the country “%s”.") % country) from exc
+    workdays = getattr(days, "weekend_workdays", set())
+    with translation.override((language or "en")[:2]):
+        moved = _("Working day (moved)")
+    return dict(days.items()), dict.fromkeys(sorted(workdays), moved)
+
+
+def default_seed_years() -> list[int]:
+    """This year and the next one (in the project's time zone)."""
+    this_year = timezone.localdate().year
+    return [this_year, this_year + 1]
+
+
+def _names_language(language: str | None) -> str:
+    """The language of the holiday names: the site's (Russian or English) unless given."""
+    return language or ("ru" if settings.LANGUAGE_CODE.startswith("ru") else "en_US")
+
+
+@transaction.atomic
+def calendar_seed(
+    *, country: str, years: Iterable[int], language: str | None = None
+) -> tuple[int, int]:
+    """Add the public holidays and moved working days of ``country`` for ``years``.
+
+    Idempotent, and it never overrides a manager: a date already in the calendar (seeded
+    before, or added, edited or re-kinded by hand) is left as it is. Returns (added, kept).
+    """
+    holiday_days, working = country_calendar(country, years, _names_language(language))
+    wanted = {d: (CalendarDay.Kind.HOLIDAY, n) for d, n in holiday_days.items()}
+    wanted.update({d: (CalendarDay.Kind.WORKING_DAY, n) for d, n in working.items()})
+    existing = set(CalendarDay.objects.filter(date__in=list(wanted)).values_list("date", flat=True))
+    new = [
+        CalendarDay(date=d, kind=kind, name=str(name)[:150])
+        for d, (kind, name) in sorted(wanted.items())
+        if d not in existing
+    ]
+    CalendarDay.objects.bulk_create(new, ignore_conflicts=True)
+    return len(new), len(existing)

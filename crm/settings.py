@@ -195,6 +195,9 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env_str("TIME_ZONE", "Europe/Moscow")
 USE_I18N = True
 USE_TZ = True
+# Whose public holidays and moved working days seed the non-working-dates calendar that the
+# working-time clocks skip (ISO 3166 code of the holidays library; seed_calendar, monthly beat).
+WORK_CALENDAR_COUNTRY = env_str("WORK_CALENDAR_COUNTRY", "RU")
 # The currency of every amount (ISO 4217 code): shown through crm/formats.py in each language's
 # format (14 000,00 ₽ / RUB 14,000.00). Exports and the API carry plain numbers.
 CURRENCY = env_str("CURRENCY", "RUB").strip().upper()

@@ -1,5 +1,8 @@
 from celery import shared_task
+from django.conf import settings
 from django.db import connection
+
+from crm import services
 
 
 @shared_task(name="crm.ping")
@@ -9,3 +12,14 @@ def ping() -> dict:
         cursor.execute("SELECT 1")
         (one,) = cursor.fetchone()
     return {"pong": True, "database": connection.vendor, "select": one}
+
+
+@shared_task(name="crm.seed_work_calendar")
+def seed_work_calendar() -> int:
+    """Beat, monthly (data migration 0003): keep this year and the next in the non-working-dates
+    calendar, so next year's holidays are there before it starts. Idempotent; returns the number
+    of dates added."""
+    added, _kept = services.calendar_seed(
+        country=settings.WORK_CALENDAR_COUNTRY, years=services.default_seed_years()
+    )
+    return added

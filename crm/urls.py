@@ -17,6 +17,10 @@ urlpatterns = [
     path("coming/<slug:section>/", views.coming, name="coming"),
     path("profile/", views.profile, name="profile"),
     path("language/", views.switch_language, name="switch_language"),
+    path("calendar/", views.calendar, name="calendar"),
+    path("calendar/new/", views.calendar_edit, name="calendar_add"),
+    path("calendar/<int:pk>/", views.calendar_edit, name="calendar_edit"),
+    path("calendar/<int:pk>/delete/", views.calendar_delete, name="calendar_delete"),
     path("healthz", health.healthz, name="healthz"),
     path(
         "accounts/login/",

@@ -1,17 +1,21 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponseRedirect
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from crm import selectors
+from crm.access import manager_required
 from crm.context_processors import section_label
-from crm.forms import ProfileForm
-from crm.services import user_set_language
+from crm.forms import CalendarDayForm, ProfileForm
+from crm.models import CalendarDay
+from crm.services import calendar_day_delete, calendar_day_save, user_set_language
 
 
 @login_required
@@ -71,3 +75,57 @@ def switch_language(request):
         samesite="Lax",
     )
     return response
+
+
+# --- the non-working-dates calendar (managers) --------------------------------------------------
+def _calendar_url(year: int) -> str:
+    return f"{reverse('calendar')}?year={year}"
+
+
+@manager_required
+def calendar(request):
+    """Holidays and moved working days of one year (``?year=``, default this year)."""
+    today = timezone.localdate()
+    try:
+        year = int(request.GET.get("year") or today.year)
+    except ValueError:
+        year = today.year
+    if not 1900 <= year <= 2200:
+        year = today.year
+    years = sorted({*selectors.calendar_years(), today.year, today.year + 1, year})
+    return render(
+        request,
+        "crm/calendar.html",
+        {"year": year, "years": years, "days": selectors.calendar_days_of_year(year)},
+    )
+
+
+@manager_required
+def calendar_edit(request, pk=None):
+    day = get_object_or_404(CalendarDay, pk=pk) if pk else CalendarDay()
+    form = CalendarDayForm(request.POST or None, instance=day)
+    if request.method == "POST" and form.is_valid():
+        try:
+            day = calendar_day_save(actor=request.user, day=day, data=form.cleaned_data)
+        except ValidationError as exc:
+            for message in exc.messages:
+                form.add_error(None, message)
+        else:
+            messages.success(request, _("Calendar saved."))
+            return HttpResponseRedirect(_calendar_url(day.date.year))
+    return render(
+        request,
+        "crm/calendar_form.html",
+        {"form": form, "day": day},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@require_POST
+@manager_required
+def calendar_delete(request, pk):
+    day = get_object_or_404(CalendarDay, pk=pk)
+    year = day.date.year
+    calendar_day_delete(actor=request.user, day=day)
+    messages.success(request, _("The date was removed from the calendar."))
+    return HttpResponseRedirect(_calendar_url(year))

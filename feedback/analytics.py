@@ -8,7 +8,8 @@ Definitions:
 - SLA compliance % = deadlines met ÷ deadlines decided × 100, acknowledgement and resolution
   deadlines counted separately. A deadline is *met* when its step happened by the due time, *missed*
   when it happened later or has not happened and the due time has passed (resolution: only while
-  the clock runs, i.e. not while waiting for the client); otherwise it is still pending.
+  the clock runs, i.e. not while waiting for the client — unless the wait began at or after the
+  deadline, which it does not move); otherwise it is still pending.
 - Average time to acknowledge / resolve: working hours (the SLA clock, pauses excluded).
 - Cost of complaints: sum of the goodwill gifts' cost.
 - Iceberg: only ≈10 % of unhappy clients complain (seed 004:767), so unhappy ≈ complaints ÷ 0.10.
@@ -60,7 +61,7 @@ def complaint_frame(qs: QuerySet[Complaint], *, now: datetime) -> pd.DataFrame:
     res_missed = (
         Q(resolved_at__gt=F("resolve_due_at"))
         | Q(resolved_at__isnull=True, rejected_at__gt=F("resolve_due_at"))
-        | Q(status__in=Complaint.RUNNING_STATUSES, resolve_due_at__lt=now)
+        | Complaint.resolve_overdue_q(now)
     )
     rows = (
         qs.order_by()

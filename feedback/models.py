@@ -6,7 +6,7 @@ Process: registered → under review (root cause) ⇄ waiting for the client →
 
 Acknowledgement = the complaint leaves "registered" (it is taken under review, or rejected).
 Resolution = it reaches "resolved for the client" (or is rejected). Both deadlines are counted in
-working time (``feedback.sla``); the resolution clock is paused while waiting for the client.
+working time (``crm.worktime``); the resolution clock is paused while waiting for the client.
 """
 
 from datetime import time
@@ -283,7 +283,23 @@ class Complaint(TimeStampedModel):
         return self.status == self.Status.REGISTERED and self.ack_due_at < now
 
     def resolve_overdue(self, now) -> bool:
-        return self.status in self.RUNNING_STATUSES and self.resolve_due_at < now
+        """Past the resolution deadline with the clock running — or waiting for the client since
+        a pause begun at or after the deadline, which did not stop an expired clock."""
+        if self.resolve_due_at >= now:
+            return False
+        return self.status in self.RUNNING_STATUSES or (
+            self.status == self.Status.WAITING
+            and self.paused_since is not None
+            and self.paused_since >= self.resolve_due_at
+        )
+
+    @classmethod
+    def resolve_overdue_q(cls, now) -> Q:
+        """``resolve_overdue`` as a filter (lists, analytics)."""
+        return Q(resolve_due_at__lt=now) & (
+            Q(status__in=cls.RUNNING_STATUSES)
+            | Q(status=cls.Status.WAITING, paused_since__gte=models.F("resolve_due_at"))
+        )
 
     def is_overdue(self, now) -> bool:
         return self.ack_overdue(now) or self.resolve_overdue(now)

@@ -9,8 +9,9 @@ from django.utils import timezone
 
 from crm.access import scope_for_user
 from crm.models import AuditEntry
+from crm.selectors import work_calendar_of
+from crm.worktime import WorkCalendar, working_minutes
 from feedback.models import Complaint, Notice, SlaBreach, SlaSettings
-from feedback.sla import WorkCalendar, working_minutes
 
 
 def sla_settings() -> SlaSettings:
@@ -19,8 +20,11 @@ def sla_settings() -> SlaSettings:
 
 
 def work_calendar(settings_obj: SlaSettings | None = None) -> WorkCalendar:
+    """The complaint SLA clock's calendar: working days and hours from the SLA settings, the
+    holidays and moved working days from the shared non-working-dates calendar. Build it once
+    per service call or page (two queries at most), not per complaint."""
     s = settings_obj or sla_settings()
-    return WorkCalendar.of(s.working_days, s.work_start, s.work_end, s.time_zone)
+    return work_calendar_of(s.working_days, s.work_start, s.work_end, s.time_zone)
 
 
 def complaints_for(user) -> QuerySet[Complaint]:
@@ -28,8 +32,8 @@ def complaints_for(user) -> QuerySet[Complaint]:
 
 
 def overdue_q(now: datetime) -> Q:
-    return Q(status=Complaint.Status.REGISTERED, ack_due_at__lt=now) | Q(
-        status__in=Complaint.RUNNING_STATUSES, resolve_due_at__lt=now
+    return Q(status=Complaint.Status.REGISTERED, ack_due_at__lt=now) | Complaint.resolve_overdue_q(
+        now
     )
 
 
@@ -92,7 +96,7 @@ def complaint_deadlines(complaint: Complaint, *, now: datetime | None = None) ->
             "resolution",
             complaint.resolve_due_at,
             res_done,
-            complaint.status in Complaint.RUNNING_STATUSES,
+            complaint.status in Complaint.RUNNING_STATUSES or complaint.resolve_overdue(now),
         ),
     ):
         left = working_minutes(now, due, cal) if running else None

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 from crm.models import AuditEntry, User
 from crm.queue import enqueue
 from crm.services import audit_record, diff, snapshot
+from crm.worktime import add_working_minutes, extend_for_pauses, working_minutes
 from feedback import analytics, emails
 from feedback.models import (
     Complaint,
@@ -27,7 +28,6 @@ from feedback.models import (
     Theme,
 )
 from feedback.selectors import sla_settings, work_calendar
-from feedback.sla import add_working_minutes, working_minutes
 from segmentation.selectors import abc_class_of
 
 S = Complaint.Status
@@ -176,9 +176,10 @@ def complaint_update(
             class_a=complaint.sla_class_a,
             settings_obj=settings_obj,
         )
-        paused = _paused_minutes(complaint, cal)
         complaint.ack_due_at = ack_due
-        complaint.resolve_due_at = add_working_minutes(resolve_due, paused, cal)
+        # the ended pauses stopped the new clock only where they began before its deadline;
+        # an open pause counts when it ends (resume)
+        complaint.resolve_due_at = extend_for_pauses(resolve_due, _pauses(complaint), cal)
     complaint.full_clean()
     complaint.save()
     changes = diff(before, snapshot(complaint, AUDITED_FIELDS))
@@ -192,12 +193,8 @@ def complaint_update(
     return complaint
 
 
-def _paused_minutes(complaint: Complaint, cal) -> float:
-    return sum(
-        working_minutes(p.started_at, p.ended_at, cal)
-        for p in complaint.pauses.all()
-        if p.ended_at is not None
-    )
+def _pauses(complaint: Complaint) -> list[tuple[datetime, datetime | None]]:
+    return [(p.started_at, p.ended_at) for p in complaint.pauses.all()]
 
 
 @transaction.atomic
@@ -363,14 +360,15 @@ def complaint_transition(
         if pause is not None:
             pause.ended_at = now
             pause.save(update_fields=["ended_at"])
-            complaint.resolve_due_at = add_working_minutes(
-                complaint.resolve_due_at, working_minutes(pause.started_at, now, cal), cal
+            # a pause begun at or after the deadline in force does not move it (the clock
+            # had run out: a breach stays a breach)
+            complaint.resolve_due_at = extend_for_pauses(
+                complaint.resolve_due_at, [(pause.started_at, now)], cal
             )
         complaint.paused_since = None
     if t.target in (S.RESOLVED, S.REJECTED):
-        pauses = [(p.started_at, p.ended_at) for p in complaint.pauses.all()]
         complaint.resolve_minutes = round(
-            working_minutes(complaint.registered_at, now, cal, pauses)
+            working_minutes(complaint.registered_at, now, cal, _pauses(complaint))
         )
     stamp = {
         S.RESOLVED: "resolved_at",
@@ -453,11 +451,19 @@ def sla_escalate_breaches(*, now: datetime | None = None) -> list[int]:
     db_now = connection.ops.adapt_datetimefield_value(now)
     created: list[tuple[int, int, int | None]] = []
     plans = (
-        (SlaBreach.Kind.ACK, "ack_due_at", [S.REGISTERED]),
-        (SlaBreach.Kind.RESOLUTION, "resolve_due_at", [S.REGISTERED, S.UNDER_REVIEW]),
+        (SlaBreach.Kind.ACK, "ack_due_at", [S.REGISTERED], ""),
+        (SlaBreach.Kind.RESOLUTION, "resolve_due_at", [S.REGISTERED, S.UNDER_REVIEW], ""),
+        # waiting for the client since a pause begun at or after the deadline: the pause did
+        # not stop the expired clock (Complaint.resolve_overdue), so the breach is escalated
+        (
+            SlaBreach.Kind.RESOLUTION,
+            "resolve_due_at",
+            [S.WAITING],
+            "AND c.paused_since >= c.resolve_due_at",
+        ),
     )
     with transaction.atomic(), connection.cursor() as cursor:
-        for kind, due, statuses in plans:
+        for kind, due, statuses, extra in plans:
             marks = ", ".join(["%s"] * len(statuses))
             cursor.execute(
                 f"""
@@ -465,7 +471,7 @@ def sla_escalate_breaches(*, now: datetime | None = None) -> list[int]:
                                  escalated_to_id, emailed_at)
                 SELECT c.id, %s, c.{due}, %s, c.responsible_id, u.head_id, NULL
                 FROM {c} c LEFT JOIN {u} u ON u.id = c.responsible_id
-                WHERE c.status IN ({marks}) AND c.{due} < %s
+                WHERE c.status IN ({marks}) AND c.{due} < %s {extra}
                   AND NOT EXISTS (
                     SELECT 1 FROM {b} x WHERE x.complaint_id = c.id AND x.kind = %s)
                 ON CONFLICT (complaint_id, kind) DO NOTHING

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from clients.models import Client
 from crm.access import get_for_user, manager_required
+from crm.worktime import format_minutes
 from feedback import analytics, selectors, services
 from feedback.forms import (
     ComplaintCreateForm,
@@ -31,7 +32,6 @@ from feedback.forms import (
     transition_form_class,
 )
 from feedback.models import Complaint, Priority, Theme
-from feedback.sla import format_minutes
 
 PAGE_SIZE = 25
 

@@ -1,14 +1,24 @@
-"""Working-time arithmetic (feedback/sla.py) across nights, weekends and pauses.
+"""Working-time arithmetic (crm/worktime.py) across nights, weekends, pauses, holidays and the
+daylight-saving switches.
 
 Calendar: Monday–Friday 09:00–18:00 Europe/Moscow (9 working hours = 540 minutes a day).
 2026-11-20 is a Friday, 2026-11-23 a Monday.
 """
 
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from feedback.sla import WorkCalendar, add_working_minutes, format_minutes, working_minutes
+from crm.worktime import (
+    WorkCalendar,
+    add_working_minutes,
+    extend_for_pauses,
+    format_minutes,
+    working_minutes,
+)
 from tests.feedback.conftest import msk
 
 CAL = WorkCalendar.of([1, 2, 3, 4, 5], time(9), time(18), "Europe/Moscow")
@@ -107,3 +117,141 @@ def test_bad_calendars_and_naive_datetimes_are_refused():
 def test_format_minutes():
     assert format_minutes(125) == "2 h 05 min"
     assert format_minutes(-45) == "45 min"
+
+
+# --- daylight saving time: real elapsed minutes ------------------------------------------------
+# Europe/Berlin switches on the last Sundays of March (02:00 CET → 03:00 CEST, 29 March 2026)
+# and October (03:00 CEST → 02:00 CET, 25 October 2026). A calendar that works 01:00–05:00 every
+# day puts each switch inside working hours.
+BERLIN = WorkCalendar.of([1, 2, 3, 4, 5, 6, 7], time(1), time(5), "Europe/Berlin")
+
+
+def utc(*args) -> datetime:
+    return datetime(*args, tzinfo=UTC)
+
+
+def ber(*args) -> datetime:
+    return datetime(*args, tzinfo=ZoneInfo("Europe/Berlin"))
+
+
+def test_spring_forward_day_has_three_real_working_hours():
+    # 01:00 CET = 00:00 UTC … 05:00 CEST = 03:00 UTC: 180 minutes, not the wall clock's 240
+    assert working_minutes(ber(2026, 3, 29, 1), ber(2026, 3, 29, 5), BERLIN) == 180
+    # 01:00 + 120 real minutes = 02:00 UTC = 04:00 CEST (the wall clock would say 03:00)
+    assert add_working_minutes(ber(2026, 3, 29, 1), 120, BERLIN) == utc(2026, 3, 29, 2)
+    assert add_working_minutes(ber(2026, 3, 29, 1), 120, BERLIN) == ber(2026, 3, 29, 4)
+    # 200 minutes: 180 that day, 20 on Monday from 01:00 CEST → 01:20 CEST (23:20 UTC Sunday)
+    assert add_working_minutes(ber(2026, 3, 29, 1), 200, BERLIN) == utc(2026, 3, 29, 23, 20)
+    # the day before and after keep their 240
+    assert working_minutes(ber(2026, 3, 28, 1), ber(2026, 3, 28, 5), BERLIN) == 240
+    assert working_minutes(ber(2026, 3, 30, 1), ber(2026, 3, 30, 5), BERLIN) == 240
+
+
+def test_fall_back_day_has_five_real_working_hours():
+    # 01:00 CEST = 23:00 UTC (24 Oct) … 05:00 CET = 04:00 UTC: 300 minutes, not 240
+    assert working_minutes(ber(2026, 10, 25, 1), ber(2026, 10, 25, 5), BERLIN) == 300
+    # 01:00 CEST + 240 real minutes = 03:00 UTC = 04:00 CET (the wall clock would say 05:00)
+    assert add_working_minutes(ber(2026, 10, 25, 1), 240, BERLIN) == utc(2026, 10, 25, 3)
+    # + 300 = the end of that day's window exactly (05:00 CET = 04:00 UTC), not the next day
+    assert add_working_minutes(ber(2026, 10, 25, 1), 300, BERLIN) == utc(2026, 10, 25, 4)
+    # inside the repeated hour: 02:30 CEST (00:30 UTC) → 02:30 CET (01:30 UTC) is 60 minutes
+    assert working_minutes(utc(2026, 10, 25, 0, 30), utc(2026, 10, 25, 1, 30), BERLIN) == 60
+
+
+def test_round_the_clock_calendar_across_both_switches():
+    cal = WorkCalendar.of([1, 2, 3, 4, 5, 6, 7], time(0), time(23, 59), "Europe/Berlin")
+    # Saturday 12:00 CET → Sunday 12:00 CEST across the spring switch: Saturday 12:00–23:59
+    # (719) + Sunday 00:00 CET–12:00 CEST = 23:00–10:00 UTC (660, an hour lost) = 1379 real
+    # minutes (the wall clock says 719 + 720 = 1439)
+    assert working_minutes(ber(2026, 3, 28, 12), ber(2026, 3, 29, 12), cal) == 1379
+    # autumn: 719 + Sunday 00:00 CEST–12:00 CET = 22:00–11:00 UTC (780, an hour gained) = 1499
+    assert working_minutes(ber(2026, 10, 24, 12), ber(2026, 10, 25, 12), cal) == 1499
+    start = ber(2026, 3, 28, 20)
+    for minutes in (60, 239, 240, 1000, 1378, 2000):
+        assert working_minutes(start, add_working_minutes(start, minutes, cal), cal) == minutes
+
+
+# --- holidays and moved working days ---------------------------------------------------------
+def test_holidays_are_skipped_even_on_working_weekdays():
+    # New Year: 1–8 January 2027 (Fri 1 … Fri 8) are holidays, 9–10 the weekend
+    new_year = [date(2027, 1, d) for d in range(1, 9)]
+    cal = WorkCalendar.of([1, 2, 3, 4, 5], time(9), time(18), "Europe/Moscow", holidays=new_year)
+    # Thursday 31 Dec 17:00 + 2 h: 1 h on Thursday, then Monday 11 January 09:00 + 1 h
+    assert add_working_minutes(msk(2026, 12, 31, 17), 120, cal) == msk(2027, 1, 11, 10)
+    # without the holidays: Friday 1 January 10:00
+    assert add_working_minutes(msk(2026, 12, 31, 17), 120, CAL) == msk(2027, 1, 1, 10)
+    assert working_minutes(msk(2026, 12, 31, 9), msk(2027, 1, 11, 18), cal) == 540 * 2
+    assert not cal.is_working_day(date(2027, 1, 4)) and cal.is_working_day(date(2027, 1, 11))
+
+
+def test_a_moved_working_saturday_counts():
+    cal = WorkCalendar.of(
+        [1, 2, 3, 4, 5], time(9), time(18), "Europe/Moscow", workdays=[date(2027, 2, 20)]
+    )
+    # Friday 19 Feb 2027 16:00 + 4 h: 2 h on Friday, 2 h on the working Saturday → Sat 11:00
+    assert add_working_minutes(msk(2027, 2, 19, 16), 240, cal) == msk(2027, 2, 20, 11)
+    # an ordinary Saturday (27 Feb) is still a day off: Fri 26 16:00 + 4 h → Mon 1 Mar 11:00
+    assert add_working_minutes(msk(2027, 2, 26, 16), 240, cal) == msk(2027, 3, 1, 11)
+    assert working_minutes(msk(2027, 2, 20, 0), msk(2027, 2, 21, 0), cal) == 540
+
+
+# --- pauses move a deadline only when they begin before it ------------------------------------
+def test_a_pause_begun_at_or_after_the_deadline_does_not_move_it():
+    due = msk(2026, 11, 23, 14)  # Monday 14:00
+    assert extend_for_pauses(due, [(msk(2026, 11, 23, 16), msk(2026, 11, 23, 21))], CAL) == due
+    assert extend_for_pauses(due, [(due, msk(2026, 11, 23, 17))], CAL) == due
+
+
+def test_a_pause_begun_before_the_deadline_moves_it_by_its_working_time():
+    due = msk(2026, 11, 23, 14)
+    # 11:00–12:30: 90 working minutes → 15:30
+    one = [(msk(2026, 11, 23, 11), msk(2026, 11, 23, 12, 30))]
+    assert extend_for_pauses(due, one, CAL) == msk(2026, 11, 23, 15, 30)
+    # 13:00–15:00 crosses the deadline: at 13:00 one hour was left, spent after 15:00 → 16:00
+    across = [(msk(2026, 11, 23, 13), msk(2026, 11, 23, 15))]
+    assert extend_for_pauses(due, across, CAL) == msk(2026, 11, 23, 16)
+    # due Monday 18:00, paused Monday 17:00 → Tuesday 10:00 = 60 + 60 → Tuesday 11:00
+    night = [(msk(2026, 11, 23, 17), msk(2026, 11, 24, 10))]
+    assert extend_for_pauses(msk(2026, 11, 23, 18), night, CAL) == msk(2026, 11, 24, 11)
+
+
+def test_pauses_are_walked_in_order_against_the_deadline_in_force():
+    due = msk(2026, 11, 23, 14)
+    pauses = [
+        (msk(2026, 11, 23, 15), msk(2026, 11, 23, 16)),  # given out of order on purpose
+        (msk(2026, 11, 23, 11), msk(2026, 11, 23, 12)),
+        (msk(2026, 11, 23, 16, 30), None),  # open: counts when it ends
+    ]
+    # 11–12 moves 14:00 → 15:00; 15–16 begins AT the deadline in force → no move
+    assert extend_for_pauses(due, pauses, CAL) == msk(2026, 11, 23, 15)
+    # had the first pause lasted until 12:30, the deadline (15:30) is in force when the second
+    # begins at 15:00 → it moves by 60 more: 16:30
+    pauses[1] = (msk(2026, 11, 23, 11), msk(2026, 11, 23, 12, 30))
+    assert extend_for_pauses(due, pauses, CAL) == msk(2026, 11, 23, 16, 30)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    start=st.datetimes(
+        min_value=datetime(2026, 3, 20),  # made aware (UTC) by ``timezones``
+        max_value=datetime(2026, 11, 5),
+        timezones=st.just(UTC),
+    ),
+    minutes=st.integers(min_value=1, max_value=6000),
+    hours=st.sampled_from([(time(1), time(5)), (time(0), time(23, 59)), (time(9), time(18))]),
+    off=st.sets(st.dates(min_value=date(2026, 3, 20), max_value=date(2026, 12, 31)), max_size=40),
+)
+def test_adding_and_counting_agree_across_dst_and_holidays(start, minutes, hours, off):
+    """Whatever the start, the holidays and the switches in between, the working time from a
+    start to ``add_working_minutes(start, m)`` is exactly m real minutes."""
+    cal = WorkCalendar.of(
+        [1, 2, 3, 4, 5, 6],
+        hours[0],
+        hours[1],
+        "Europe/Berlin",
+        holidays=off,
+        workdays=[date(2026, 3, 29), date(2026, 10, 25)],  # the switch Sundays are worked
+    )
+    due = add_working_minutes(start, minutes, cal)
+    assert working_minutes(start, due, cal) == minutes
+    assert cal.is_working_day(due.astimezone(cal.tz).date())

@@ -16,9 +16,9 @@ from django.utils import timezone
 
 from clients.models import Client
 from crm.models import User
+from crm.worktime import add_working_minutes
 from feedback import selectors, services
 from feedback.models import Complaint, Priority, SlaBreach, Theme
-from feedback.sla import add_working_minutes
 
 SERVICE_LIMIT = 500
 S = Complaint.Status
