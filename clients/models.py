@@ -1,5 +1,5 @@
 """The client base: clients, contact persons, products, target segments, settlements and the
-account manager's contact log (DESIGN.md §1)."""
+account manager's contact log (docs/domain.md)."""
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -144,7 +144,7 @@ class Client(TimeStampedModel):
         blank=True,
         help_text=_("The id in the source system; re-imports match on it."),
     )
-    # "from birth" characteristics (seed 004:296-313)
+    # "from birth" characteristics: what the client is, known from the first contact
     industry = models.CharField(_("industry"), max_length=120, blank=True)
     activity = models.CharField(_("line of activity"), max_length=200, blank=True)
     has_branches = models.BooleanField(_("has branches"), default=False)

@@ -12,7 +12,7 @@ Definitions:
   deadline, which it does not move); otherwise it is still pending.
 - Average time to acknowledge / resolve: working hours (the SLA clock, pauses excluded).
 - Cost of complaints: sum of the goodwill gifts' cost.
-- Iceberg: only ≈10 % of unhappy clients complain (seed 004:767), so unhappy ≈ complaints ÷ 0.10.
+- Iceberg: only ≈10 % of unhappy clients complain (docs/domain.md), so unhappy ≈ complaints ÷ 0.10.
 """
 
 from dataclasses import dataclass

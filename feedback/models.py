@@ -1,4 +1,4 @@
-"""Complaints (DESIGN.md §4): registration, root cause, SLA with escalation, corrective action.
+"""Complaints (docs/domain.md): registration, root cause, SLA with escalation, corrective action.
 
 Process: registered → under review (root cause) ⇄ waiting for the client → resolved for the client
 → process fixed → closed; or rejected with a reason. Status changes only through
@@ -48,7 +48,7 @@ def default_working_days() -> list[int]:
 
 
 class Theme(models.Model):
-    """What the complaint is about (seed 003:82-87); the list is editable by managers."""
+    """What the complaint is about (docs/domain.md); the list is editable by managers."""
 
     code = models.SlugField(_("code"), max_length=50, unique=True)
     name_en = models.CharField(_("name (English)"), max_length=200)
@@ -190,7 +190,7 @@ class Complaint(TimeStampedModel):
         default=0,
         validators=[MinValueValidator(0)],
     )
-    # root cause: five whys (seed 003:95)
+    # root cause: five whys
     why_1 = models.CharField(_("why? (1)"), max_length=500, blank=True)
     why_2 = models.CharField(_("why? (2)"), max_length=500, blank=True)
     why_3 = models.CharField(_("why? (3)"), max_length=500, blank=True)

@@ -1,4 +1,4 @@
-"""Seed the five complaint themes (seed 003:82-87), the SLA settings record and the beat entry
+"""Seed the five complaint themes (docs/domain.md, "Complaints"), the SLA settings record and the beat entry
 of the escalation scan (every 5 minutes; editable in the admin)."""
 
 from django.db import migrations
