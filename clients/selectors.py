@@ -77,6 +77,7 @@ def page_ids(ordered: QuerySet, start: int, stop: int, total: int) -> list:
     end the rows are read in the exact reverse order (``QuerySet.reverse()`` flips every term,
     NULLS FIRST/LAST included) skipping ``total - stop`` rows, then put back in order: the
     database walks at most half of the list's index whichever page is asked."""
+    start = max(start, 0)  # an empty list's page starts at "index 0"
     if stop <= start:
         return []
     if total - stop < start:
