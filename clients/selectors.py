@@ -91,24 +91,30 @@ def paginate_by_abc_rank(queryset: QuerySet[Client], number, per_page: int) -> P
     """A page of all clients in ABC order (rank: the largest client first, then the clients
     without a rank by id) in two index reads instead of sorting a left join of every client:
     the ranked part comes from the class table's rank index, the rest (no class row or no
-    rank) by id through an anti-join. Same order as filters.SORTS["abc"]."""
+    rank) by id through an anti-join. Same order as filters.SORTS["abc"]. A page of the first
+    half that the ranked rows fill needs no count of them (a COUNT of up to every class
+    row); a page of the second half is read backwards (``page_ids``)."""
     ranked = ClientMetrics.objects.filter(abc_rank__isnull=False)
-    ranked_total = ranked.count()
     total = queryset.count()
     paginator = Paginator(range(total), per_page)
     page = paginator.get_page(number)
     start, stop = page.start_index() - 1, page.end_index()
     ordered = ranked.order_by("abc_rank", "client_id").values_list("client_id", flat=True)
-    ids = page_ids(ordered, start, min(stop, ranked_total), ranked_total)
-    if stop > ranked_total:
-        rest = (
-            queryset.filter(~Exists(ranked.filter(client=OuterRef("pk"))))
-            .order_by("id")
-            .values_list("id", flat=True)
-        )
-        ids += page_ids(
-            rest, max(0, start - ranked_total), stop - ranked_total, total - ranked_total
-        )
+    ids = []
+    if start < total - stop:  # the first half: read forward, count the ranked rows only if short
+        ids = list(ordered[max(start, 0) : stop])
+    if len(ids) < stop - max(start, 0):
+        ranked_total = ranked.count()
+        ids = page_ids(ordered, start, min(stop, ranked_total), ranked_total)
+        if stop > ranked_total:
+            rest = (
+                queryset.filter(~Exists(ranked.filter(client=OuterRef("pk"))))
+                .order_by("id")
+                .values_list("id", flat=True)
+            )
+            ids += page_ids(
+                rest, max(0, start - ranked_total), stop - ranked_total, total - ranked_total
+            )
     rows = queryset.order_by().in_bulk(ids)
     page.object_list = [rows[pk] for pk in ids if pk in rows]
     return page
@@ -321,12 +327,16 @@ def my_day(user, *, today: date | None = None, limit: int = 50) -> MyDay:
         .select_related("segmentation")
         .order_by(F("segmentation__abc_class").asc(nulls_last=True), "contact_since", "id")
     )
+    # one pass over the user's clients for the total and the first ids (a COUNT and a LIMIT
+    # query each joined every client of the user to its class row), then the rows by key
+    overdue_ids = list(overdue.values_list("id", flat=True))
+    shown = overdue.order_by().in_bulk(overdue_ids[:limit])
     return MyDay(
         today=today,
         # two reads: a long overdue list must not push today's steps out of one shared slice
         steps_overdue=list(steps.filter(next_step_date__lt=today)[:limit]),
         steps_today=list(steps.filter(next_step_date=today)[:limit]),
         promises_due=promises,
-        contact_overdue=list(overdue[:limit]),
-        contact_overdue_total=overdue.count(),
+        contact_overdue=[shown[pk] for pk in overdue_ids[:limit]],
+        contact_overdue_total=len(overdue_ids),
     )
