@@ -137,6 +137,8 @@ def main(seed_seconds: float | None = None) -> list[Timing]:
                 print(f"  !! {url} answered {timing.status}")
             if timing.p95_ms >= TARGET_P95_MS:
                 slow.append((timing.label, client, url))
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"\nLoad average at the end of the timings: {load}")
     failed = [t for t in timings if t.status != 200 or t.p95_ms >= TARGET_P95_MS]
     print(
         f"\nTarget: p95 < {TARGET_P95_MS:.0f} ms — "
