@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_SIZE ?= small
 
-.PHONY: run install migrate demo test e2e lint format bench bench-segmentation bench-embedded clean messages
+.PHONY: run install migrate demo test e2e lint format bench bench-million bench-segmentation bench-embedded clean messages
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,10 @@ messages: install
 
 bench: install
 	DEBUG= $(PY) -m benchmarks.run
+
+# the pages at 1 000 000 clients / 20 000 000 settlements (seeded once, ~10 min; reused after)
+bench-million: install
+	DEBUG= BENCH_SIZE=million $(PY) -m benchmarks.run
 
 bench-segmentation: install
 	DEBUG= $(PY) -m benchmarks.segmentation

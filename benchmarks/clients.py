@@ -1,4 +1,5 @@
-"""Client list and client card: server time as a manager and as an account manager.
+"""Client list, client card, segment matrix and My day: server time as a manager and as an
+account manager.
 
 Run through ``make bench`` (benchmarks/run.py prepares PostgreSQL and the data). Each case is
 N requests through Django's test client (middleware, view, queries, template); the table shows
@@ -55,26 +56,43 @@ def busiest_client(user: User) -> tuple[int, int]:
 
 
 def cases(user: User) -> list[tuple[str, str]]:
-    """(label, url) of what is timed for one user."""
+    """(label, url) of what is timed for one user: every list case (first, deep and last
+    page, search, class filters and sorts), the card, the matrix, and My day for an account
+    manager (the pages whose cost must follow the user's own clients, not the base)."""
     visible = Client.objects.count() if user.sees_everything else user.clients.count()
     last_page = max(1, math.ceil(visible / _page_size()))
     deep = min(DEEP_PAGE, last_page)
     segment = TargetSegment.objects.order_by("name").first()
     client_id, settlements = busiest_client(user)
-    return [
+    out = [
         ("list, page 1 (default sort by name)", _list_url()),
+        (f"list, search «{SEARCH_TEXT}»", _list_url(q=SEARCH_TEXT)),
         (
             f"list, segment + search «{SEARCH_TEXT}»",
             _list_url(segment=segment.pk, q=SEARCH_TEXT) if segment else _list_url(q=SEARCH_TEXT),
         ),
         ("list, sorted by latest contact", _list_url(sort="-last_contact")),
+        ("list, ABC A", _list_url(abc="A")),
+        ("list, lifecycle lost", _list_url(lifecycle="lost")),
         ("list, ABC A + lifecycle regular", _list_url(abc="A", lifecycle="regular")),
+        ("list, sorted by ABC", _list_url(sort="abc")),
         (f"list, deep page {deep} of {last_page}", _list_url(page=deep)),
+    ]
+    middle = math.ceil(last_page * 3 / 4)
+    if middle not in (deep, last_page):
+        out.append((f"list, deep page {middle} of {last_page}", _list_url(page=middle)))
+    if last_page != deep:
+        out.append((f"list, last page {last_page}", _list_url(page=last_page)))
+    out += [
         (
             f"client card ({settlements} settlements)",
             reverse("clients:detail", kwargs={"pk": client_id}),
         ),
+        ("segment matrix", reverse("segmentation:matrix")),
     ]
+    if not user.sees_everything:
+        out.append(("My day", reverse("clients:my_day")))
+    return out
 
 
 def explain(url_label: str, sql: str) -> None:
@@ -101,10 +119,11 @@ def main(seed_seconds: float | None = None) -> list[Timing]:
     ]
     print(
         f"\n## Clients — {Client.objects.count()} clients, {Settlement.objects.count()} "
-        f"settlements, {n} requests per case\n"
+        f"settlements, {n} requests per case; {users[1][1].username} has "
+        f"{users[1][1].clients.count()} clients\n"
     )
     if seed_seconds is not None:
-        print(f"Seeding (seed_demo --size bench): {seed_seconds:.1f} s\n")
+        print(f"Seeding (seed_demo): {seed_seconds:.1f} s\n")
     timings: list[Timing] = []
     slow: list[tuple[str, object, str]] = []
     print(HEADER_DETAILED)
@@ -118,6 +137,8 @@ def main(seed_seconds: float | None = None) -> list[Timing]:
                 print(f"  !! {url} answered {timing.status}")
             if timing.p95_ms >= TARGET_P95_MS:
                 slow.append((timing.label, client, url))
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"\nLoad average at the end of the timings: {load}")
     failed = [t for t in timings if t.status != 200 or t.p95_ms >= TARGET_P95_MS]
     print(
         f"\nTarget: p95 < {TARGET_P95_MS:.0f} ms — "

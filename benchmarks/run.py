@@ -8,7 +8,14 @@ data — recomputes the segmentation, then runs benchmarks.clients and, when pre
 benchmarks.complaints. Figures go into docs/benchmarks.md by hand, with the command, the data
 size and the machine.
 
-Environment: BENCH_CLIENTS / BENCH_SETTLEMENTS (data size), BENCH_REQUESTS (requests per case,
+The pages at 1 000 000 clients / 20 000 000 settlements (200 account managers, so an account
+manager still has ~4 800 clients; the complaints benchmark, whose size does not change, is
+skipped):
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/crm_bench1m make bench-million
+
+Environment: BENCH_SIZE (a seed_demo size: bench, the default, or million), BENCH_CLIENTS /
+BENCH_SETTLEMENTS (data size, overriding the size), BENCH_REQUESTS (requests per case,
 default 200).
 """
 
@@ -80,7 +87,7 @@ def prepare() -> float | None:
     from clients.demo import SIZES
     from clients.models import Client
 
-    default_clients, default_settlements, _ = SIZES["bench"]
+    default_clients, default_settlements, _ = SIZES[_size()]
     clients = int(os.environ.get("BENCH_CLIENTS", default_clients))
     settlements = int(os.environ.get("BENCH_SETTLEMENTS", default_settlements))
     call_command("migrate", interactive=False, verbosity=0)
@@ -110,6 +117,10 @@ def prepare() -> float | None:
     print(f"seed_demo took {seconds:.1f} s")
     _recompute()
     return seconds
+
+
+def _size() -> str:
+    return os.environ.get("BENCH_SIZE", "bench")
 
 
 def _recompute() -> None:
@@ -161,9 +172,10 @@ def main() -> None:
     from benchmarks import clients
 
     clients.main(seed_seconds=seed_seconds)
-    from benchmarks import complaints
+    if _size() == "bench":
+        from benchmarks import complaints
 
-    complaints.main()
+        complaints.main()
 
 
 if __name__ == "__main__":

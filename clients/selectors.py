@@ -55,43 +55,66 @@ def paginate_clients(
     queryset: QuerySet[Client], number, per_page: int, *, total: int | None = None
 ) -> Page:
     """A page of the list by a deferred join: the page's ids come from the sort's index (an
-    index-only scan, cheap even at a deep OFFSET), then only those rows are loaded with their
-    joins. A plain OFFSET over the joined rows sorts the whole table to skip them.
-    ``total``: the list's size when the caller knows it more cheaply than COUNT(*)."""
-    paginator = Paginator(queryset.values_list("id", flat=True), per_page)
+    index-only scan), then only those rows are loaded with their joins. A plain OFFSET over
+    the joined rows sorts the whole table to skip them. A page in the second half of the list
+    is read in the reverse order from the end (``page_ids``), so the last pages of a million
+    clients skip a few rows, not a million index entries.
+    ``total``: the list's exact size when the caller knows it more cheaply than COUNT(*)."""
+    ids_queryset = queryset.values_list("id", flat=True)
+    paginator = Paginator(ids_queryset, per_page)
     if total is not None:
         paginator.count = total  # a cached_property: the instance value replaces the query
     page = paginator.get_page(number)
-    ids = list(page.object_list)
+    ids = page_ids(ids_queryset, page.start_index() - 1, page.end_index(), paginator.count)
     rows = queryset.order_by().in_bulk(ids)
     page.object_list = [rows[pk] for pk in ids if pk in rows]
     return page
+
+
+def page_ids(ordered: QuerySet, start: int, stop: int, total: int) -> list:
+    """Rows ``start``..``stop`` (0-based, half-open) of ``ordered`` (a values_list of a
+    totally ordered queryset: the order ends with a unique key) of ``total`` rows. Nearer the
+    end the rows are read in the exact reverse order (``QuerySet.reverse()`` flips every term,
+    NULLS FIRST/LAST included) skipping ``total - stop`` rows, then put back in order: the
+    database walks at most half of the list's index whichever page is asked."""
+    start = max(start, 0)  # an empty list's page starts at "index 0"
+    if stop <= start:
+        return []
+    if total - stop < start:
+        rows = list(ordered.reverse()[total - stop : total - start])
+        rows.reverse()
+        return rows
+    return list(ordered[start:stop])
 
 
 def paginate_by_abc_rank(queryset: QuerySet[Client], number, per_page: int) -> Page:
     """A page of all clients in ABC order (rank: the largest client first, then the clients
     without a rank by id) in two index reads instead of sorting a left join of every client:
     the ranked part comes from the class table's rank index, the rest (no class row or no
-    rank) by id through an anti-join. Same order as filters.SORTS["abc"]."""
+    rank) by id through an anti-join. Same order as filters.SORTS["abc"]. A page of the first
+    half that the ranked rows fill needs no count of them (a COUNT of up to every class
+    row); a page of the second half is read backwards (``page_ids``)."""
     ranked = ClientMetrics.objects.filter(abc_rank__isnull=False)
-    ranked_total = ranked.count()
-    paginator = Paginator(range(queryset.count()), per_page)
+    total = queryset.count()
+    paginator = Paginator(range(total), per_page)
     page = paginator.get_page(number)
     start, stop = page.start_index() - 1, page.end_index()
-    ids = list(
-        ranked.order_by("abc_rank", "client_id").values_list("client_id", flat=True)[
-            start : min(stop, ranked_total)
-        ]
-        if start < ranked_total
-        else []
-    )
-    if stop > ranked_total:
-        rest = (
-            queryset.filter(~Exists(ranked.filter(client=OuterRef("pk"))))
-            .order_by("id")
-            .values_list("id", flat=True)
-        )
-        ids += list(rest[max(0, start - ranked_total) : stop - ranked_total])
+    ordered = ranked.order_by("abc_rank", "client_id").values_list("client_id", flat=True)
+    ids = []
+    if start < total - stop:  # the first half: read forward, count the ranked rows only if short
+        ids = list(ordered[max(start, 0) : stop])
+    if len(ids) < stop - max(start, 0):
+        ranked_total = ranked.count()
+        ids = page_ids(ordered, start, min(stop, ranked_total), ranked_total)
+        if stop > ranked_total:
+            rest = (
+                queryset.filter(~Exists(ranked.filter(client=OuterRef("pk"))))
+                .order_by("id")
+                .values_list("id", flat=True)
+            )
+            ids += page_ids(
+                rest, max(0, start - ranked_total), stop - ranked_total, total - ranked_total
+            )
     rows = queryset.order_by().in_bulk(ids)
     page.object_list = [rows[pk] for pk in ids if pk in rows]
     return page
@@ -297,12 +320,16 @@ def my_day(user, *, today: date | None = None, limit: int = 50) -> MyDay:
         .select_related("segmentation")
         .order_by(F("segmentation__abc_class").asc(nulls_last=True), "contact_since", "id")
     )
+    # one pass over the user's clients for the total and the first ids (a COUNT and a LIMIT
+    # query each joined every client of the user to its class row), then the rows by key
+    overdue_ids = list(overdue.values_list("id", flat=True))
+    shown = overdue.order_by().in_bulk(overdue_ids[:limit])
     return MyDay(
         today=today,
         # two reads: a long overdue list must not push today's steps out of one shared slice
         steps_overdue=list(steps.filter(next_step_date__lt=today)[:limit]),
         steps_today=list(steps.filter(next_step_date=today)[:limit]),
         promises_due=promises,
-        contact_overdue=list(overdue[:limit]),
-        contact_overdue_total=overdue.count(),
+        contact_overdue=[shown[pk] for pk in overdue_ids[:limit]],
+        contact_overdue_total=len(overdue_ids),
     )

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pandas as pd
 from django.db import connection
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import BooleanField, Count, F, Func, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import TruncMonth
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -112,22 +112,8 @@ def matrix_for_user(user) -> dict:
         total = summary.get("turnover_cents", 0)
         lifecycle = summary.get("lifecycle", {})
     else:
-        grouped = (
-            scope_for_user(ClientMetrics.objects.all(), user)
-            .filter(abc_class__isnull=False)
-            .values("abc_class", "xyz_class")
-            .annotate(clients=Count("client_id"), turnover=Sum("turnover"))
-            .order_by()
-        )
-        cells = {
-            f"{g['abc_class']}{g['xyz_class'] or 'none'}": {
-                "clients": g["clients"],
-                "cents": int((g["turnover"] or 0) * 100),
-            }
-            for g in grouped
-        }
+        cells, lifecycle = _own_classes(user)
         total = sum(c["cents"] for c in cells.values())
-        lifecycle = {key or "none": n for key, n in _lifecycle_groups(user).items()}
         run = last_successful_run()
     return {
         "rows": build_matrix(cells, total),
@@ -295,8 +281,62 @@ def lifecycle_flows(user, start: date, end: date) -> list[dict]:
     ]
 
 
+class EqualsAnyOf(Func):
+    """PostgreSQL ``column = ANY(ARRAY(subquery))``: the subquery runs once (an InitPlan)
+    and the column's index is probed for each value it returns; ``IN (subquery)`` may
+    instead be planned as a hash join that reads the column's table whole."""
+
+    arity = 2
+    output_field = BooleanField()
+
+    def as_sql(self, compiler, connection, **extra_context):
+        column, column_params = compiler.compile(self.source_expressions[0])
+        subquery, subquery_params = compiler.compile(self.source_expressions[1])
+        return f"{column} = ANY(ARRAY{subquery})", (*column_params, *subquery_params)
+
+
+def own_class_rows(user) -> QuerySet[ClientMetrics]:
+    """The class rows of an account manager's clients, read by primary key from their client
+    ids (the account manager index): the cost follows their clients, not the size of the
+    base (a join was planned as a hash join reading all class rows)."""
+    ids = scope_for_user(Client.objects.all(), user).values("id")
+    if connection.vendor == "postgresql":
+        return ClientMetrics.objects.filter(EqualsAnyOf(F("client_id"), Subquery(ids)))
+    return ClientMetrics.objects.filter(client_id__in=Subquery(ids))
+
+
+def _own_classes(user) -> tuple[dict[str, dict], dict[str, int]]:
+    """An account manager's matrix cells and clients per lifecycle status ("none": clients
+    without a class row yet) in two queries: one GROUP BY over their class rows, one count
+    of their clients."""
+    grouped = (
+        own_class_rows(user)
+        .values("abc_class", "xyz_class", "lifecycle")
+        .annotate(clients=Count("client_id"), turnover=Sum("turnover"))
+        .order_by()
+    )
+    cells: dict[str, dict] = {}
+    lifecycle: dict[str, int] = {}
+    for g in grouped:
+        lifecycle[g["lifecycle"]] = lifecycle.get(g["lifecycle"], 0) + g["clients"]
+        if g["abc_class"] is None:
+            continue
+        cell = cells.setdefault(
+            f"{g['abc_class']}{g['xyz_class'] or 'none'}", {"clients": 0, "cents": 0}
+        )
+        cell["clients"] += g["clients"]
+        cell["cents"] += int((g["turnover"] or 0) * 100)
+    without_row = scope_for_user(Client.objects.all(), user).count() - sum(lifecycle.values())
+    if without_row:
+        lifecycle["none"] = without_row
+    return cells, lifecycle
+
+
 def _lifecycle_groups(user) -> dict[str | None, int]:
     """Clients per lifecycle status (None: no status yet), of the clients the user may see."""
+    if not user.sees_everything:
+        _cells, counts = _own_classes(user)
+        return {(None if key == "none" else key): n for key, n in counts.items()}
     rows = (
         scope_for_user(Client.objects.all(), user)
         .values("segmentation__lifecycle")

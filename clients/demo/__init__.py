@@ -24,6 +24,7 @@ negative amounts.
 
 from clients.demo.generate import (
     DEFAULT_SEED,
+    MAX_EXTRA_AMS,
     SIZES,
     SeedResult,
     ensure_account_managers,
@@ -37,6 +38,7 @@ from clients.demo.vocabulary import EXTRA_AMS
 __all__ = [
     "DEFAULT_SEED",
     "EXTRA_AMS",
+    "MAX_EXTRA_AMS",
     "MONTHS",
     "PATTERNS",
     "SIZES",

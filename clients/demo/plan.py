@@ -372,10 +372,12 @@ def plan_interactions(
     primary_contact: np.ndarray,
     am_ids: np.ndarray,
     share: float,
+    my_day: bool = True,
 ) -> tuple[Columns, Columns]:
     """The contact log of the last ~4 months and the clients' denormalised last contact and
-    next step (from each client's newest entry). Every account manager gets next steps due
-    today and overdue and open promises due today and overdue, so "My day" has content."""
+    next step (from each client's newest entry). With ``my_day`` every account manager gets
+    next steps due today and overdue and open promises due today and overdue, so "My day" has
+    content (a chunked run does it in its first block only)."""
     n = cp.ids.size
     talked = ~cp.unassigned & (rng.random(n) < share)
     client = np.repeat(np.arange(n), np.where(talked, rng.integers(1, 4, n), 0))
@@ -396,7 +398,7 @@ def plan_interactions(
     goal = rng.integers(0, len(STEP_GOALS), k)
     promise = rng.integers(0, len(PROMISES), k)
     author = cp.owner[client]
-    for am in am_ids.tolist():
+    for am in am_ids.tolist() if my_day else []:
         rows = np.flatnonzero(newest & (author == am))[:6]
         step_offset[rows[:2]] = 0  # due today
         step_offset[rows[2:4]] = -3  # overdue

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.core.management import call_command
+from django.db import connection
 from django.db.models import Count, Max, Min, Q, Sum
 
 from clients.demo import plan_counts
@@ -204,3 +205,31 @@ def test_client_next_step_is_its_latest_logged_step(small):
         assert client.next_step_date == latest.next_step_date
         checked += 1
     assert checked > 0  # the demo data has contacted clients: the loop checked something
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_chunked_run_loads_blocks_with_consistent_keys(frozen, monkeypatch):
+    """Big sizes are planned and loaded a block of clients at a time (flat memory): the
+    blocks add up to the exact sizes, keys point at existing rows and the settlements are
+    numbered in date order across blocks; the first block equals an unchunked run."""
+    from clients.demo import generate
+
+    assert generate.chunk_sizes(250, 5000, chunk=100) == [(100, 2000), (100, 2000), (50, 1000)]
+    seed(clients=100, settlements=2000)
+    first_block = snapshot()["names"]
+    monkeypatch.setattr(generate, "CHUNK_CLIENTS", 100)
+    seed(clients=250, settlements=5000, reset=True)
+    assert Client.objects.count() == 250
+    assert Settlement.objects.count() == 5000
+    ids = list(Client.objects.order_by("id").values_list("id", flat=True))
+    assert ids == list(range(ids[0], ids[0] + 250))
+    assert list(Client.objects.order_by("id").values_list("name", flat=True))[:100] == first_block
+    assert Client.objects.filter(id__gte=ids[0] + 200).exists()
+    assert ContactPerson.objects.values("client").distinct().count() == 250
+    assert not Interaction.objects.exclude(client__in=Client.objects.all()).exists()
+    assert Settlement.objects.filter(client__id__gte=ids[0] + 200).exists()
+    if connection.vendor == "postgresql":  # numbered by PostgreSQL over all blocks
+        rows = list(Settlement.objects.order_by("document_number").values_list("date", flat=True))
+        assert rows == sorted(rows)
+    assert Settlement.objects.values("document_number").distinct().count() == 5000
+    assert len(generate.extra_am_names(198)) == len(set(generate.extra_am_names(198))) == 198

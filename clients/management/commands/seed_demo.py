@@ -10,8 +10,9 @@ from clients.models import Client
 class Command(BaseCommand):
     help = (
         "Generate a deterministic bilingual client base with 24 months of settlements. "
-        "--size small (≈300 clients, for `make run`) or bench (100 000 clients, "
-        "2 000 000 settlements), or --clients N --settlements M."
+        "--size small (≈300 clients, for `make run`), bench (100 000 clients, "
+        "2 000 000 settlements), million (1 000 000 / 20 000 000, 200 account managers), "
+        "or --clients N --settlements M."
     )
 
     def add_arguments(self, parser):
@@ -24,7 +25,7 @@ class Command(BaseCommand):
             "--account-managers",
             type=int,
             help="generated account managers besides am1/am2 (default: one per 5 000 clients "
-            "in all, i.e. 18 for bench)",
+            "in all, i.e. 18 for bench, 198 for million)",
         )
         parser.add_argument("--seed", type=int, default=demo.DEFAULT_SEED)
         parser.add_argument(
@@ -55,7 +56,7 @@ class Command(BaseCommand):
         extra = options["account_managers"]
         if extra is None:  # about 5 000 clients per account manager, am1 and am2 included
             extra = size_ams if options["clients"] is None else max(0, clients // 5000 - 2)
-        extra = min(extra, len(demo.EXTRA_AMS))
+        extra = min(extra, demo.MAX_EXTRA_AMS)
         if clients < 0 or settlements < 0:
             raise CommandError("--clients and --settlements must not be negative.")
         exists = Client.objects.exists()
