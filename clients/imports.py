@@ -430,13 +430,7 @@ def inspect_xlsx(data: bytes) -> int:
                 with book.open(info) as fh:
                     head = fh.read(XML_HEAD)
                 if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
-                    raise ImportFileError(
-                        _(
-                            "The workbook contains XML entity declarations, which Excel never "
-                            "writes and which can make a small file expand enormously; it was "
-                            "refused. Save it again from Excel."
-                        )
-                    )
+                    raise _entities_error()
         sheet = _first_sheet(book)
         if sheet not in names:
             raise _not_xlsx()
@@ -464,18 +458,33 @@ def inspect_xlsx(data: bytes) -> int:
     return max(rows - 1, 0)
 
 
+def _entities_error() -> ImportFileError:
+    return ImportFileError(
+        _(
+            "The workbook contains XML entity declarations, which Excel never writes and which "
+            "can make a small file expand enormously; it was refused. Save it again from Excel."
+        )
+    )
+
+
+def _xlsx_error(exc: BaseException) -> ImportFileError:
+    """The message for whatever openpyxl raised (it wraps parser errors in ValueError)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, DefusedXmlException):
+            return _entities_error()
+        seen = seen.__cause__ or seen.__context__
+    return _not_xlsx()
+
+
 def _read_xlsx(data: bytes, budget: _Budget) -> list[tuple[int, list[str]]]:
     inspect_xlsx(data)
     try:
         book = openpyxl.load_workbook(
             io.BytesIO(data), read_only=True, data_only=True, keep_links=False
         )
-    except DefusedXmlException as exc:
-        raise ImportFileError(
-            _("The workbook contains XML entity declarations; it was refused.")
-        ) from exc
     except Exception as exc:  # openpyxl raises many kinds on a broken workbook
-        raise _not_xlsx() from exc
+        raise _xlsx_error(exc) from exc
     rows = []
     try:
         sheet = book.worksheets[0]
@@ -490,12 +499,8 @@ def _read_xlsx(data: bytes, budget: _Budget) -> list[tuple[int, list[str]]]:
             rows.append((line, cells))
     except ImportFileError:
         raise
-    except DefusedXmlException as exc:
-        raise ImportFileError(
-            _("The workbook contains XML entity declarations; it was refused.")
-        ) from exc
     except Exception as exc:
-        raise _not_xlsx() from exc
+        raise _xlsx_error(exc) from exc
     finally:
         book.close()
     return rows
