@@ -262,11 +262,13 @@ def _cell_text(value) -> str:
     if value is None:
         return ""
     if isinstance(value, float):
-        if value != value or value in (float("inf"), float("-inf")):
+        if value != value:  # NaN
             return ""
+        if value in (float("inf"), float("-inf")):
+            return repr(value)  # "inf": refused as "not a number"
         if value.is_integer() and abs(value) < 1e15:
             return str(int(value))
-        return format(Decimal(repr(value)), "f") if abs(value) < 1e15 else repr(value)
+        return format(Decimal(repr(value)), "f")  # 1e30 as its 31 digits: "too large"
     if isinstance(value, datetime):
         if (value.hour, value.minute, value.second, value.microsecond) == (0, 0, 0, 0):
             return value.date().isoformat()

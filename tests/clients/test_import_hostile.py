@@ -298,3 +298,23 @@ def test_declared_dimension_over_the_row_limit_is_refused_cheaply(settings):
 def test_a_good_xlsx_estimate_comes_from_its_dimension():
     data = xlsx_bytes([["name"], ["A"], ["B"], ["C"]])
     assert imports.inspect_upload(data, "a.xlsx", "clients") == 3
+
+
+@pytest.mark.parametrize(("value", "reason"), [(b"1e999999", "not a number"), (b"1e30", "too")])
+def test_huge_numeric_xlsx_cells_are_bad_amounts(value, reason):
+    sheet = (
+        SHEET_HEAD + b"<sheetData>"
+        b'<row r="1"><c r="A1" t="inlineStr"><is><t>client_inn</t></is></c>'
+        b'<c r="B1" t="inlineStr"><is><t>date</t></is></c>'
+        b'<c r="C1" t="inlineStr"><is><t>amount</t></is></c></row>'
+        b'<row r="2"><c r="A2" t="inlineStr"><is><t>7701234567</t></is></c>'
+        b'<c r="B2" t="inlineStr"><is><t>2024-02-01</t></is></c>'
+        b'<c r="C2"><v>' + value + b"</v></c></row></sheetData></worksheet>"
+    )
+    data = replace_part(xlsx_bytes([["x"]]), "xl/worksheets/sheet1.xml", sheet)
+    table = imports.read_table(data, "s.xlsx")
+    cells = dict(zip(imports.check_columns("settlements", table.headers), table.rows[0][1]))
+    _values, reasons = imports.clean_row("settlements", cells)
+    assert len(reasons) == 1
+    assert reasons[0].startswith("amount: ")
+    assert reason in reasons[0]
