@@ -313,7 +313,8 @@ def test_huge_numeric_xlsx_cells_are_bad_amounts(value, reason):
     )
     data = replace_part(xlsx_bytes([["x"]]), "xl/worksheets/sheet1.xml", sheet)
     table = imports.read_table(data, "s.xlsx")
-    cells = dict(zip(imports.check_columns("settlements", table.headers), table.rows[0][1]))
+    columns = imports.check_columns("settlements", table.headers)
+    cells = dict(zip(columns, table.rows[0][1], strict=True))
     _values, reasons = imports.clean_row("settlements", cells)
     assert len(reasons) == 1
     assert reasons[0].startswith("amount: ")
