@@ -178,6 +178,7 @@ def check_columns(kind: str, headers: list[str]) -> list[str]:
 HEAD = 64 * 1024
 EXCEL_MAX_ROWS = 1_048_576
 XML_HEAD = 1024
+PROGRESS_LINES = 10_000
 
 
 @dataclass
@@ -281,13 +282,18 @@ def _cell_text(value) -> str:
 class _Budget:
     """Counts rows and cells while a file is read; refuses it the moment it passes a limit."""
 
-    def __init__(self):
+    def __init__(self, on_progress=None):
         self.rows = 0
+        self.lines = 0
         self.cells = 0
         self.max_rows = max_rows()
         self.max_cells = max_cells()
+        self.on_progress = on_progress
 
     def take(self, cells: list) -> None:
+        self.lines += 1
+        if self.on_progress is not None and self.lines % PROGRESS_LINES == 0:
+            self.on_progress()  # a sign of life while a large file is read
         self.cells += len(cells)
         if self.cells > self.max_cells:
             raise ImportFileError(
@@ -559,12 +565,13 @@ def inspect_upload(data: bytes, file_name: str, kind: str) -> int:
     return max(data.count(b"\n") - (1 if data.endswith(b"\n") else 0), 0)
 
 
-def read_table(data: bytes, file_name: str) -> Table:
-    """The header and non-empty rows of an uploaded CSV or XLSX file (in the task)."""
+def read_table(data: bytes, file_name: str, *, on_progress=None) -> Table:
+    """The header and non-empty rows of an uploaded CSV or XLSX file (in the task);
+    ``on_progress`` is called every PROGRESS_LINES lines read."""
     _check_size(len(data))
     if not data.strip():
         raise ImportFileError(_("The file is empty."))
-    budget = _Budget()
+    budget = _Budget(on_progress)
     if _file_type(file_name) == "xlsx":
         matrix = _read_xlsx(data, budget)
     else:

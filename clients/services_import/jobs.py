@@ -135,9 +135,11 @@ def _beat(job: ImportJob, token: int, **fields) -> None:
 
 
 def _run(job: ImportJob, token: int, progress_every: int) -> ImportJob:
+    if not job.file:
+        raise FileNotFoundError
     with job.file.open("rb") as fh:
         data = fh.read()
-    table = imports.read_table(data, job.file_name)
+    table = imports.read_table(data, job.file_name, on_progress=lambda: _beat(job, token))
     del data
     columns = imports.check_columns(job.kind, table.headers)
     total = len(table.rows)

@@ -202,3 +202,25 @@ def test_the_queue_helper_is_used_for_retries(monkeypatch, pending_job, manager_
     with time_machine.travel(NOW + timedelta(hours=1), tick=False):
         manager_client.post(reverse("clients:import_retry", args=[pending_job.pk]))
     assert queued == [(pending_job.pk,)]
+
+
+def test_reading_a_large_file_shows_signs_of_life_and_stops_when_cancelled(
+    pending_job,
+    monkeypatch,
+    media_root,  # noqa: F811
+):
+    monkeypatch.setattr(jobs.imports, "PROGRESS_LINES", 1)
+    beats = []
+    original = jobs._beat
+
+    def beat(job, token, **fields):
+        beats.append(fields)
+        if len(beats) == 2:  # cancelled by the user while the file is being read
+            ImportJob.objects.filter(pk=job.pk).update(status="cancelled")
+        return original(job, token, **fields)
+
+    monkeypatch.setattr(jobs, "_beat", beat)
+    job = import_job_run(job=pending_job)
+    assert beats[:2] == [{}, {}]  # the header line, then the first row: no progress fields
+    assert job.status == "cancelled"
+    assert not Client.objects.exists()
