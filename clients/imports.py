@@ -7,27 +7,33 @@ reason a person can act on. Matching rows to existing records (which needs the d
 the ``clients/services_import`` package.
 """
 
+import codecs
 import csv
 import io
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
-import pandas as pd
+import openpyxl
+from defusedxml import ElementTree
+from defusedxml.common import DefusedXmlException
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 
-from clients.models import Client
+from clients.models import Client, ContactPerson, Product, Settlement, TargetSegment
 from crm.formats import format_number
 
 # Limits; settings may override them (tests do).
 MAX_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 200_000
-ASYNC_ROWS = 10_000  # this many rows or more go to a Celery task with a progress bar
+MAX_CELLS = 4_000_000  # 200 000 rows of 20 columns
+MAX_UNPACKED_BYTES = 150 * 1024 * 1024  # an XLSX's parts once unzipped
+MAX_COLUMNS = 100  # a template has at most 17; more is a broken or hostile file
 
 
 def max_bytes() -> int:
@@ -38,8 +44,12 @@ def max_rows() -> int:
     return getattr(settings, "CLIENT_IMPORT_MAX_ROWS", MAX_ROWS)
 
 
-def async_rows() -> int:
-    return getattr(settings, "CLIENT_IMPORT_ASYNC_ROWS", ASYNC_ROWS)
+def max_cells() -> int:
+    return getattr(settings, "CLIENT_IMPORT_MAX_CELLS", MAX_CELLS)
+
+
+def max_unpacked_bytes() -> int:
+    return getattr(settings, "CLIENT_IMPORT_MAX_UNPACKED_BYTES", MAX_UNPACKED_BYTES)
 
 
 class ImportFileError(Exception):
@@ -161,42 +171,88 @@ def check_columns(kind: str, headers: list[str]) -> list[str]:
 
 
 # --- reading the file -----------------------------------------------------------------------
+# Two readers of the same rules: ``inspect_upload`` runs in the web request and only does
+# bounded work (the zip directory, the first 64 KB, byte counts); ``read_table`` runs in the
+# task and streams the whole file, counting rows and cells as it goes so a hostile file is
+# refused as soon as it passes a limit rather than after it has been read.
+HEAD = 64 * 1024
+EXCEL_MAX_ROWS = 1_048_576
+XML_HEAD = 1024
+PROGRESS_LINES = 10_000
+
+
 @dataclass
 class Table:
     headers: list[str]  # as written in the file
     rows: list[tuple[int, list[str]]] = field(default_factory=list)  # (line in the file, cells)
 
 
-def decode_text(data: bytes) -> str:
-    """UTF-8 (with or without BOM) first, then Windows-1251 (Russian Excel's "CSV")."""
-    head = data[:8192]
-    if b"\x00" in head:
-        raise ImportFileError(
-            _(
-                "The file is not a readable CSV (binary data or UTF-16). Save it as "
-                '"CSV UTF-8" or XLSX and upload it again.'
-            )
+def _binary_error() -> ImportFileError:
+    return ImportFileError(
+        _(
+            "The file is not a readable CSV (binary data or UTF-16). Save it as "
+            '"CSV UTF-8" or XLSX and upload it again.'
         )
-    for encoding in ("utf-8-sig", "cp1251"):
-        try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        control = sum(1 for ch in text[:8192] if ord(ch) < 32 and ch not in "\r\n\t")
-        if control > 8:
-            break
-        return text
-    raise ImportFileError(
-        _("The file could not be read: it is neither UTF-8 nor Windows-1251 text.")
     )
 
 
+_CONTROL = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# words holding a non-ASCII letter
+_NON_ASCII_WORD = re.compile(r"[^\W\d_]*[^\W\d_\x00-\x7f][^\W\d_]*")
+_LATIN = re.compile(r"[A-Za-z]")
+_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+# What cp1251 bytes 0x80-0xBF decode to that Russian text hardly ever holds (Serbian and
+# Macedonian letters, daggers, per mille...): Shift-JIS and other multi-byte text read as cp1251
+# is full of them. Ukrainian and Belarusian letters are not in the list.
+_RARE_CP1251 = re.compile("[ЂЃѓ†‡‰Љ‹ЊЌЋЏђљ›њќћџЈ¤¦\xadµ¶јЅѕ]")
+
+
+def _check_cp1251(text: str) -> None:
+    """Refuse text that decodes as cp1251 but is not Russian: Latin-1 (``Müller`` reads as
+    ``Mьller``: Latin and Cyrillic letters in one word) or Shift-JIS (``テスト`` reads as
+    ``ѓeѓXѓg``)."""
+    words = _NON_ASCII_WORD.findall(text)
+    mixed = [w for w in words if _LATIN.search(w) and _CYRILLIC.search(w)]
+    rare = len(_RARE_CP1251.findall(text))
+    non_ascii = sum(len(w) for w in words) or 1
+    if (len(mixed) >= 3 and len(mixed) * 20 > len(words)) or (rare >= 3 and rare * 50 > non_ascii):
+        sample = ", ".join(dict.fromkeys(mixed or _RARE_CP1251.findall(text)))
+        raise ImportFileError(
+            _(
+                "The file is neither UTF-8 nor Russian Windows-1251 text: read as "
+                "Windows-1251 it gives garbage such as «%(sample)s». Save it as "
+                '"CSV UTF-8" and upload it again.'
+            )
+            % {"sample": sample[:60]}
+        )
+
+
+def decode_text(data: bytes, *, final: bool = True) -> str:
+    """UTF-8 (with or without BOM) first, then Windows-1251 (Russian Excel's "CSV") if it reads
+    as Russian. ``final=False`` decodes a head cut anywhere (the web request's sample)."""
+    if b"\x00" in data:
+        raise _binary_error()
+    try:
+        text = codecs.getincrementaldecoder("utf-8-sig")().decode(data, final=final)
+    except UnicodeDecodeError:
+        try:
+            text = data.decode("cp1251")
+        except UnicodeDecodeError:
+            raise ImportFileError(
+                _("The file could not be read: it is neither UTF-8 nor Windows-1251 text.")
+            ) from None
+        _check_cp1251(text)
+    if len(_CONTROL.findall(text)) > 8:
+        raise _binary_error()
+    return text
+
+
 def sniff_delimiter(text: str) -> str:
-    sample = "\n".join(text.splitlines()[:20])
+    sample = "\n".join(text[:16384].splitlines()[:20])
     try:
         return csv.Sniffer().sniff(sample, delimiters=",;\t").delimiter
     except csv.Error:
-        first = text.splitlines()[0] if text else ""
+        first = sample.splitlines()[0] if sample else ""
         counts = {d: first.count(d) for d in (";", ",", "\t")}
         best = max(counts, key=counts.get)
         return best if counts[best] else ","
@@ -209,115 +265,355 @@ def _cell_text(value) -> str:
     if isinstance(value, float):
         if value != value:  # NaN
             return ""
-        if value.is_integer():
+        if value in (float("inf"), float("-inf")):
+            return repr(value)  # "inf": refused as "not a number"
+        if value.is_integer() and abs(value) < 1e15:
             return str(int(value))
-        return format(Decimal(repr(value)), "f")
+        return format(Decimal(repr(value)), "f")  # 1e30 as its 31 digits: "too large"
     if isinstance(value, datetime):
         if (value.hour, value.minute, value.second, value.microsecond) == (0, 0, 0, 0):
             return value.date().isoformat()
         return value.isoformat(sep=" ")
     if isinstance(value, date):
         return value.isoformat()
-    if value is pd.NaT:
-        return ""
     return str(value)
 
 
-def _read_csv(data: bytes, limit: int) -> list[list[str]]:
-    text = decode_text(data)
-    if not text.strip():
-        return []
+class _Budget:
+    """Counts rows and cells while a file is read; refuses it the moment it passes a limit."""
+
+    def __init__(self, on_progress=None):
+        self.rows = 0
+        self.lines = 0
+        self.cells = 0
+        self.max_rows = max_rows()
+        self.max_cells = max_cells()
+        self.on_progress = on_progress
+
+    def take(self, cells: list) -> None:
+        self.lines += 1
+        if self.on_progress is not None and self.lines % PROGRESS_LINES == 0:
+            self.on_progress()  # a sign of life while a large file is read
+        self.cells += len(cells)
+        if self.cells > self.max_cells:
+            raise ImportFileError(
+                _("The file has more than %(limit)s cells; split it into smaller files.")
+                % {"limit": format_number(self.max_cells)}
+            )
+        if any(cells):
+            self.rows += 1
+            if self.rows > self.max_rows + 1:  # the header is not a data row
+                raise _too_many_rows(self.max_rows)
+
+
+def _too_many_rows(limit: int) -> ImportFileError:
+    return ImportFileError(
+        _("The file has more than %(limit)s rows; split it into smaller files.")
+        % {"limit": format_number(limit)}
+    )
+
+
+def _csv_rows(text: str):
+    """(line where the record starts, cells) of a CSV text, checking quotes as it goes."""
     delimiter = sniff_delimiter(text)
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter, strict=True)
+    width = 0
+    line = 1
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise ImportFileError(
+                _(
+                    "The file could not be read as CSV at line %(line)s (%(reason)s). Check the "
+                    "quotes in that row."
+                )
+                % {"line": line, "reason": exc}
+            ) from None
+        if not width and any(c.strip() for c in cells):
+            width = len([c for c in cells if c.strip()])
+        elif width > 1:
+            _check_merged_lines(cells, line, delimiter, width)
+        yield line, cells
+        line = reader.line_num + 1
+
+
+def _check_merged_lines(cells: list[str], line: int, delimiter: str, width: int) -> None:
+    """A quote opened and never closed swallows the next lines into one cell: a cell holding
+    a line that has as many delimiters as a whole row is such a merge, not a multi-line note."""
+    for cell in cells:
+        if "\n" in cell and any(
+            part.count(delimiter) >= width - 1 for part in cell.splitlines()[1:]
+        ):
+            raise ImportFileError(
+                _(
+                    "Row %(line)s: a quote opened in this row is not closed, so the lines after "
+                    "it were read as one cell. Fix the quotes in that row and upload the file "
+                    "again. Nothing was imported."
+                )
+                % {"line": line}
+            )
+
+
+def _read_csv(data: bytes, budget: _Budget) -> list[tuple[int, list[str]]]:
+    text = decode_text(data)
+    rows = []
+    for line, cells in _csv_rows(text):
+        budget.take(cells)
+        rows.append((line, cells))
+    return rows
+
+
+# --- XLSX: checked from the zip directory before any XML is parsed --------------------------
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="([A-Z]{1,3})(\d+)(?::([A-Z]{1,3})(\d+))?"')
+_SHEET_PATH = "xl/worksheets/sheet1.xml"
+
+
+def _not_xlsx() -> ImportFileError:
+    return ImportFileError(_("The file is not a valid XLSX workbook."))
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for ch in letters:
+        number = number * 26 + ch - 64
+    return number
+
+
+def _first_sheet(book: zipfile.ZipFile) -> str:
+    """The zip member of the workbook's first sheet (what a person sees first in Excel)."""
     try:
-        frame = pd.read_csv(
-            io.StringIO(text),
-            sep=delimiter,
-            header=None,
-            dtype=str,
-            keep_default_na=False,
-            skip_blank_lines=False,
-            nrows=limit + 2,
+        workbook = ElementTree.fromstring(_member(book, "xl/workbook.xml", limit=1024 * 1024))
+        rels = ElementTree.fromstring(
+            _member(book, "xl/_rels/workbook.xml.rels", limit=1024 * 1024)
         )
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
-        extra = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
+    except (KeyError, ElementTree.ParseError, DefusedXmlException):
+        return _SHEET_PATH
+    ns_main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    ns_rel = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+    sheet = workbook.find(f"{ns_main}sheets/{ns_main}sheet")
+    rel_id = sheet.get(f"{ns_rel}id") if sheet is not None else None
+    for rel in rels:
+        if rel.get("Id") == rel_id and rel.get("Target"):
+            target = rel.get("Target")
+            return target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+    return _SHEET_PATH
+
+
+def _member(book: zipfile.ZipFile, name: str, *, limit: int) -> bytes:
+    info = book.getinfo(name)
+    if info.file_size > limit:
+        raise _not_xlsx()
+    with book.open(info) as fh:
+        return fh.read(limit)
+
+
+def inspect_xlsx(data: bytes) -> int:
+    """Bounded checks of an XLSX (the zip directory, each XML part's first kilobyte, the sheet's
+    declared size); returns the number of data rows the sheet declares."""
+    if not data.startswith(b"PK"):
+        raise _not_xlsx()
+    try:
+        book = zipfile.ZipFile(io.BytesIO(data))
+        infos = book.infolist()
+        names = {info.filename for info in infos}
+        if "[Content_Types].xml" not in names or len(infos) > 1000:
+            raise _not_xlsx()
+        unpacked = sum(info.file_size for info in infos)
+        if unpacked > max_unpacked_bytes():
+            raise ImportFileError(
+                _(
+                    "The workbook unpacks to %(size)s MB; the limit is %(limit)s MB. Save only "
+                    "the sheet to import, or split it."
+                )
+                % {
+                    "size": format_number(unpacked / 1024 / 1024, 1),
+                    "limit": format_number(max_unpacked_bytes() // (1024 * 1024)),
+                }
+            )
+        for info in infos:
+            if info.filename.endswith((".xml", ".rels")):
+                with book.open(info) as fh:
+                    head = fh.read(XML_HEAD)
+                if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+                    raise _entities_error()
+        sheet = _first_sheet(book)
+        if sheet not in names:  # an unusual layout: openpyxl will find the sheet in the task
+            return 0
+        with book.open(sheet) as fh:
+            head = fh.read(HEAD)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError) as exc:
+        raise _not_xlsx() from exc
+    except (NotImplementedError, RuntimeError) as exc:  # encrypted or an unknown compression
+        raise _not_xlsx() from exc
+    found = _DIMENSION.search(head)
+    if not found:
+        return 0
+    first_col, first_row = _column_number(found[1]), int(found[2])
+    last_col = _column_number(found[3]) if found[3] else first_col
+    last_row = int(found[4]) if found[4] else first_row
+    rows = last_row - first_row + 1
+    cells = rows * (last_col - first_col + 1)
+    if rows > max_rows() + 1:
+        raise _too_many_rows(max_rows())
+    if cells > max_cells():
+        raise ImportFileError(
+            _("The file has more than %(limit)s cells; split it into smaller files.")
+            % {"limit": format_number(max_cells())}
+        )
+    return max(rows - 1, 0)
+
+
+def _entities_error() -> ImportFileError:
+    return ImportFileError(
+        _(
+            "The workbook contains XML entity declarations, which Excel never writes and which "
+            "can make a small file expand enormously; it was refused. Save it again from Excel."
+        )
+    )
+
+
+def _xlsx_error(exc: BaseException) -> ImportFileError:
+    """The message for whatever openpyxl raised (it wraps parser errors in ValueError)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, DefusedXmlException):
+            return _entities_error()
+        seen = seen.__cause__ or seen.__context__
+    return _not_xlsx()
+
+
+def _read_xlsx(data: bytes, budget: _Budget) -> list[tuple[int, list[str]]]:
+    inspect_xlsx(data)
+    try:
+        book = openpyxl.load_workbook(
+            io.BytesIO(data), read_only=True, data_only=True, keep_links=False
+        )
+    except Exception as exc:  # openpyxl raises many kinds on a broken workbook
+        raise _xlsx_error(exc) from exc
+    rows = []
+    try:
+        sheet = book.worksheets[0]
+        sheet.reset_dimensions()  # do not pad rows to a declared width: count what is there
+        for line, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+            if line > EXCEL_MAX_ROWS:
+                raise _not_xlsx()
+            cells = [_cell_text(v) for v in values]
+            budget.take(cells)
+            while cells and not cells[-1]:
+                cells.pop()
+            rows.append((line, cells))
+    except ImportFileError:
+        raise
+    except Exception as exc:
+        raise _xlsx_error(exc) from exc
+    finally:
+        book.close()
+    return rows
+
+
+def _check_size(size: int) -> None:
+    if size > max_bytes():
+        raise ImportFileError(
+            _("The file is too large (%(size)s MB); the limit is %(limit)s MB. Split it.")
+            % {
+                "size": format_number(size / 1024 / 1024, 1),
+                "limit": format_number(max_bytes() // (1024 * 1024)),
+            }
+        )
+
+
+def _file_type(file_name: str) -> str:
+    name = file_name.lower()
+    if name.endswith(".xlsx"):
+        return "xlsx"
+    if name.endswith((".csv", ".txt")):
+        return "csv"
+    raise ImportFileError(_("Upload a .csv or .xlsx file (old .xls is not supported)."))
+
+
+def inspect_upload(data: bytes, file_name: str, kind: str) -> int:
+    """What the web request may do with an upload: bounded checks only (size, type, the zip
+    directory of an XLSX, the encoding and columns of a CSV's first 64 KB). Returns an
+    estimate of the rows for the progress bar; the task reads the file for real."""
+    _check_size(len(data))
+    if not data.strip():
+        raise ImportFileError(_("The file is empty."))
+    if _file_type(file_name) == "xlsx":
+        return inspect_xlsx(data)
+    if b"\x00" in data:
+        raise _binary_error()
+    head = data[:HEAD]
+    text = decode_text(head, final=len(data) <= HEAD)
+    header: list[str] = []
+    for _line, cells in _csv_rows(text):
+        if any(c.strip() for c in cells):
+            header = [c.strip() for c in cells]
+            break
+    while header and not header[-1]:
+        header.pop()
+    if not header:
+        raise ImportFileError(_("The file is empty."))
+    if len(header) > MAX_COLUMNS:
+        raise ImportFileError(
+            _("The header has %(count)s columns; a template has at most %(limit)s.")
+            % {"count": len(header), "limit": MAX_COLUMNS}
+        )
+    check_columns(kind, header)
+    return max(data.count(b"\n") - (1 if data.endswith(b"\n") else 0), 0)
+
+
+def read_table(data: bytes, file_name: str, *, on_progress=None) -> Table:
+    """The header and non-empty rows of an uploaded CSV or XLSX file (in the task);
+    ``on_progress`` is called every PROGRESS_LINES lines read."""
+    _check_size(len(data))
+    if not data.strip():
+        raise ImportFileError(_("The file is empty."))
+    budget = _Budget(on_progress)
+    if _file_type(file_name) == "xlsx":
+        matrix = _read_xlsx(data, budget)
+    else:
+        matrix = _read_csv(data, budget)
+    matrix = [(line, [c.strip() for c in cells]) for line, cells in matrix]
+    # the header is the first non-empty line
+    while matrix and not any(matrix[0][1]):
+        matrix.pop(0)
+    if not matrix:
+        raise ImportFileError(_("The file is empty."))
+    headers = matrix[0][1]
+    # trailing columns with no header and no data (Excel leaves them) are dropped
+    width = len(headers)
+    while (
+        width
+        and not headers[width - 1]
+        and not any(len(r) >= width and r[width - 1] for _line, r in matrix)
+    ):
+        width -= 1
+    if width > MAX_COLUMNS:
+        raise ImportFileError(
+            _("The header has %(count)s columns; a template has at most %(limit)s.")
+            % {"count": width, "limit": MAX_COLUMNS}
+        )
+    table = Table(headers=headers[:width])
+    for line, row in matrix[1:]:
+        extra = [c for c in row[width:] if c]
         if extra:
             raise ImportFileError(
                 _(
                     "The file could not be read as CSV: row %(line)s has %(saw)s cells but the "
                     "header has %(expected)s. Check the delimiter and quotes in that row."
                 )
-                % {"line": extra[2], "saw": extra[3], "expected": extra[1]}
-            ) from exc
-        raise ImportFileError(
-            _("The file could not be read as CSV: %s") % str(exc).strip()
-        ) from exc
-    return frame.values.tolist()
-
-
-def _read_xlsx(data: bytes, limit: int) -> list[list[str]]:
-    if not data.startswith(b"PK"):
-        raise ImportFileError(_("The file is not a valid XLSX workbook."))
-    try:
-        frame = pd.read_excel(
-            io.BytesIO(data),
-            sheet_name=0,
-            header=None,
-            dtype=object,
-            nrows=limit + 2,
-            engine="openpyxl",
-        )
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as exc:
-        raise ImportFileError(_("The file is not a valid XLSX workbook.")) from exc
-    return [[_cell_text(v) for v in row] for row in frame.itertuples(index=False, name=None)]
-
-
-def read_table(data: bytes, file_name: str) -> Table:
-    """The header and non-empty rows of an uploaded CSV or XLSX file."""
-    if len(data) > max_bytes():
-        raise ImportFileError(
-            _("The file is too large (%(size)s MB); the limit is %(limit)s MB. Split it.")
-            % {
-                "size": format_number(len(data) / 1024 / 1024, 1),
-                "limit": format_number(max_bytes() // (1024 * 1024)),
-            }
-        )
-    if not data.strip():
-        raise ImportFileError(_("The file is empty."))
-    name = file_name.lower()
-    limit = max_rows()
-    if name.endswith(".xlsx"):
-        matrix = _read_xlsx(data, limit)
-    elif name.endswith((".csv", ".txt")):
-        matrix = _read_csv(data, limit)
-    else:
-        raise ImportFileError(_("Upload a .csv or .xlsx file (old .xls is not supported)."))
-    matrix = [[(c if isinstance(c, str) else _cell_text(c)).strip() for c in row] for row in matrix]
-    # the header is the first non-empty line
-    while matrix and not any(matrix[0]):
-        matrix.pop(0)
-    if not matrix:
-        raise ImportFileError(_("The file is empty."))
-    headers = matrix[0]
-    # trailing columns with no header and no data (Excel leaves them) are dropped
-    width = len(headers)
-    while (
-        width
-        and not headers[width - 1]
-        and not any(len(r) >= width and r[width - 1] for r in matrix)
-    ):
-        width -= 1
-    table = Table(headers=headers[:width])
-    for index, row in enumerate(matrix[1:], start=2):
+                % {"line": line, "saw": len(row), "expected": width}
+            )
         cells = (row + [""] * width)[:width]
         if any(cells):
-            table.rows.append((index, [unescape_cell(c) for c in cells]))
+            table.rows.append((line, [unescape_cell(c) for c in cells]))
     if not table.rows:
         raise ImportFileError(_("The file is empty: it has a header but no rows."))
-    if len(table.rows) > limit:
-        raise ImportFileError(
-            _("The file has more than %(limit)s rows; split it into smaller files.")
-            % {"limit": format_number(limit)}
-        )
+    if len(table.rows) > budget.max_rows:
+        raise _too_many_rows(budget.max_rows)
     return table
 
 
@@ -342,37 +638,50 @@ def parse_date(value: str) -> date:
     raise ValueError(_("not a date (use YYYY-MM-DD or DD.MM.YYYY)"))
 
 
-def parse_decimal(value: str, *, max_digits: int = 14, places: int = 2) -> Decimal:
-    """ "1 234,50", "1234.5", "-12" -> Decimal; spaces (also non-breaking) group thousands."""
-    text = re.sub(r"[\s\u00a0\u202f]", "", value)
+# A number cell is checked as text BEFORE it becomes a Decimal: "1e999999" or 100 digits are
+# cheap to write and expensive to quantize or compare, so exponents are refused and the digits
+# bounded first.
+_NUMBER = re.compile(r"[+-]?(\d+)(?:\.(\d+))?")
+_SPACES = re.compile(r"[\s\u00a0\u202f]")
+MAX_NUMBER_CHARS = 40
+
+
+def _number_text(value: str) -> re.Match:
+    text = _SPACES.sub("", value)
+    if len(text) > MAX_NUMBER_CHARS:
+        raise ValueError(_("the number is too long"))
     if "," in text and "." in text:
         text = text.replace(",", "")  # 1,234.50
-    text = text.replace(",", ".")
-    try:
-        number = Decimal(text)
-    except InvalidOperation as exc:
-        raise ValueError(_("not a number")) from exc
-    if not number.is_finite():
+    found = _NUMBER.fullmatch(text.replace(",", "."))
+    if found is None:
         raise ValueError(_("not a number"))
-    if -number.as_tuple().exponent > places and number != number.quantize(
-        Decimal(1).scaleb(-places)
-    ):
+    return found
+
+
+def parse_decimal(value: str, *, max_digits: int = 14, places: int = 2) -> Decimal:
+    """ "1 234,50", "1234.5", "-12" -> Decimal; spaces (also non-breaking) group thousands."""
+    found = _number_text(value)
+    whole, fraction = found[1].lstrip("0"), (found[2] or "").rstrip("0")
+    if len(fraction) > places:
         raise ValueError(_("at most %d decimal places") % places)
-    number = number.quantize(Decimal(1).scaleb(-places))
-    if abs(number) >= Decimal(10) ** (max_digits - places):
+    if len(whole) > max_digits - places:
         raise ValueError(_("the number is too large"))
-    return number
+    return Decimal(found[0]).quantize(Decimal(1).scaleb(-places))
 
 
 def parse_int(value: str, *, minimum: int = 0, maximum: int = 2_147_483_647) -> int:
-    text = re.sub(r"[\s\u00a0\u202f]", "", value)
     try:
-        number = int(Decimal(text.replace(",", ".")))
-        if Decimal(text.replace(",", ".")) != number:
-            raise ValueError
-    except (InvalidOperation, ValueError) as exc:
+        found = _number_text(value)
+    except ValueError as exc:
         raise ValueError(_("not a whole number")) from exc
-    if not minimum <= number <= maximum:
+    if (found[2] or "").strip("0"):
+        raise ValueError(_("not a whole number"))
+    whole = found[1].lstrip("0")
+    if len(whole) > len(str(max(abs(minimum), abs(maximum)))):
+        number = None
+    else:
+        number = int(found[0].split(".")[0])
+    if number is None or not minimum <= number <= maximum:
         raise ValueError(
             _("must be between %(min)s and %(max)s") % {"min": minimum, "max": maximum}
         )
@@ -413,8 +722,18 @@ def parse_email(value: str) -> str:
 def parse_text(value: str, max_length: int) -> str:
     text = value.strip()
     if len(text) > max_length:
-        raise ValueError(_("longer than %d characters") % max_length)
+        raise ValueError(
+            _("longer than %(limit)s characters (%(length)s)")
+            % {"limit": format_number(max_length), "length": format_number(len(text))}
+        )
     return text
+
+
+def _text(model, name: str):
+    """A parser of a text column bounded by the model field's ``max_length``: the same limit the
+    forms and the API enforce."""
+    limit = model._meta.get_field(name).max_length
+    return lambda value: parse_text(value, limit)
 
 
 def parse_choice(value: str, choices: dict[str, str]) -> str:
@@ -500,35 +819,35 @@ def client_rules() -> dict:
         },
     )
     return {
-        "external_id": (lambda v: parse_text(v, 64), False),
-        "name": (lambda v: parse_text(v, 255), True),
+        "external_id": (_text(Client, "external_id"), False),
+        "name": (_text(Client, "name"), True),
         "inn": (parse_inn, False),
         "kind": (lambda v: parse_choice(v, kinds), False),
-        "industry": (lambda v: parse_text(v, 120), False),
-        "activity": (lambda v: parse_text(v, 200), False),
+        "industry": (_text(Client, "industry"), False),
+        "activity": (_text(Client, "activity"), False),
         "employees": (parse_int, False),
         "customer_type": (lambda v: parse_choice(v, customer_types), False),
         "year_founded": (lambda v: parse_int(v, minimum=1700, maximum=2100), False),
-        "account_manager": (lambda v: parse_text(v, 150), False),
-        "target_segment": (lambda v: parse_text(v, 200), False),
+        "account_manager": (lambda v: parse_text(v, 150), False),  # a username
+        "target_segment": (_text(TargetSegment, "name"), False),
         "source": (lambda v: parse_choice(v, sources), False),
         "tags": (split_tags, False),
         "email": (parse_email, False),
-        "phone": (lambda v: parse_text(v, 40), False),
-        "city": (lambda v: parse_text(v, 120), False),
-        "notes": (lambda v: v.strip(), False),
+        "phone": (_text(Client, "phone"), False),
+        "city": (_text(Client, "city"), False),
+        "notes": (_text(Client, "notes"), False),
     }
 
 
 def contact_rules() -> dict:
     return {
-        "external_id": (lambda v: parse_text(v, 64), False),
-        "client_external_id": (lambda v: parse_text(v, 64), False),
+        "external_id": (_text(ContactPerson, "external_id"), False),
+        "client_external_id": (_text(Client, "external_id"), False),
         "client_inn": (parse_inn, False),
-        "full_name": (lambda v: parse_text(v, 200), True),
-        "position": (lambda v: parse_text(v, 200), False),
+        "full_name": (_text(ContactPerson, "full_name"), True),
+        "position": (_text(ContactPerson, "position"), False),
         "email": (parse_email, False),
-        "phone": (lambda v: parse_text(v, 40), False),
+        "phone": (_text(ContactPerson, "phone"), False),
         "birthday": (parse_date, False),
         "is_primary": (parse_bool, False),
         "greeting_consent": (parse_bool, False),
@@ -543,15 +862,15 @@ def _amount(value: str) -> Decimal:
 
 def settlement_rules() -> dict:
     return {
-        "external_id": (lambda v: parse_text(v, 64), False),
-        "client_external_id": (lambda v: parse_text(v, 64), False),
+        "external_id": (_text(Settlement, "external_id"), False),
+        "client_external_id": (_text(Client, "external_id"), False),
         "client_inn": (parse_inn, False),
-        "product_code": (lambda v: parse_text(v, 50), False),
-        "product": (lambda v: parse_text(v, 200), False),
+        "product_code": (_text(Product, "code"), False),
+        "product": (_text(Product, "name"), False),
         "date": (parse_date, True),
         "amount": (_amount, True),
         "margin": (parse_decimal, False),
-        "document_number": (lambda v: parse_text(v, 64), False),
+        "document_number": (_text(Settlement, "document_number"), False),
     }
 
 

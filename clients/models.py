@@ -1,13 +1,23 @@
 """The client base: clients, contact persons, products, target segments, settlements and the
 account manager's contact log (docs/domain.md)."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from crm.models import TimeStampedModel
+from crm.models import LONG_TEXT_MAX_LENGTH, TimeStampedModel
+
+IMPORT_STALE_SECONDS = 15 * 60
+
+
+def stale_seconds() -> int:
+    """How long an import job may show no progress before it counts as interrupted."""
+    return getattr(settings, "CLIENT_IMPORT_STALE_SECONDS", IMPORT_STALE_SECONDS)
 
 
 class AbcClass(models.TextChoices):
@@ -46,7 +56,7 @@ class ProductLine(TimeStampedModel):
     """A "direction": a group of products sold together."""
 
     name = models.CharField(_("name"), max_length=200, unique=True)
-    description = models.TextField(_("description"), blank=True)
+    description = models.TextField(_("description"), max_length=LONG_TEXT_MAX_LENGTH, blank=True)
 
     class Meta:
         verbose_name = _("product line")
@@ -95,7 +105,7 @@ class TargetSegment(TimeStampedModel):
     """The ideal client portrait: who the segment is and which products it should buy."""
 
     name = models.CharField(_("name"), max_length=200, unique=True)
-    description = models.TextField(_("portrait"), blank=True)
+    description = models.TextField(_("portrait"), max_length=LONG_TEXT_MAX_LENGTH, blank=True)
     products = models.ManyToManyField(
         Product, verbose_name=_("target products"), blank=True, related_name="target_segments"
     )
@@ -190,7 +200,7 @@ class Client(TimeStampedModel):
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     phone_digits = models.CharField(max_length=20, blank=True, editable=False)
     city = models.CharField(_("city"), max_length=120, blank=True)
-    notes = models.TextField(_("notes"), blank=True)
+    notes = models.TextField(_("notes"), max_length=LONG_TEXT_MAX_LENGTH, blank=True)
 
     # The current ABC/XYZ/lifecycle classes are segmentation's: client.segmentation
     # (segmentation.models.ClientMetrics, a narrow table the nightly run rewrites in bulk).
@@ -375,7 +385,7 @@ class Interaction(TimeStampedModel):
     touchpoint = models.CharField(
         _("touchpoint"), max_length=10, choices=Touchpoint.choices, blank=True
     )
-    summary = models.TextField(_("summary"))
+    summary = models.TextField(_("summary"), max_length=LONG_TEXT_MAX_LENGTH)
     outcome = models.CharField(_("outcome"), max_length=255, blank=True)
     promise = models.CharField(_("promise made"), max_length=255, blank=True)
     promise_due = models.DateField(_("promise due"), null=True, blank=True)
@@ -444,6 +454,9 @@ class ImportJob(TimeStampedModel):
         RUNNING = "running", _("in progress")
         DONE = "done", _("done")
         FAILED = "failed", _("nothing imported")
+        CANCELLED = "cancelled", _("cancelled")
+
+    FINISHED = (Status.DONE, Status.FAILED, Status.CANCELLED)
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -453,7 +466,8 @@ class ImportJob(TimeStampedModel):
     )
     kind = models.CharField(_("what"), max_length=12, choices=Kind.choices)
     file_name = models.CharField(_("file name"), max_length=255)
-    file = models.FileField(_("file"), upload_to="imports/%Y/%m/", max_length=255)
+    # the upload, kept while the job may still run and removed when it ends
+    file = models.FileField(_("file"), upload_to="imports/%Y/%m/", max_length=255, blank=True)
     mode = models.CharField(
         _("mode"), max_length=14, choices=Mode.choices, default=Mode.ALL_OR_NOTHING
     )
@@ -470,6 +484,12 @@ class ImportJob(TimeStampedModel):
         _("error report"), upload_to="imports/reports/%Y/%m/", max_length=255, blank=True
     )
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    # The last sign of life of the run (queued, started, a chunk checked): a job not finished
+    # with no sign of life for longer than CLIENT_IMPORT_STALE_SECONDS lost its worker.
+    heartbeat_at = models.DateTimeField(_("last progress"), null=True, blank=True)
+    # Runs started so far; a run writes only while it is the latest (a retried or redelivered
+    # run supersedes a stuck one, which then stops without writing).
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
 
     class Meta:
         verbose_name = _("import")
@@ -491,7 +511,15 @@ class ImportJob(TimeStampedModel):
 
     @property
     def is_finished(self) -> bool:
-        return self.status in (self.Status.DONE, self.Status.FAILED)
+        return self.status in self.FINISHED
+
+    @property
+    def is_interrupted(self) -> bool:
+        """Not finished and silent for too long: its worker died (or never got the task)."""
+        if self.is_finished:
+            return False
+        seen = self.heartbeat_at or self.created_at
+        return seen is not None and timezone.now() - seen > timedelta(seconds=stale_seconds())
 
     @property
     def percent(self) -> int:

@@ -7,6 +7,8 @@ from clients import views_transfer
 urlpatterns: list = [
     path("import/", views_transfer.import_start, name="import"),
     path("import/<int:pk>/", views_transfer.import_job, name="import_job"),
+    path("import/<int:pk>/retry/", views_transfer.import_job_retry_view, name="import_retry"),
+    path("import/<int:pk>/cancel/", views_transfer.import_job_cancel_view, name="import_cancel"),
     path("import/<int:pk>/report/", views_transfer.import_report, name="import_report"),
     path(
         "import/template/<str:kind>.<str:fmt>",

@@ -2,12 +2,14 @@
 
 import logging
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from kombu.exceptions import OperationalError as KombuOperationalError
 
 from clients import exports, imports
@@ -15,10 +17,10 @@ from clients.filters import ClientFilter
 from clients.forms_transfer import ImportForm
 from clients.models import Client, ImportJob
 from clients.services_import import (
+    import_job_cancel,
     import_job_create,
     import_job_fail,
-    import_job_needs_worker,
-    import_job_run,
+    import_job_retry,
     import_report_rows,
 )
 from clients.tasks import import_job_run_task
@@ -47,6 +49,21 @@ def _download(rows, *, fmt: str, name: str):
     return response
 
 
+def _queue_run(job: ImportJob) -> None:
+    """Queue the job's run after commit; a broker that is down fails the job with a message."""
+    try:
+        enqueue(import_job_run_task, job.pk)
+    except (KombuOperationalError, OSError):
+        log.exception("could not enqueue import job %s", job.pk)
+        import_job_fail(
+            job=job,
+            message=_(
+                "The background queue is not available, so the file was not imported. "
+                "Try again in a few minutes."
+            ),
+        )
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def import_start(request):
@@ -64,20 +81,8 @@ def import_start(request):
             file_name=upload.name,
             data=upload.read(),
         )
-        if import_job_needs_worker(job):
-            try:
-                enqueue(import_job_run_task, job.pk)
-            except (KombuOperationalError, OSError):
-                log.exception("could not enqueue import job %s", job.pk)
-                import_job_fail(
-                    job=job,
-                    message=_(
-                        "The background queue is not available, so the file was not imported. "
-                        "Try again in a few minutes."
-                    ),
-                )
-        elif not job.is_finished:
-            import_job_run(job=job)
+        if not job.is_finished:
+            _queue_run(job)
         return redirect("clients:import_job", pk=job.pk)
     jobs = scope_for_user(ImportJob.objects.select_related("user"), request.user)[:10]
     context = {
@@ -87,7 +92,6 @@ def import_start(request):
             (kind, label, list(imports.COLUMNS[kind].items()), imports.REQUIRED[kind])
             for kind, label in ImportJob.Kind.choices
         ],
-        "async_rows": imports.async_rows(),
         "max_rows": imports.max_rows(),
         "max_mb": imports.max_bytes() // (1024 * 1024),
     }
@@ -104,6 +108,31 @@ def import_job(request, pk: int):
         else ("clients/import_job.html")
     )
     return render(request, template, {"job": job})
+
+
+@login_required
+@require_POST
+def import_job_retry_view(request, pk: int):
+    job = get_for_user(ImportJob.objects.select_related("user"), request.user, pk=pk)
+    try:
+        job = import_job_retry(job=job)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        _queue_run(job)
+        messages.success(request, _("The import was queued again."))
+    return redirect("clients:import_job", pk=job.pk)
+
+
+@login_required
+@require_POST
+def import_job_cancel_view(request, pk: int):
+    job = get_for_user(ImportJob.objects.select_related("user"), request.user, pk=pk)
+    try:
+        import_job_cancel(job=job, user=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("clients:import_job", pk=job.pk)
 
 
 @login_required

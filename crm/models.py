@@ -3,6 +3,11 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+# The length limit of free-text fields (notes, descriptions, summaries): a TextField with
+# ``max_length`` makes the forms (and so the admin) and the API refuse longer text, and the
+# import reads the same ``max_length``. Ten thousand characters is some four printed pages.
+LONG_TEXT_MAX_LENGTH = 10_000
+
 
 class TimeStampedModel(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)

@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from clients.models import Client, ContactPerson
 from crm.access import scope_for_user
 from crm.api_router import router
-from crm.models import User
+from crm.models import LONG_TEXT_MAX_LENGTH, User
 from feedback import services
 from feedback.models import Complaint, Theme
 
@@ -73,13 +73,19 @@ class StepSerializer(serializers.Serializer):
         choices=Complaint.RootCause.choices, required=False, allow_blank=True
     )
     company_at_fault = serializers.BooleanField(required=False, allow_null=True)
-    resolution = serializers.CharField(required=False, allow_blank=True)
+    resolution = serializers.CharField(
+        required=False, allow_blank=True, max_length=LONG_TEXT_MAX_LENGTH
+    )
     goodwill_gift = serializers.CharField(required=False, allow_blank=True, max_length=255)
     goodwill_cost = serializers.DecimalField(
         max_digits=12, decimal_places=2, min_value=0, required=False
     )
-    corrective_action = serializers.CharField(required=False, allow_blank=True)
-    rejection_reason = serializers.CharField(required=False, allow_blank=True)
+    corrective_action = serializers.CharField(
+        required=False, allow_blank=True, max_length=LONG_TEXT_MAX_LENGTH
+    )
+    rejection_reason = serializers.CharField(
+        required=False, allow_blank=True, max_length=LONG_TEXT_MAX_LENGTH
+    )
 
 
 REGISTER_FIELDS = [

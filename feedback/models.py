@@ -18,7 +18,7 @@ from django.db.models import Q
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from crm.models import TimeStampedModel
+from crm.models import LONG_TEXT_MAX_LENGTH, TimeStampedModel
 
 
 class Priority(models.TextChoices):
@@ -153,7 +153,7 @@ class Complaint(TimeStampedModel):
         Theme, verbose_name=_("theme"), on_delete=models.PROTECT, related_name="complaints"
     )
     touchpoint = models.CharField(_("touchpoint"), max_length=10, blank=True)
-    description = models.TextField(_("description"))
+    description = models.TextField(_("description"), max_length=LONG_TEXT_MAX_LENGTH)
     served_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("served by"),
@@ -199,13 +199,19 @@ class Complaint(TimeStampedModel):
     root_cause = models.CharField(
         _("root cause category"), max_length=20, choices=RootCause.choices, blank=True
     )
-    resolution = models.TextField(_("fix for the client"), blank=True)
-    corrective_action = models.TextField(_("corrective action on the process"), blank=True)
+    resolution = models.TextField(
+        _("fix for the client"), max_length=LONG_TEXT_MAX_LENGTH, blank=True
+    )
+    corrective_action = models.TextField(
+        _("corrective action on the process"), max_length=LONG_TEXT_MAX_LENGTH, blank=True
+    )
     client_informed_at = models.DateTimeField(_("client informed at"), null=True, blank=True)
     client_informed_via = models.CharField(
         _("client informed via"), max_length=20, choices=Channel.choices, blank=True
     )
-    rejection_reason = models.TextField(_("rejection reason"), blank=True)
+    rejection_reason = models.TextField(
+        _("rejection reason"), max_length=LONG_TEXT_MAX_LENGTH, blank=True
+    )
 
     # lifecycle timestamps
     registered_at = models.DateTimeField(_("registered at"))

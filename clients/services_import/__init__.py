@@ -1,10 +1,13 @@
 """Importing clients, contact persons and settlements from CSV/XLSX: the writes.
 
-Flow: ``import_job_create`` stores the upload and checks it can be read (columns, limits) ->
-the view runs ``import_job_run`` at once for a small file or enqueues the Celery task for a
-large one -> ``import_job_run`` checks every row in chunks (advancing ``processed_rows`` for
-the progress bar), then writes all the good rows in ONE transaction with bulk_create /
-bulk_update, or none of them (all-or-nothing mode with a bad row), and stores an error report.
+Flow: ``import_job_create`` checks the upload cheaply (size, type, an XLSX's zip directory, a
+CSV's head and columns) and stores it -> the view queues the Celery task (nothing heavy runs in
+the web request) -> ``import_job_run`` reads the file with row, cell and size limits, checks
+every row in chunks (advancing ``processed_rows`` for the progress bar), then writes all the
+good rows in ONE transaction with bulk_create / bulk_update, or none of them (all-or-nothing
+mode with a bad row), and stores an error report. Every way a job ends (done, failed,
+cancelled) removes the upload; a job whose worker died shows as interrupted after
+``CLIENT_IMPORT_STALE_SECONDS`` and can be retried (``import_job_retry``) or cancelled.
 
 Matching (re-importing the same file never duplicates):
 - clients: by ``external_id``; a row without one is matched by INN among the clients the user
@@ -21,17 +24,19 @@ exist, so imports do not reveal other managers' records.
 """
 
 from clients.services_import.jobs import (
+    import_job_cancel,
     import_job_create,
     import_job_fail,
-    import_job_needs_worker,
+    import_job_retry,
     import_job_run,
     import_report_rows,
 )
 
 __all__ = [
+    "import_job_cancel",
     "import_job_create",
     "import_job_fail",
-    "import_job_needs_worker",
+    "import_job_retry",
     "import_job_run",
     "import_report_rows",
 ]

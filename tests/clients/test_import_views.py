@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import TestCase
 from django.urls import reverse
 from django.utils import translation
 from kombu.exceptions import OperationalError
@@ -40,11 +41,14 @@ def media_root(settings, tmp_path):
     return settings.MEDIA_ROOT
 
 
-def upload(http, content, name="clients.csv", kind="clients", mode="all_or_nothing"):
+def upload(http, content, name="clients.csv", kind="clients", mode="all_or_nothing", run=True):
+    """POST the file; with ``run`` the queued task then runs (eagerly, as a worker would),
+    otherwise the job is left as the web request left it."""
     if isinstance(content, str):
         content = content.encode()
     file = SimpleUploadedFile(name, content)
-    return http.post(reverse("clients:import"), {"kind": kind, "mode": mode, "file": file})
+    with TestCase.captureOnCommitCallbacks(execute=run):
+        return http.post(reverse("clients:import"), {"kind": kind, "mode": mode, "file": file})
 
 
 def last_job() -> ImportJob:
@@ -396,13 +400,12 @@ def test_templates_download_and_import_back_as_empty(owner_client, kind):
     assert "no rows" in last_job().message  # the columns were accepted
 
 
-def test_large_file_goes_to_celery_and_the_page_polls(
-    manager_client, settings, django_capture_on_commit_callbacks
+def test_every_upload_goes_to_celery_and_the_page_polls(
+    manager_client, django_capture_on_commit_callbacks
 ):
-    settings.CLIENT_IMPORT_ASYNC_ROWS = 5
     data = "external_id,name\n" + "".join(f"E{i},Client {i}\n" for i in range(12))
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        upload(manager_client, data)
+        upload(manager_client, data, run=False)
     job = last_job()
     assert (job.status, job.total_rows, job.processed_rows) == ("pending", 12, 0)
     assert len(callbacks) == 1
@@ -419,13 +422,14 @@ def test_large_file_goes_to_celery_and_the_page_polls(
     assert Client.objects.count() == 12
 
 
-def test_queue_down_fails_the_job_with_a_clear_message(manager_client, settings, monkeypatch):
+def test_queue_down_fails_the_job_with_a_clear_message(manager_client, monkeypatch, media_root):
     def broker_down(*args, **kwargs):
         raise OperationalError("connection refused")
 
     monkeypatch.setattr(views_transfer, "enqueue", broker_down)
-    settings.CLIENT_IMPORT_ASYNC_ROWS = 2
     response = upload(manager_client, "name\nA\nB\nC\n")
     assert response.status_code == 302
     assert last_job().status == "failed"
     assert "background queue is not available" in last_job().message
+    assert not last_job().file
+    assert not list(media_root.rglob("*.csv"))  # the upload was removed

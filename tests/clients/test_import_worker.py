@@ -40,7 +40,6 @@ def test_large_upload_is_imported_by_a_real_worker_while_the_page_polls(
 ):
     # the worker stores and reads files under its own VAR_DIR
     settings.MEDIA_ROOT = Path(celery_worker_process["env"]["VAR_DIR"]) / "media"
-    settings.CLIENT_IMPORT_ASYNC_ROWS = 50
     client.force_login(manager)
     response = client.post(
         reverse("clients:import"),
