@@ -8,22 +8,17 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
-from kombu.exceptions import OperationalError as KombuOperationalError
 
 from clients import exports, imports
 from clients.filters import ClientFilter
 from clients.forms_transfer import ImportForm
 from clients.models import Client, ImportJob
 from clients.services_import import (
-    import_job_create,
-    import_job_fail,
-    import_job_needs_worker,
-    import_job_run,
+    import_job_submit,
+    import_job_waiting_for_queue,
     import_report_rows,
 )
-from clients.tasks import import_job_run_task
 from crm.access import get_for_user, scope_for_user
-from crm.queue import enqueue
 
 log = logging.getLogger(__name__)
 
@@ -57,27 +52,13 @@ def import_start(request):
     )
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        job = import_job_create(
+        job = import_job_submit(
             user=request.user,
             kind=form.cleaned_data["kind"],
             mode=form.cleaned_data["mode"],
             file_name=upload.name,
             data=upload.read(),
         )
-        if import_job_needs_worker(job):
-            try:
-                enqueue(import_job_run_task, job.pk)
-            except (KombuOperationalError, OSError):
-                log.exception("could not enqueue import job %s", job.pk)
-                import_job_fail(
-                    job=job,
-                    message=_(
-                        "The background queue is not available, so the file was not imported. "
-                        "Try again in a few minutes."
-                    ),
-                )
-        elif not job.is_finished:
-            import_job_run(job=job)
         return redirect("clients:import_job", pk=job.pk)
     jobs = scope_for_user(ImportJob.objects.select_related("user"), request.user)[:10]
     context = {
@@ -103,7 +84,9 @@ def import_job(request, pk: int):
         if request.headers.get("HX-Request")
         else ("clients/import_job.html")
     )
-    return render(request, template, {"job": job})
+    return render(
+        request, template, {"job": job, "waiting_for_queue": import_job_waiting_for_queue(job)}
+    )
 
 
 @login_required

@@ -1,10 +1,11 @@
 """Importing clients, contact persons and settlements from CSV/XLSX: the writes.
 
 Flow: ``import_job_create`` stores the upload and checks it can be read (columns, limits) ->
-the view runs ``import_job_run`` at once for a small file or enqueues the Celery task for a
-large one -> ``import_job_run`` checks every row in chunks (advancing ``processed_rows`` for
-the progress bar), then writes all the good rows in ONE transaction with bulk_create /
-bulk_update, or none of them (all-or-nothing mode with a bad row), and stores an error report.
+``import_job_submit`` runs ``import_job_run`` at once for a small file or queues the Celery
+task for a large one (through the outbox, in the job's transaction) -> ``import_job_run``
+checks every row in chunks (advancing ``processed_rows`` for the progress bar), then writes all
+the good rows in ONE transaction with bulk_create / bulk_update, or none of them
+(all-or-nothing mode with a bad row), and stores an error report.
 
 Matching (re-importing the same file never duplicates):
 - clients: by ``external_id``; a row without one is matched by INN among the clients the user
@@ -25,6 +26,8 @@ from clients.services_import.jobs import (
     import_job_fail,
     import_job_needs_worker,
     import_job_run,
+    import_job_submit,
+    import_job_waiting_for_queue,
     import_report_rows,
 )
 
@@ -33,5 +36,7 @@ __all__ = [
     "import_job_fail",
     "import_job_needs_worker",
     "import_job_run",
+    "import_job_submit",
+    "import_job_waiting_for_queue",
     "import_report_rows",
 ]

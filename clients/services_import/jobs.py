@@ -14,6 +14,8 @@ from clients.models import ImportJob
 from clients.services_import.checkers import CHECKERS, Checker, RowResult
 from crm.formats import format_number
 from crm.models import AuditEntry, User
+from crm.queue import enqueue
+from crm.selectors import outbox_waiting
 from crm.services import audit_record
 
 CHUNK = 2000
@@ -48,6 +50,29 @@ def import_job_create(
 
 def import_job_needs_worker(job: ImportJob) -> bool:
     return job.status == ImportJob.Status.PENDING and job.total_rows >= imports.async_rows()
+
+
+IMPORT_TASK = "clients.import_job_run"  # clients.tasks.import_job_run_task
+
+
+def import_job_submit(**fields) -> ImportJob:
+    """Create a job from an upload (``import_job_create``'s arguments) and start it: a small
+    file is imported at once, a large one is queued for the worker. The job and its outbox
+    message are written in one transaction (crm.queue): with the broker down the job waits
+    and starts once the message is published, never a pending job with no message."""
+    with transaction.atomic():
+        job = import_job_create(**fields)
+        if import_job_needs_worker(job):
+            enqueue(IMPORT_TASK, job.pk)
+            return job
+    if not job.is_finished:
+        import_job_run(job=job)
+    return job
+
+
+def import_job_waiting_for_queue(job: ImportJob) -> bool:
+    """The job's message is still in the outbox (the broker could not be reached yet)."""
+    return job.status == ImportJob.Status.PENDING and outbox_waiting(IMPORT_TASK, job.pk)
 
 
 def import_job_run(*, job: ImportJob, progress_every: int = CHUNK) -> ImportJob:
