@@ -61,7 +61,7 @@ def publish(message: OutboxMessage) -> bool:
     Never raises for a broker or network failure: the row stays pending with the error, due
     for the next drain. With eager Celery (unit tests) the task runs here and its errors
     propagate, as they would from ``task.delay``."""
-    task = celery_app.tasks.get(message.task)
+    task = _registered(message.task)
     options = {"task_id": f"outbox-{message.pk}"}
     if celery_app.conf.task_always_eager and task is not None:
         _mark_sent(message)
@@ -84,6 +84,16 @@ def publish(message: OutboxMessage) -> bool:
         return False
     _mark_sent(message)
     return True
+
+
+def _registered(name: str) -> Task | None:
+    """The task called ``name``; the apps' tasks modules are imported the first time (a web
+    process imports only the tasks its code touched, a worker all of them)."""
+    task = celery_app.tasks.get(name)
+    if task is None:
+        celery_app.loader.import_default_modules()
+        task = celery_app.tasks.get(name)
+    return task
 
 
 def _describe(exc: BaseException) -> str:
