@@ -248,7 +248,13 @@ class ServicesDown:
     """Redis is down for the code under test: the broker, the result backend and the Django
     cache on a closed port, with real (not eager) publishing. ``back()`` restores them."""
 
-    KEYS = ("broker_url", "result_backend", "broker_transport_options", "task_always_eager")
+    KEYS = (
+        "broker_url",
+        "broker_write_url",  # pinned by tests that monkeypatched it: it must go down too
+        "result_backend",
+        "broker_transport_options",
+        "task_always_eager",
+    )
 
     def __init__(self, settings):
         self.url = f"redis://127.0.0.1:{closed_port()}/0"
@@ -265,6 +271,7 @@ class ServicesDown:
         self._saved = {key: conf[key] for key in self.KEYS}
         conf.update(
             broker_url=self.url,
+            broker_write_url=self.url,
             result_backend=self.url,
             broker_transport_options={"socket_connect_timeout": 1},
             task_always_eager=False,
