@@ -254,6 +254,8 @@ if EMAIL_HOST:
     EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
     EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
     EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+    # a hung SMTP server fails the send (the task retries with backoff) instead of holding it
+    EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 15)
 else:
     # Written to files a developer can open: what clients and staff would receive.
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
