@@ -192,8 +192,16 @@ def run_request(*, trigger: str, user=None, as_of: date | None = None) -> Segmen
             )
     except IntegrityError as exc:
         active = SegmentationRun.objects.filter(status=SegmentationRun.Status.RUNNING).first()
+        text = (
+            _(
+                "A recompute is already queued (run #%(id)s, requested %(at)s); it starts as "
+                "soon as the background queue is back."
+            )
+            if active is not None and run_waiting_for_queue(active)
+            else _("A recompute is already in progress (run #%(id)s, requested %(at)s).")
+        )
         raise RunRefused(
-            _("A recompute is already in progress (run #%(id)s, requested %(at)s).")
+            text
             % {
                 "id": active.pk if active else "?",
                 "at": timezone.localtime(active.requested_at).strftime("%Y-%m-%d %H:%M")

@@ -34,7 +34,7 @@ def test_recompute_now_with_the_broker_down_is_queued_then_runs(services_down, m
     )
     # a second click: refused (one is on its way), nothing new queued
     again = http.post(reverse("segmentation:run_start"), follow=True).content.decode()
-    assert "already in progress" in again
+    assert f"A recompute is already queued (run #{run.pk}, requested" in again
     assert (SegmentationRun.objects.count(), OutboxMessage.objects.count()) == (1, 1)
 
     services_down.back()
