@@ -10,7 +10,6 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from kombu.exceptions import OperationalError as KombuOperationalError
 
 from clients import exports, imports
 from clients.filters import ClientFilter
@@ -18,14 +17,12 @@ from clients.forms_transfer import ImportForm
 from clients.models import Client, ImportJob
 from clients.services_import import (
     import_job_cancel,
-    import_job_create,
-    import_job_fail,
     import_job_retry,
+    import_job_submit,
+    import_job_waiting_for_queue,
     import_report_rows,
 )
-from clients.tasks import import_job_run_task
 from crm.access import get_for_user, scope_for_user
-from crm.queue import enqueue
 
 log = logging.getLogger(__name__)
 
@@ -49,21 +46,6 @@ def _download(rows, *, fmt: str, name: str):
     return response
 
 
-def _queue_run(job: ImportJob) -> None:
-    """Queue the job's run after commit; a broker that is down fails the job with a message."""
-    try:
-        enqueue(import_job_run_task, job.pk)
-    except (KombuOperationalError, OSError):
-        log.exception("could not enqueue import job %s", job.pk)
-        import_job_fail(
-            job=job,
-            message=_(
-                "The background queue is not available, so the file was not imported. "
-                "Try again in a few minutes."
-            ),
-        )
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def import_start(request):
@@ -74,15 +56,13 @@ def import_start(request):
     )
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        job = import_job_create(
+        job = import_job_submit(
             user=request.user,
             kind=form.cleaned_data["kind"],
             mode=form.cleaned_data["mode"],
             file_name=upload.name,
             data=upload.read(),
         )
-        if not job.is_finished:
-            _queue_run(job)
         return redirect("clients:import_job", pk=job.pk)
     jobs = scope_for_user(ImportJob.objects.select_related("user"), request.user)[:10]
     context = {
@@ -107,7 +87,9 @@ def import_job(request, pk: int):
         if request.headers.get("HX-Request")
         else ("clients/import_job.html")
     )
-    return render(request, template, {"job": job})
+    return render(
+        request, template, {"job": job, "waiting_for_queue": import_job_waiting_for_queue(job)}
+    )
 
 
 @login_required
@@ -119,7 +101,6 @@ def import_job_retry_view(request, pk: int):
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        _queue_run(job)
         messages.success(request, _("The import was queued again."))
     return redirect("clients:import_job", pk=job.pk)
 

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from crm.models import AuditEntry, CalendarDay, User
+from crm.models import AuditEntry, CalendarDay, OutboxMessage, User
 
 
 @admin.register(User)
@@ -33,3 +33,18 @@ class CalendarDayAdmin(admin.ModelAdmin):
     list_filter = ("kind",)
     search_fields = ("name",)
     date_hierarchy = "date"
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(admin.ModelAdmin):
+    """Queued background work: pending rows wait for the broker (the drain publishes them)."""
+
+    list_display = ("id", "task", "created_at", "attempts", "sent_at", "last_error")
+    list_filter = (("sent_at", admin.EmptyFieldListFilter), "task")
+    readonly_fields = [f.name for f in OutboxMessage._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -133,3 +133,38 @@ class CalendarDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date.isoformat()} {self.get_kind_display()} {self.name}".strip()
+
+
+class OutboxMessage(models.Model):
+    """A Celery task to publish, written in the same transaction as the write that needs it
+    (``crm.queue.enqueue``). Published right after commit; when the broker cannot be reached
+    the row stays pending and the ``crm.outbox_drain`` beat task publishes it later. A row is
+    marked sent only after a successful publish (docs/decisions/outbox.md)."""
+
+    task = models.CharField(_("task"), max_length=200)
+    args = models.JSONField(_("arguments"), default=list, blank=True)
+    kwargs = models.JSONField(_("keyword arguments"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    # Not before this time: a lease while one process publishes it, then the next retry time.
+    available_at = models.DateTimeField(_("next attempt"))
+    attempts = models.PositiveIntegerField(_("failed attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("outbox message")
+        verbose_name_plural = _("outbox messages")
+        ordering = ["id"]
+        indexes = [
+            # the drain: pending rows whose next attempt is due
+            models.Index(
+                fields=["available_at"],
+                name="outbox_pending_idx",
+                condition=models.Q(sent_at__isnull=True),
+            ),
+            # pruning sent rows
+            models.Index(fields=["sent_at"], name="outbox_sent_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task} #{self.pk}"

@@ -6,7 +6,7 @@ from datetime import date, time
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Model, QuerySet
 
-from crm.models import AuditEntry, CalendarDay
+from crm.models import AuditEntry, CalendarDay, OutboxMessage
 from crm.worktime import WorkCalendar
 
 
@@ -34,3 +34,8 @@ def work_calendar_of(weekdays: Iterable[int], start: time, end: time, tz: str) -
     for day, kind in CalendarDay.objects.values_list("date", "kind"):
         (holidays if kind == CalendarDay.Kind.HOLIDAY else workdays).add(day)
     return WorkCalendar.of(weekdays, start, end, tz, holidays=holidays, workdays=workdays)
+
+
+def outbox_waiting(task: str, *args) -> bool:
+    """Is a queued ``task(*args)`` still waiting for the broker (not published yet)?"""
+    return OutboxMessage.objects.filter(task=task, args=list(args), sent_at__isnull=True).exists()

@@ -406,6 +406,8 @@ class Notice(models.Model):
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
     created_at = models.DateTimeField(_("created"), db_index=True)
     read_at = models.DateTimeField(_("read"), null=True, blank=True)
+    # set once the notice's email went (assignments; escalations are tracked on the breach)
+    emailed_at = models.DateTimeField(_("email sent"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("notice")

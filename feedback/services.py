@@ -75,7 +75,8 @@ def compute_deadlines(
 
 def _changed() -> None:
     """A complaint changed: cached analytics are stale once this transaction commits."""
-    transaction.on_commit(analytics.bump_version)
+    # robust: a cache that cannot be told (Redis down) never turns a saved write into an error
+    transaction.on_commit(analytics.bump_version, robust=True)
 
 
 def _check_people(*, client, contact, responsible) -> None:
@@ -140,13 +141,13 @@ def _notify_assigned(*, complaint: Complaint, actor: User, now: datetime) -> Non
     """Email (and an in-app notice) to the responsible, unless they assigned it themselves."""
     if complaint.responsible_id is None or complaint.responsible_id == getattr(actor, "pk", None):
         return
-    Notice.objects.create(
+    notice = Notice.objects.create(
         recipient=complaint.responsible,
         complaint=complaint,
         kind=Notice.Kind.ASSIGNED,
         created_at=now,
     )
-    enqueue(emails.send_assignment_email, complaint.pk)
+    enqueue(emails.send_assignment_email, notice.pk)
 
 
 @transaction.atomic

@@ -13,7 +13,7 @@ from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.response import Response
 
 from crm.api_router import router
-from segmentation import selectors, services, tasks
+from segmentation import selectors, services
 from segmentation.models import ClassChange, ClientMetrics, SegmentationRun
 
 
@@ -153,7 +153,7 @@ class RunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=None, responses={202: RunSerializer, 409: None})
     def create(self, request, *args, **kwargs):
         try:
-            run = tasks.start_run(user=request.user, trigger=SegmentationRun.Trigger.API)
+            run = services.run_start(user=request.user, trigger=SegmentationRun.Trigger.API)
         except services.RunRefused as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
         return Response(RunSerializer(run).data, status=status.HTTP_202_ACCEPTED)

@@ -33,6 +33,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clients.models import Client, Settlement
+from crm.queue import enqueue
+from crm.selectors import outbox_waiting
 from crm.services import save_with_audit
 from segmentation import analytics, writers
 from segmentation.models import ClientMetrics, SegmentationRun, SegmentationSettings
@@ -190,8 +192,16 @@ def run_request(*, trigger: str, user=None, as_of: date | None = None) -> Segmen
             )
     except IntegrityError as exc:
         active = SegmentationRun.objects.filter(status=SegmentationRun.Status.RUNNING).first()
+        text = (
+            _(
+                "A recompute is already queued (run #%(id)s, requested %(at)s); it starts as "
+                "soon as the background queue is back."
+            )
+            if active is not None and run_waiting_for_queue(active)
+            else _("A recompute is already in progress (run #%(id)s, requested %(at)s).")
+        )
         raise RunRefused(
-            _("A recompute is already in progress (run #%(id)s, requested %(at)s).")
+            text
             % {
                 "id": active.pk if active else "?",
                 "at": timezone.localtime(active.requested_at).strftime("%Y-%m-%d %H:%M")
@@ -286,6 +296,26 @@ def run_execute(*, run_id: int) -> SegmentationRun:
             _fail(run.pk, f"{type(exc).__name__}: {exc}")
     run.refresh_from_db()
     return run
+
+
+EXECUTE_TASK = "segmentation.execute_run"  # segmentation.tasks.execute_run
+
+
+def run_start(*, user, trigger: str = SegmentationRun.Trigger.MANUAL) -> SegmentationRun:
+    """Request a run and queue its execution ("Recompute now", API); raises RunRefused.
+
+    The run row and its outbox message are written in one transaction: with the broker down
+    the run waits as "queued" and starts once the message is published (crm.queue); it never
+    stays RUNNING with no message on its way."""
+    with transaction.atomic():
+        run = run_request(trigger=trigger, user=user)
+        enqueue(EXECUTE_TASK, run.pk)
+    return run
+
+
+def run_waiting_for_queue(run: SegmentationRun) -> bool:
+    """The run's message is still in the outbox (the broker could not be reached yet)."""
+    return run.is_running and run.attempts == 0 and outbox_waiting(EXECUTE_TASK, run.pk)
 
 
 def recompute(*, trigger: str, user=None, as_of: date | None = None) -> SegmentationRun:

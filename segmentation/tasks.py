@@ -5,7 +5,6 @@ import logging
 
 from celery import shared_task
 
-from crm.queue import enqueue
 from segmentation import services
 from segmentation.models import SegmentationRun
 
@@ -36,10 +35,3 @@ def recompute() -> dict:
 def execute_run(run_id: int) -> dict:
     """Execute a requested run ("Recompute now", API)."""
     return _report(services.run_execute(run_id=run_id))
-
-
-def start_run(*, user, trigger: str = SegmentationRun.Trigger.MANUAL) -> SegmentationRun:
-    """Request a run and enqueue its execution after commit (raises RunRefused)."""
-    run = services.run_request(trigger=trigger, user=user)
-    enqueue(execute_run, run.pk)
-    return run

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from crm.access import manager_required
-from segmentation import selectors, services, tasks
+from segmentation import selectors, services
 from segmentation.forms import PeriodForm, SettingsForm, WhatIfForm
 from segmentation.models import SegmentationRun
 
@@ -156,11 +156,21 @@ def runs(request):
 @require_POST
 def run_start(request):
     try:
-        run = tasks.start_run(user=request.user)
+        run = services.run_start(user=request.user)
     except services.RunRefused as exc:
         messages.warning(request, str(exc))
     else:
-        messages.info(request, _("Recompute #%(id)s started.") % {"id": run.pk})
+        if services.run_waiting_for_queue(run):
+            messages.warning(
+                request,
+                _(
+                    "Recompute #%(id)s is queued: the background queue cannot be reached right "
+                    "now, so it starts as soon as the queue is back."
+                )
+                % {"id": run.pk},
+            )
+        else:
+            messages.info(request, _("Recompute #%(id)s started.") % {"id": run.pk})
     return redirect("segmentation:runs")
 
 

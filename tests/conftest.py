@@ -7,6 +7,7 @@ but FAIL when REQUIRE_SERVICES=1 / REQUIRE_BROWSER=1 are set (CI sets both).
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -234,6 +235,63 @@ def celery_worker_process(_celery_worker_session):
         yield _celery_worker_session
     finally:
         celery_app.conf.task_always_eager = True
+
+
+def closed_port() -> int:
+    """A local TCP port nothing listens on: connecting is refused at once."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class ServicesDown:
+    """Redis is down for the code under test: the broker, the result backend and the Django
+    cache on a closed port, with real (not eager) publishing. ``back()`` restores them."""
+
+    KEYS = (
+        "broker_url",
+        "broker_write_url",  # pinned by tests that monkeypatched it: it must go down too
+        "result_backend",
+        "broker_transport_options",
+        "task_always_eager",
+    )
+
+    def __init__(self, settings):
+        self.url = f"redis://127.0.0.1:{closed_port()}/0"
+        self._settings = settings
+        self._caches = settings.CACHES
+        settings.CACHES = {
+            "default": {
+                "BACKEND": "django_redis.cache.RedisCache",
+                "LOCATION": self.url,
+                "OPTIONS": {"IGNORE_EXCEPTIONS": True, "SOCKET_CONNECT_TIMEOUT": 1},
+            }
+        }
+        conf = celery_app.conf
+        self._saved = {key: conf[key] for key in self.KEYS}
+        conf.update(
+            broker_url=self.url,
+            broker_write_url=self.url,
+            result_backend=self.url,
+            broker_transport_options={"socket_connect_timeout": 1},
+            task_always_eager=False,
+        )
+        _forget_result_backend()
+        self.down = True
+
+    def back(self) -> None:
+        if self.down:
+            celery_app.conf.update(self._saved)
+            self._settings.CACHES = self._caches
+            _forget_result_backend()
+            self.down = False
+
+
+@pytest.fixture
+def services_down(settings):
+    state = ServicesDown(settings)
+    yield state
+    state.back()
 
 
 @pytest.fixture

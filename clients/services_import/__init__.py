@@ -1,13 +1,15 @@
 """Importing clients, contact persons and settlements from CSV/XLSX: the writes.
 
-Flow: ``import_job_create`` checks the upload cheaply (size, type, an XLSX's zip directory, a
-CSV's head and columns) and stores it -> the view queues the Celery task (nothing heavy runs in
-the web request) -> ``import_job_run`` reads the file with row, cell and size limits, checks
-every row in chunks (advancing ``processed_rows`` for the progress bar), then writes all the
-good rows in ONE transaction with bulk_create / bulk_update, or none of them (all-or-nothing
-mode with a bad row), and stores an error report. Every way a job ends (done, failed,
-cancelled) removes the upload; a job whose worker died shows as interrupted after
-``CLIENT_IMPORT_STALE_SECONDS`` and can be retried (``import_job_retry``) or cancelled.
+Flow: ``import_job_submit`` = ``import_job_create`` (checks the upload cheaply: size, type, an
+XLSX's zip directory, a CSV's head and columns; stores it) and, in the same transaction, an outbox
+message for the Celery task (crm.queue: with the broker down the job waits and starts once the
+message is published; nothing heavy runs in the web request) -> ``import_job_run`` reads the
+file with row, cell and size limits, checks every row in chunks (advancing ``processed_rows`` for
+the progress bar), then writes all the good rows in ONE transaction with bulk_create /
+bulk_update, or none of them (all-or-nothing mode with a bad row), and stores an error report.
+Every way a job ends (done, failed, cancelled) removes the upload; a job whose worker died shows
+as interrupted after ``CLIENT_IMPORT_STALE_SECONDS`` and can be retried (``import_job_retry``,
+queued again the same way) or cancelled.
 
 Matching (re-importing the same file never duplicates):
 - clients: by ``external_id``; a row without one is matched by INN among the clients the user
@@ -29,6 +31,8 @@ from clients.services_import.jobs import (
     import_job_fail,
     import_job_retry,
     import_job_run,
+    import_job_submit,
+    import_job_waiting_for_queue,
     import_report_rows,
 )
 
@@ -38,5 +42,7 @@ __all__ = [
     "import_job_fail",
     "import_job_retry",
     "import_job_run",
+    "import_job_submit",
+    "import_job_waiting_for_queue",
     "import_report_rows",
 ]

@@ -25,6 +25,8 @@ from clients.models import ImportJob
 from clients.services_import.checkers import CHECKERS, Checker, RowResult
 from crm.formats import format_number
 from crm.models import AuditEntry, User
+from crm.queue import enqueue
+from crm.selectors import outbox_waiting
 from crm.services import audit_record
 
 log = logging.getLogger(__name__)
@@ -63,6 +65,26 @@ def import_job_create(
     job.file.save(file_name[-100:] or "import", ContentFile(data), save=False)
     job.save()
     return job
+
+
+IMPORT_TASK = "clients.import_job_run"  # clients.tasks.import_job_run_task
+
+
+def import_job_submit(**fields) -> ImportJob:
+    """Create a job from an upload (``import_job_create``'s arguments) and queue its run: the
+    job and its outbox message are written in one transaction (crm.queue), so with the broker
+    down the job waits and starts once the message is published — never a pending job with no
+    message. A file refused by the cheap checks is a job already failed: nothing is queued."""
+    with transaction.atomic():
+        job = import_job_create(**fields)
+        if not job.is_finished:
+            enqueue(IMPORT_TASK, job.pk)
+    return job
+
+
+def import_job_waiting_for_queue(job: ImportJob) -> bool:
+    """The job's message is still in the outbox (the broker could not be reached yet)."""
+    return job.status == ImportJob.Status.PENDING and outbox_waiting(IMPORT_TASK, job.pk)
 
 
 def import_job_run(*, job: ImportJob, progress_every: int = CHUNK) -> ImportJob:
@@ -271,7 +293,7 @@ def import_job_fail(*, job: ImportJob, message: str) -> ImportJob:
 
 def import_job_retry(*, job: ImportJob) -> ImportJob:
     """Put an interrupted job (its worker died or never got it) back in the queue's hands:
-    PENDING again; the caller queues the run. A job still alive or already over is refused."""
+    PENDING again and its run queued (outbox). A job still alive or already over is refused."""
     if not job.is_interrupted:
         raise ValidationError(
             _("Only an import that stopped responding can be retried; this one is %(status)s.")
@@ -282,6 +304,7 @@ def import_job_retry(*, job: ImportJob) -> ImportJob:
     )
     if not reset:
         raise ValidationError(_("The import changed meanwhile; reload the page."))
+    enqueue(IMPORT_TASK, job.pk)
     job.refresh_from_db()
     return job
 

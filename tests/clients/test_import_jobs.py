@@ -9,7 +9,6 @@ import time_machine
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from clients import views_transfer
 from clients.models import Client, ImportJob
 from clients.services_import import (
     import_job_cancel,
@@ -19,6 +18,8 @@ from clients.services_import import (
     jobs,
 )
 from clients.tasks import import_job_run_task
+from crm import queue
+from crm.models import OutboxMessage
 from tests.clients.test_import_views import english, last_job, media_root, upload  # noqa: F401
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -195,13 +196,14 @@ def test_a_refused_upload_is_not_kept(manager_client, media_root):  # noqa: F811
     assert stored_files(media_root) == []
 
 
-def test_the_queue_helper_is_used_for_retries(monkeypatch, pending_job, manager_client):
-    queued = []
-    monkeypatch.setattr(views_transfer, "enqueue", lambda task, *args: queued.append(args))
+def test_a_retry_is_queued_through_the_outbox(monkeypatch, pending_job, manager_client):
+    monkeypatch.setattr(queue, "publish", lambda message: False)  # the broker is down
     ImportJob.objects.filter(pk=pending_job.pk).update(status="running")
     with time_machine.travel(NOW + timedelta(hours=1), tick=False):
         manager_client.post(reverse("clients:import_retry", args=[pending_job.pk]))
-    assert queued == [(pending_job.pk,)]
+    assert list(OutboxMessage.objects.values_list("task", "args")) == [
+        ("clients.import_job_run", [pending_job.pk])
+    ]
 
 
 def test_reading_a_large_file_shows_signs_of_life_and_stops_when_cancelled(

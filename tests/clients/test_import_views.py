@@ -2,6 +2,7 @@
 
 import csv
 import io
+import time
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -11,12 +12,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import TestCase
 from django.urls import reverse
 from django.utils import translation
-from kombu.exceptions import OperationalError
 from openpyxl import Workbook, load_workbook
 
-from clients import views_transfer
 from clients.models import Client, ContactPerson, ImportJob, Settlement
-from crm.models import AuditEntry
+from crm import queue
+from crm.models import AuditEntry, OutboxMessage
 from tests.factories import (
     ClientFactory,
     ContactFactory,
@@ -422,14 +422,30 @@ def test_every_upload_goes_to_celery_and_the_page_polls(
     assert Client.objects.count() == 12
 
 
-def test_queue_down_fails_the_job_with_a_clear_message(manager_client, monkeypatch, media_root):
-    def broker_down(*args, **kwargs):
-        raise OperationalError("connection refused")
-
-    monkeypatch.setattr(views_transfer, "enqueue", broker_down)
+@pytest.mark.django_db(transaction=True)
+def test_queue_down_the_job_waits_and_runs_when_the_broker_is_back(manager_client, services_down):
+    started = time.monotonic()
     response = upload(manager_client, "name\nA\nB\nC\n")
+    assert time.monotonic() - started < 5  # not ~20 s of broker retries, no 500
+    job = last_job()
     assert response.status_code == 302
-    assert last_job().status == "failed"
-    assert "background queue is not available" in last_job().message
-    assert not last_job().file
-    assert not list(media_root.rglob("*.csv"))  # the upload was removed
+    assert response["Location"] == reverse("clients:import_job", args=[job.pk])
+    assert (job.status, job.total_rows) == ("pending", 3)
+    message = OutboxMessage.objects.get()
+    assert (message.task, message.args, message.sent_at) == (
+        "clients.import_job_run",
+        [job.pk],
+        None,
+    )
+    url = reverse("clients:import_job", args=[job.pk])
+    page = manager_client.get(url, headers={"HX-Request": "true"}).content.decode()
+    assert 'id="import-waiting-for-queue"' in page
+    assert "the import starts by itself as soon as the queue is back" in page
+
+    services_down.back()
+    assert queue.drain()["sent"] == 1  # eager: the import runs now
+    job.refresh_from_db()
+    assert (job.status, job.created_count) == ("done", 3)
+    assert sorted(Client.objects.values_list("name", flat=True)) == ["A", "B", "C"]
+    page = manager_client.get(url, headers={"HX-Request": "true"}).content.decode()
+    assert "import-waiting-for-queue" not in page and "3 created" in page

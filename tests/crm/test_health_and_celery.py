@@ -36,11 +36,11 @@ def test_ping_runs_eagerly(db):
 
 def test_enqueue_waits_for_commit(db, monkeypatch, django_capture_on_commit_callbacks):
     sent = []
-    monkeypatch.setattr(ping, "delay", lambda *a, **k: sent.append(a))
+    monkeypatch.setattr(ping, "apply_async", lambda *a, **k: sent.append(k["args"]))
     with django_capture_on_commit_callbacks(execute=True):
         enqueue(ping)
         assert sent == []  # nothing is sent before the transaction commits
-    assert sent == [()]
+    assert sent == [[]]
 
 
 @pytest.mark.integration

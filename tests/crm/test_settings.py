@@ -106,3 +106,20 @@ def test_wsgi_refuses_without_secret_key_even_when_manage_py_defaults_to_debug()
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
     assert run_python({}, "manage.py", "check").returncode == 0  # a developer's checkout
+
+
+def test_redis_and_smtp_outages_fail_fast_and_the_cache_degrades():
+    probe = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "c = s.CACHES['default']; print(c['BACKEND'], c['OPTIONS']['IGNORE_EXCEPTIONS']); "
+        "print(s.CELERY_BROKER_CONNECTION_TIMEOUT, "
+        "s.CELERY_TASK_PUBLISH_RETRY_POLICY['max_retries'], "
+        "s.CELERY_BROKER_TRANSPORT_OPTIONS['socket_connect_timeout']); print(s.EMAIL_TIMEOUT)"
+    )
+    result = run_python(
+        {"DEBUG": "1", "REDIS_URL": "redis://127.0.0.1:6379/8", "EMAIL_HOST": "mail.example"},
+        "-c",
+        probe,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[:3] == ["django_redis.cache.RedisCache True", "1 1 1", "15"]
