@@ -13,7 +13,7 @@ from django.utils import translation
 from crm.models import AuditEntry
 from feedback import services
 from feedback.models import Complaint, Notice
-from tests.factories import ClientFactory, ManagerFactory, UserFactory
+from tests.factories import ClientFactory, ManagerFactory
 from tests.feedback.conftest import make_contact, msk
 
 S = Complaint.Status

@@ -8,7 +8,7 @@ from django.urls import reverse
 from feedback import services
 from feedback.models import Complaint, SlaSettings, Theme
 from tests.conftest import client_for
-from tests.factories import ManagerFactory, UserFactory
+from tests.factories import ManagerFactory
 from tests.feedback.conftest import make_client, make_contact, msk
 
 pytestmark = pytest.mark.django_db
