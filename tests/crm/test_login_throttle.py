@@ -121,7 +121,9 @@ def test_admin_login_is_throttled(am):
 def test_token_endpoint_is_throttled_with_a_json_message(am):
     http = DjangoClient()
     for _ in range(LIMIT - 1):
-        r = http.post("/api/auth/token/", {"username": "am1", "password": "x"}, REMOTE_ADDR="10.0.0.1")
+        r = http.post(
+            "/api/auth/token/", {"username": "am1", "password": "x"}, REMOTE_ADDR="10.0.0.1"
+        )
         assert r.status_code == 400
     # the limit-th failure is answered with the lockout
     r = http.post("/api/auth/token/", {"username": "am1", "password": "x"}, REMOTE_ADDR="10.0.0.1")
@@ -133,9 +135,7 @@ def test_token_endpoint_is_throttled_with_a_json_message(am):
         HTTP_ACCEPT_LANGUAGE="en",
     )
     assert response.status_code == 429
-    assert response.json() == {
-        "detail": "Too many failed login attempts. Try again in 15 minutes."
-    }
+    assert response.json() == {"detail": "Too many failed login attempts. Try again in 15 minutes."}
     assert "token" not in response.json()
 
 
