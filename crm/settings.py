@@ -201,7 +201,9 @@ AUTH_PASSWORD_VALIDATORS = [
 # while, by user name and by address independently: a guesser is stopped on one account from
 # many addresses, and on many accounts from one address. 10 failures leave room for a user's
 # typos (and for several users behind one office address) while capping online guessing at
-# ~1 000 tries a day per account or address; a success resets the count of that user/address.
+# ~1 000 tries a day per account or address. Failures are forgotten a cool-off after the last
+# one; a success does NOT reset them (axes would then reset every count of the address too, so
+# an insider could alternate guesses at a colleague's password with logins of their own).
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
@@ -209,7 +211,7 @@ AUTHENTICATION_BACKENDS = [
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 10)
 AXES_COOLOFF_TIME = env_int("LOGIN_COOLOFF_MINUTES", 15) / 60  # hours
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
-AXES_RESET_ON_SUCCESS = True
+AXES_RESET_ON_SUCCESS = False
 AXES_LOCKOUT_CALLABLE = "crm.login_throttle.lockout_response"
 AXES_HTTP_RESPONSE_CODE = 429
 # The client's address is REMOTE_ADDR: behind a reverse proxy, the proxy must pass the real one

@@ -146,10 +146,20 @@ def test_failures_on_the_token_endpoint_lock_the_web_login_too(am):
     assert web_login(DjangoClient(), "am1", PASSWORD, address="10.0.0.5").status_code == 429
 
 
-def test_a_success_resets_the_count(am):
+def test_failures_are_forgotten_a_cool_off_after_the_last_one(am):
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        fail_many(DjangoClient(), "am1", times=LIMIT - 1)
+    with time_machine.travel(start + timedelta(minutes=16), tick=False):
+        fail_many(DjangoClient(), "am1", times=LIMIT - 1)
+        assert web_login(DjangoClient(), "am1", PASSWORD).status_code == 302
+
+
+def test_an_insider_cannot_reset_the_count_by_logging_in_as_themselves(am):
+    UserFactory(username="insider")
     http = DjangoClient()
-    fail_many(http, "am1", times=LIMIT - 1)
-    assert web_login(http, "am1", PASSWORD).status_code == 302
-    http.logout()
-    fail_many(http, "am1", times=LIMIT - 1)
-    assert web_login(http, "am1", PASSWORD).status_code == 302
+    fail_many(http, "am1", address="10.0.0.7", times=LIMIT // 2)
+    assert web_login(DjangoClient(), "insider", PASSWORD, address="10.0.0.7").status_code == 302
+    fail_many(http, "am1", address="10.0.0.7", times=LIMIT - LIMIT // 2)
+    # the victim's count was not reset by the insider's logins: am1 is locked
+    assert web_login(DjangoClient(), "am1", PASSWORD, address="10.1.1.1").status_code == 429
