@@ -74,6 +74,15 @@ def test_every_page_carries_the_header(manager, owner, admin_user, client):
     assert checked == 15
 
 
+def test_browsable_api_has_no_inline_style_element(manager):
+    html = client_for(manager).get("/api/clients/", HTTP_ACCEPT="text/html").content.decode()
+    assert "bootstrap-tweaks.css" in html  # DRF's page, styled from files
+    assert "<style" not in html
+    assert [a for a in re.findall(r"<script([^>]*)>", html) if "src=" not in a] == [
+        ' type="application/json" id="drf_csrf"'
+    ]
+
+
 def test_api_docs_page_has_no_inline_script_or_style(manager):
     html = client_for(manager).get("/api/docs/").content.decode()
     assert "<style" not in html
