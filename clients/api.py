@@ -15,6 +15,7 @@ from clients.models import (
     TargetSegment,
 )
 from crm.access import scope_for_user
+from crm.api_fields import ScopedPrimaryKeyRelatedField
 from crm.api_router import router
 
 
@@ -120,6 +121,9 @@ class SettlementSerializer(serializers.ModelSerializer):
 
 class InteractionSerializer(serializers.ModelSerializer):
     client = ScopedClientField()
+    contact = ScopedPrimaryKeyRelatedField(
+        queryset=ContactPerson.objects.all(), required=False, allow_null=True
+    )
 
     class Meta:
         model = Interaction

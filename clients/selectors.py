@@ -5,13 +5,30 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, DateTimeField, Exists, F, OuterRef, Q, QuerySet, Sum
+from django.db.models import (
+    Count,
+    DateTimeField,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clients.extensions import TimelineItem, timeline_items
-from clients.models import Client, ContactPerson, Interaction, Product, Settlement
+from clients.models import (
+    Client,
+    ContactPerson,
+    Interaction,
+    Product,
+    Settlement,
+    TargetSegment,
+)
 from crm.access import scope_for_user
 from crm.periods import months_through
 from segmentation.models import ClientMetrics
@@ -332,4 +349,22 @@ def my_day(user, *, today: date | None = None, limit: int = 50) -> MyDay:
         promises_due=promises,
         contact_overdue=[shown[pk] for pk in overdue_ids[:limit]],
         contact_overdue_total=len(overdue_ids),
+    )
+
+
+def target_segments_with_counts(user) -> QuerySet[TargetSegment]:
+    """The target segments with ``n_clients``: how many of the clients ``user`` may see are in
+    each (an account manager counts their own clients, a manager all of them)."""
+    counts = (
+        scope_for_user(Client.objects.all(), user)
+        .filter(target_segment=OuterRef("pk"))
+        .order_by()
+        .values("target_segment")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return (
+        TargetSegment.objects.annotate(n_clients=Coalesce(Subquery(counts), 0))
+        .prefetch_related("products")
+        .order_by("name")
     )

@@ -3,7 +3,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -247,11 +246,7 @@ def my_day(request):
 @login_required
 def catalogue(request):
     lines = ProductLine.objects.prefetch_related("products").order_by("name")
-    segments = (
-        TargetSegment.objects.annotate(n_clients=Count("clients", distinct=True))
-        .prefetch_related("products")
-        .order_by("name")
-    )
+    segments = selectors.target_segments_with_counts(request.user)
     return render(request, "clients/catalogue.html", {"lines": lines, "segments": segments})
 
 

@@ -3,6 +3,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from crm.models import AuditEntry, CalendarDay, OutboxMessage, User
+from crm.services import audit_record, diff, snapshot, user_password_changed
 
 
 @admin.register(User)
@@ -11,6 +12,33 @@ class UserAdmin(BaseUserAdmin):
     list_filter = ("role", "is_active")
     fieldsets = (*BaseUserAdmin.fieldsets, (_("Role"), {"fields": ("role", "head", "language")}))
     add_fieldsets = (*BaseUserAdmin.add_fieldsets, (_("Role"), {"fields": ("role", "head")}))
+
+    def save_model(self, request, obj, form, change):
+        """Changes made here are audited like the profile page's (the password never)."""
+        concrete = {f.name for f in User._meta.concrete_fields} - {"password"}
+        fields = [name for name in form.changed_data if name in concrete]
+        before = snapshot(User.objects.get(pk=obj.pk), fields) if change else {}
+        super().save_model(request, obj, form, change)
+        if not change:
+            audit_record(actor=request.user, instance=obj, action=AuditEntry.Action.CREATE)
+            return
+        changes = diff(before, snapshot(obj, fields))
+        others = sorted(set(form.changed_data) - concrete - {"password"})  # groups, permissions
+        if changes or others:
+            audit_record(
+                actor=request.user,
+                instance=obj,
+                action=AuditEntry.Action.UPDATE,
+                changes=changes,
+                note=", ".join(others),
+            )
+
+    def user_change_password(self, request, id, form_url=""):
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and response.status_code == 302:
+            user = User.objects.get(pk=id)
+            user_password_changed(actor=request.user, user=user, note="password set in the admin")
+        return response
 
 
 @admin.register(AuditEntry)
@@ -24,6 +52,10 @@ class AuditEntryAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        # the log is evidence: nobody, not even a superuser, edits or removes it here
         return False
 
 

@@ -6,12 +6,13 @@ from django.db import IntegrityError
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status, viewsets
+from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import api_view
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from crm import selectors
+from crm import selectors, services
 from crm.api_router import router
 from crm.models import CalendarDay, User
 
@@ -63,3 +64,18 @@ class CalendarDayViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 router.register("calendar-days", CalendarDayViewSet, basename="calendar-day")
+
+
+class ObtainTokenView(ObtainAuthToken):
+    """``POST /api/auth/token/`` (username, password) → ``{"token": ...}``.
+
+    Like DRF's view, with two differences: the login attempt is counted by the login throttle
+    (the Django request reaches ``authenticate``, so a locked-out user or address gets 429),
+    and an expired token is replaced by a new one instead of being handed out again.
+    """
+
+    def post(self, request, *args, **kwargs):
+        serializer = self.serializer_class(data=request.data, context={"request": request._request})
+        serializer.is_valid(raise_exception=True)
+        token = services.user_api_token(user=serializer.validated_data["user"])
+        return Response({"token": token.key})

@@ -1,4 +1,8 @@
-"""Liveness and readiness: is the database answering, is the broker reachable?"""
+"""Liveness and readiness: is the database answering, is the broker reachable?
+
+Anyone (a load balancer, a monitor) learns only up or down; the details (database vendor,
+broker transport, error messages) are for signed-in staff only.
+"""
 
 from django.db import connection
 from django.http import JsonResponse
@@ -34,11 +38,9 @@ def healthz(request):
     db_ok, db_detail = check_database()
     broker_ok, broker_detail = check_broker()
     ok = db_ok and broker_ok
-    return JsonResponse(
-        {
-            "status": "ok" if ok else "error",
-            "database": {"ok": db_ok, "detail": db_detail},
-            "broker": {"ok": broker_ok, "detail": broker_detail},
-        },
-        status=200 if ok else 503,
-    )
+    body = {"status": "ok" if ok else "error"}
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated and user.is_staff:
+        body["database"] = {"ok": db_ok, "detail": db_detail}
+        body["broker"] = {"ok": broker_ok, "detail": broker_detail}
+    return JsonResponse(body, status=200 if ok else 503)

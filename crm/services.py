@@ -13,7 +13,9 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from rest_framework.authtoken.models import Token
 
+from crm.authentication import token_expired
 from crm.models import AuditEntry, CalendarDay, User
 
 
@@ -129,6 +131,57 @@ def user_set_language(*, user: User, language: str) -> User:
         changes=diff(before, snapshot(user, ["language"])),
     )
     return user
+
+
+PROFILE_FIELDS = ["first_name", "last_name", "email", "language"]
+
+
+@transaction.atomic
+def user_profile_update(*, actor: User, user: User, data: dict[str, Any]) -> User:
+    """Save the user's own profile fields (name, email, language) and audit what changed."""
+    unknown = set(data) - set(PROFILE_FIELDS)
+    if unknown:
+        raise ValidationError(_("These fields cannot be changed here: %s") % ", ".join(unknown))
+    before = snapshot(User.objects.get(pk=user.pk), data)
+    for name, value in data.items():
+        setattr(user, name, value)
+    user.full_clean(validate_unique=False, exclude=["password"])
+    user.save(update_fields=list(data))
+    changes = diff(before, snapshot(user, data))
+    if changes:
+        audit_record(actor=actor, instance=user, action=AuditEntry.Action.UPDATE, changes=changes)
+    return user
+
+
+def user_tokens_revoke(*, user: User) -> int:
+    """Delete the user's API tokens (a client holding one must sign in again)."""
+    deleted, _rows = Token.objects.filter(user=user).delete()
+    return deleted
+
+
+@transaction.atomic
+def user_password_changed(*, actor: User | None, user: User, note: str = "") -> None:
+    """After a password change (set by the caller through Django's forms): the user's API
+    tokens are revoked and the change is audited (never the password itself)."""
+    user_tokens_revoke(user=user)
+    audit_record(
+        actor=actor,
+        instance=user,
+        action=AuditEntry.Action.UPDATE,
+        changes={"password": ["***", "***"]},
+        note=note or "password changed",
+    )
+
+
+@transaction.atomic
+def user_api_token(*, user: User) -> Token:
+    """The user's API token: the current one, or a new one when there is none or it expired
+    (``API_TOKEN_TTL_HOURS``)."""
+    token = Token.objects.select_for_update().filter(user=user).first()
+    if token is not None and token_expired(token):
+        token.delete()
+        token = None
+    return token or Token.objects.create(user=user)
 
 
 # --- the non-working-dates calendar -------------------------------------------------------------

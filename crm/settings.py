@@ -73,6 +73,8 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "django_celery_beat",
+    "axes",
+    "csp",
     "crm",
     "clients",
     "segmentation",
@@ -92,6 +94,9 @@ MIDDLEWARE = [
     "crm.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # last: turns a refused login (too many failures) into the locked-out page / 429
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "crm.urls"
@@ -211,7 +216,54 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # not a rule: revokes the user's API tokens whenever a password changes (crm/passwords.py)
+    {"NAME": "crm.passwords.RevokeTokensOnPasswordChange"},
 ]
+
+# --- Login throttling, API tokens, Content-Security-Policy -----------------------------------
+# django-axes counts failed logins of the web login, the admin login and the token endpoint
+# (every path that calls authenticate() with the request) and refuses further attempts for a
+# while, by user name and by address independently: a guesser is stopped on one account from
+# many addresses, and on many accounts from one address. 10 failures leave room for a user's
+# typos (and for several users behind one office address) while capping online guessing at
+# ~1 000 tries a day per account or address. Failures are forgotten a cool-off after the last
+# one; a success does NOT reset them (axes would then reset every count of the address too, so
+# an insider could alternate guesses at a colleague's password with logins of their own).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 10)
+AXES_COOLOFF_TIME = env_int("LOGIN_COOLOFF_MINUTES", 15) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = False
+AXES_LOCKOUT_CALLABLE = "crm.login_throttle.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
+# The client's address is REMOTE_ADDR: behind a reverse proxy, the proxy must pass the real one
+# through (gunicorn --forwarded-allow-ips) or every user shares the proxy's address.
+AXES_VERBOSE = False
+# API tokens expire this many hours after they are issued (0: never); a new one comes from
+# POST /api/auth/token/. Changing a password deletes the user's tokens.
+API_TOKEN_TTL_HOURS = env_int("API_TOKEN_TTL_HOURS", 24 * 30)
+# Pages load scripts, styles, fonts and images from this site only (the assets are vendored,
+# no CDN) and run no inline script. Style *attributes* are allowed (progress bars and chart
+# widths are data-driven widths); <style> elements are not.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "style-src-elem": ["'self'"],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 # --- I18N -----------------------------------------------------------------------------------
 LANGUAGE_CODE = env_str("LANGUAGE_CODE", "ru")
@@ -280,14 +332,14 @@ SILENCED_SYSTEM_CHECKS = [] if env_bool("SECURE_HSTS_PRELOAD", False) else ["sec
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: an unauthenticated API call gets 401 with WWW-Authenticate.
-        "rest_framework.authentication.TokenAuthentication",
+        "crm.authentication.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "crm.filters.ScopedFilterBackend",
         "rest_framework.filters.OrderingFilter",
         "rest_framework.filters.SearchFilter",
     ],

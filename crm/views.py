@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponseRedirect
@@ -15,7 +16,13 @@ from crm.access import manager_required
 from crm.context_processors import section_label
 from crm.forms import CalendarDayForm, ProfileForm
 from crm.models import CalendarDay
-from crm.services import calendar_day_delete, calendar_day_save, user_set_language
+from crm.services import (
+    calendar_day_delete,
+    calendar_day_save,
+    user_password_changed,
+    user_profile_update,
+    user_set_language,
+)
 
 
 @login_required
@@ -39,7 +46,7 @@ def profile(request):
         initial={"language": request.user.language or translation.get_language()},
     )
     if request.method == "POST" and form.is_valid():
-        user = form.save()
+        user = user_profile_update(actor=request.user, user=request.user, data=form.cleaned_data)
         translation.activate(user.language)
         messages.success(request, _("Your profile has been saved."))
         response = HttpResponseRedirect(reverse("profile"))
@@ -51,6 +58,15 @@ def profile(request):
         )
         return response
     return render(request, "crm/profile.html", {"form": form})
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Django's password page; the change is audited and the user's API tokens revoked."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        user_password_changed(actor=self.request.user, user=form.user)
+        return response
 
 
 @require_POST

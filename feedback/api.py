@@ -8,6 +8,7 @@ from rest_framework.response import Response
 
 from clients.models import Client, ContactPerson
 from crm.access import scope_for_user
+from crm.api_fields import ScopedPrimaryKeyRelatedField
 from crm.api_router import router
 from crm.models import LONG_TEXT_MAX_LENGTH, User
 from feedback import services
@@ -39,8 +40,8 @@ READ_ONLY_FIELDS = [
 
 
 class ComplaintSerializer(serializers.ModelSerializer):
-    client = serializers.PrimaryKeyRelatedField(queryset=Client.objects.all())
-    contact = serializers.PrimaryKeyRelatedField(
+    client = ScopedPrimaryKeyRelatedField(queryset=Client.objects.all())
+    contact = ScopedPrimaryKeyRelatedField(
         queryset=ContactPerson.objects.all(), required=False, allow_null=True
     )
     responsible = serializers.PrimaryKeyRelatedField(
@@ -53,9 +54,6 @@ class ComplaintSerializer(serializers.ModelSerializer):
         read_only_fields = READ_ONLY_FIELDS
 
     def validate_client(self, client):
-        user = self.context["request"].user
-        if not scope_for_user(Client.objects.filter(pk=client.pk), user).exists():
-            raise serializers.ValidationError(_("Unknown client."))
         if self.instance is not None and client.pk != self.instance.client_id:
             raise serializers.ValidationError(_("The client of a complaint cannot be changed."))
         return client

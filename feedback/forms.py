@@ -5,7 +5,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from clients.models import Client, ContactPerson, Interaction
-from crm.access import scope_for_user
+from crm.access import scope_for_user, users_who_may_see
 from crm.models import User
 from feedback import services
 from feedback.models import Complaint, Priority, Theme
@@ -89,7 +89,12 @@ class ComplaintCreateForm(forms.Form):
         self.fields["contact"].queryset = contacts.select_related("client")
         self.fields["theme"].queryset = Theme.objects.filter(is_active=True)
         self.fields["served_by"].queryset = staff_users()
-        self.fields["responsible"].queryset = staff_users()
+        # the responsible must be able to see the client (checked again by the service)
+        self.fields["responsible"].queryset = (
+            users_who_may_see(client).order_by("first_name", "last_name", "username")
+            if client is not None
+            else staff_users()
+        )
 
     def clean(self):
         data = super().clean()
@@ -116,7 +121,12 @@ class ComplaintEditForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["contact"].queryset = ContactPerson.objects.filter(client=self.instance.client)
         self.fields["served_by"].queryset = staff_users()
-        self.fields["responsible"].queryset = staff_users()
+        # who may see the client, and whoever is responsible now (kept if not changed)
+        may_see = users_who_may_see(self.instance.client)
+        current = User.objects.filter(pk=self.instance.responsible_id)
+        self.fields["responsible"].queryset = (may_see | current).order_by(
+            "first_name", "last_name", "username"
+        )
 
 
 class TransitionForm(forms.ModelForm):

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from crm.access import may_see
 from crm.models import AuditEntry, User
 from crm.queue import enqueue
 from crm.services import audit_record, diff, snapshot
@@ -84,6 +85,18 @@ def _check_people(*, client, contact, responsible) -> None:
         raise ValidationError({"contact": _("The contact person belongs to another client.")})
     if responsible is not None and not responsible.is_active:
         raise ValidationError({"responsible": _("The responsible user is not active.")})
+    # the responsible is told the client's name and the complaint by notice and email, and
+    # must be able to open it: a manager, an admin or the client's own account manager
+    if responsible is not None and not may_see(responsible, client):
+        raise ValidationError(
+            {
+                "responsible": _(
+                    "%(user)s cannot see this client: choose the client's account manager "
+                    "or a manager."
+                )
+                % {"user": responsible}
+            }
+        )
 
 
 @transaction.atomic
@@ -165,9 +178,10 @@ def complaint_update(
         raise ValidationError(_("These fields cannot be changed here: %s") % ", ".join(unknown))
     for name, value in data.items():
         setattr(complaint, name, value)
-    _check_people(
-        client=complaint.client, contact=complaint.contact, responsible=complaint.responsible
-    )
+    # a responsible who stays is not checked again (the client may have moved to another
+    # account manager since); a new one must be able to see the client
+    new_responsible = complaint.responsible if complaint.responsible_id != old_responsible else None
+    _check_people(client=complaint.client, contact=complaint.contact, responsible=new_responsible)
     if complaint.priority != old_priority and complaint.is_open:
         settings_obj = sla_settings()
         cal = work_calendar(settings_obj)

@@ -337,12 +337,21 @@ def page(browser, request):
     context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="ru-RU")
     pg = context.new_page()
     pg.set_default_timeout(15000)
+    # every browser test also checks that the Content-Security-Policy blocked nothing
+    csp_violations: list[str] = []
+    pg.on(
+        "console",
+        lambda msg: (
+            csp_violations.append(msg.text) if "Content Security Policy" in msg.text else None
+        ),
+    )
     yield pg
     ARTIFACTS.mkdir(exist_ok=True)
     name = request.node.name.replace("/", "_")
     if not Path(ARTIFACTS / f"{name}-final.png").exists():
         pg.screenshot(path=str(ARTIFACTS / f"{name}-final.png"), full_page=True)
     context.close()
+    assert not csp_violations, f"blocked by the Content-Security-Policy: {csp_violations}"
 
 
 def screenshot(page, name: str) -> Path:

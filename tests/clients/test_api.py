@@ -169,8 +169,13 @@ def test_outsider_reads_none_of_owners_records(outsider_client, own_client, fore
         data = outsider_client.get(url).json()
         assert [row["id"] for row in data["results"]] == [mine[kind].pk], kind
         assert data["count"] == 1, kind
-        # asking for the owner's client by filter finds nothing either
-        assert outsider_client.get(url, {"client": own_client.pk}).json()["results"] == [], kind
+        # filtering by the owner's client is refused exactly like a client that does not
+        # exist: the answer does not tell the outsider that the client is there
+        theirs_filtered = outsider_client.get(url, {"client": own_client.pk})
+        missing = outsider_client.get(url, {"client": 999_999})
+        assert theirs_filtered.status_code == missing.status_code == 400, kind
+        assert theirs_filtered.json() == missing.json(), kind
+        assert "client" in missing.json(), kind
         detail = reverse(f"{kind.removesuffix('s')}-detail", args=[theirs[kind].pk])
         assert outsider_client.get(detail).status_code == 404, kind
         own_detail = reverse(f"{kind.removesuffix('s')}-detail", args=[mine[kind].pk])

@@ -7,21 +7,51 @@ import pytest
 from crm.celery import app as celery_app
 from crm.queue import enqueue
 from crm.tasks import ping
+from tests.factories import ManagerFactory
 
 
-def test_healthz_ok(client, db):
+@pytest.fixture
+def staff_client(client, db):
+    client.force_login(ManagerFactory(username="ops", is_staff=True))
+    return client
+
+
+def test_healthz_anonymous_gets_only_the_status(client, db):
     response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+def test_healthz_account_manager_gets_only_the_status(owner_client):
+    assert owner_client.get("/healthz").json() == {"status": "ok"}
+
+
+def test_healthz_staff_gets_the_details(staff_client):
+    response = staff_client.get("/healthz")
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "ok"
     assert body["database"]["ok"] and body["broker"]["ok"]
+    assert body["database"]["detail"] in {"sqlite", "postgresql"}
 
 
-def test_healthz_503_when_broker_unreachable(client, db, monkeypatch):
+def _break_broker(monkeypatch):
     # broker_write_url falls back to broker_url: patch it first so its saved value is the real one
     monkeypatch.setattr(celery_app.conf, "broker_write_url", None)
     monkeypatch.setattr(celery_app.conf, "broker_url", "redis://127.0.0.1:1/0")
+
+
+def test_healthz_503_anonymous_learns_only_that_it_is_down(client, db, monkeypatch):
+    _break_broker(monkeypatch)
     response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json() == {"status": "error"}
+    assert b"127.0.0.1" not in response.content
+
+
+def test_healthz_503_when_broker_unreachable(staff_client, monkeypatch):
+    _break_broker(monkeypatch)
+    response = staff_client.get("/healthz")
     assert response.status_code == 503
     body = response.json()
     assert body["status"] == "error"

@@ -12,7 +12,7 @@ from django_celery_beat.models import PeriodicTask
 
 from feedback import services, tasks
 from feedback.models import Complaint, Notice, SlaBreach
-from tests.factories import UserFactory
+from tests.factories import ManagerFactory
 from tests.feedback.conftest import msk
 
 # urgent, registered Monday 10:00: acknowledge by 11:00, resolve by 14:00 (working hours)
@@ -76,7 +76,8 @@ def test_closed_or_acknowledged_in_time_complaints_are_not_escalated(register, o
 def test_responsible_without_a_head_breach_recorded_no_email(
     register, own_client, django_capture_on_commit_callbacks
 ):
-    lonely = UserFactory(username="lonely", head=None)
+    # a manager (may be responsible for any client's complaint) who reports to nobody
+    lonely = ManagerFactory(username="lonely", head=None)
     register(priority="urgent", responsible=lonely)
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):

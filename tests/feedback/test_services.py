@@ -13,7 +13,7 @@ from django.utils import translation
 from crm.models import AuditEntry
 from feedback import services
 from feedback.models import Complaint, Notice
-from tests.factories import ClientFactory, UserFactory
+from tests.factories import ClientFactory, ManagerFactory
 from tests.feedback.conftest import make_contact, msk
 
 S = Complaint.Status
@@ -112,7 +112,8 @@ def test_registering_on_friday_evening_counts_from_monday(register):
 def test_assigning_someone_else_emails_them_in_their_language(
     register, owner, django_capture_on_commit_callbacks
 ):
-    colleague = UserFactory(username="colleague", language="en", email="col@example.com")
+    # a manager: may see every client, so may be made responsible
+    colleague = ManagerFactory(username="colleague", language="en", email="col@example.com")
     with django_capture_on_commit_callbacks(execute=True):
         c = register(responsible=colleague)
     assert len(mail.outbox) == 1
@@ -120,7 +121,7 @@ def test_assigning_someone_else_emails_them_in_their_language(
     assert mail.outbox[0].subject.startswith(f"Complaint #{c.pk} is assigned to you")
     assert Notice.objects.filter(recipient=colleague, kind="assigned").count() == 1
     # reassigning to a Russian-speaking user: the email is in Russian
-    ru = UserFactory(username="ru_user", language="ru", email="ru@example.com")
+    ru = ManagerFactory(username="ru_user", language="ru", email="ru@example.com")
     with django_capture_on_commit_callbacks(execute=True):
         services.complaint_update(actor=owner, complaint=c, data={"responsible": ru})
     assert mail.outbox[1].to == ["ru@example.com"]

@@ -8,7 +8,7 @@ from django.urls import reverse
 from feedback import services
 from feedback.models import Complaint, SlaSettings, Theme
 from tests.conftest import client_for
-from tests.factories import UserFactory
+from tests.factories import ManagerFactory
 from tests.feedback.conftest import make_client, make_contact, msk
 
 pytestmark = pytest.mark.django_db
@@ -78,12 +78,14 @@ def test_mine_is_responsible_or_account_manager(
     manager_client, manager, owner, own_client, register
 ):
     """ "My complaints" of a manager (who sees every complaint): those they are responsible for
-    and those of their own clients, whoever is responsible."""
+    and those of their own clients, whoever is responsible (here another manager: an account
+    manager may be responsible only for their own clients' complaints)."""
     owners = register(description="Owner's, owner responsible")
     assigned = register(description="Owner's client, manager responsible", responsible=manager)
     managers_client = make_client(name="Boss Co", account_manager=manager)
+    deputy = ManagerFactory(username="deputy")
     of_my_client = register(
-        client=managers_client, responsible=owner, description="Manager's client, owner responsible"
+        client=managers_client, responsible=deputy, description="Manager's client, deputy's"
     )
     everyone = {owners.pk, assigned.pk, of_my_client.pk}
 
@@ -244,7 +246,7 @@ def test_filters(owner_client, owner, own_client, register):
     services.complaint_transition(
         actor=owner, complaint=low, action="review", now=msk(2026, 11, 23, 10, 10)
     )
-    colleague = UserFactory(username="colleague")
+    colleague = ManagerFactory(username="colleague")
     docs_theme = Theme.objects.get(code="document-errors")
     docs = services.complaint_register(
         actor=owner,

@@ -26,8 +26,11 @@ def test_outsider_gets_404_for_a_client_it_does_not_own(outsider_client, base):
     recompute()
     url = f"/api/segmentation/metrics/{base['regular'].pk}/"
     assert outsider_client.get(url).status_code == 404
+    # filtering by the owner's client is answered like filtering by a client that does not exist
     history = outsider_client.get(f"/api/segmentation/history/?client={base['regular'].pk}")
-    assert history.json()["count"] == 0
+    missing = outsider_client.get("/api/segmentation/history/?client=999999")
+    assert history.status_code == missing.status_code == 400
+    assert history.json() == missing.json()
 
 
 def test_history(owner_client, base):
