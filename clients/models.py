@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from crm.models import TimeStampedModel
+from crm.validators import validate_date_range
 
 
 class AbcClass(models.TextChoices):
@@ -158,7 +159,9 @@ class Client(TimeStampedModel):
         blank=True,
         validators=[MinValueValidator(1700), MaxValueValidator(2100)],
     )
-    birthday = models.DateField(_("birthday"), null=True, blank=True)
+    birthday = models.DateField(
+        _("birthday"), null=True, blank=True, validators=[validate_date_range]
+    )
     parent = models.ForeignKey(
         "self",
         verbose_name=_("parent client"),
@@ -251,7 +254,9 @@ class ContactPerson(TimeStampedModel):
     email = models.EmailField(_("email"), blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     phone_digits = models.CharField(max_length=20, blank=True, editable=False)
-    birthday = models.DateField(_("birthday"), null=True, blank=True)
+    birthday = models.DateField(
+        _("birthday"), null=True, blank=True, validators=[validate_date_range]
+    )
     address_form = models.CharField(_("preferred form of address"), max_length=120, blank=True)
     greeting_consent = models.BooleanField(_("agrees to greetings"), default=False)
     is_primary = models.BooleanField(_("primary contact"), default=False)
@@ -300,7 +305,7 @@ class Settlement(TimeStampedModel):
         on_delete=models.PROTECT,
         related_name="settlements",
     )
-    date = models.DateField(_("date"))
+    date = models.DateField(_("date"), validators=[validate_date_range])
     amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
     margin = models.DecimalField(
         _("margin"), max_digits=14, decimal_places=2, null=True, blank=True
@@ -356,7 +361,7 @@ class Interaction(TimeStampedModel):
     direction = models.CharField(
         _("direction"), max_length=3, choices=Direction.choices, default=Direction.OUTGOING
     )
-    occurred_at = models.DateTimeField(_("when"))
+    occurred_at = models.DateTimeField(_("when"), validators=[validate_date_range])
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("who"),
@@ -378,9 +383,15 @@ class Interaction(TimeStampedModel):
     summary = models.TextField(_("summary"))
     outcome = models.CharField(_("outcome"), max_length=255, blank=True)
     promise = models.CharField(_("promise made"), max_length=255, blank=True)
-    promise_due = models.DateField(_("promise due"), null=True, blank=True)
-    promise_done_at = models.DateTimeField(_("promise kept"), null=True, blank=True)
-    next_step_date = models.DateField(_("next step date"), null=True, blank=True)
+    promise_due = models.DateField(
+        _("promise due"), null=True, blank=True, validators=[validate_date_range]
+    )
+    promise_done_at = models.DateTimeField(
+        _("promise kept"), null=True, blank=True, validators=[validate_date_range]
+    )
+    next_step_date = models.DateField(
+        _("next step date"), null=True, blank=True, validators=[validate_date_range]
+    )
     next_step_goal = models.CharField(_("next step goal"), max_length=255, blank=True)
     next_step_product = models.ForeignKey(
         Product,
@@ -469,7 +480,9 @@ class ImportJob(TimeStampedModel):
     error_report = models.FileField(
         _("error report"), upload_to="imports/reports/%Y/%m/", max_length=255, blank=True
     )
-    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    finished_at = models.DateTimeField(
+        _("finished"), null=True, blank=True, validators=[validate_date_range]
+    )
 
     class Meta:
         verbose_name = _("import")

@@ -27,6 +27,11 @@ def exception_handler(exc, context):
 
 
 class MeSerializer(serializers.ModelSerializer):
+    # "" = no preference (the site's default language); declared so the schema allows it
+    language = serializers.ChoiceField(
+        choices=User._meta.get_field("language").choices, allow_blank=True, read_only=True
+    )
+
     class Meta:
         model = User
         fields = ["id", "username", "first_name", "last_name", "email", "role", "head", "language"]

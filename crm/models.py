@@ -3,6 +3,8 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from crm.validators import validate_date_range
+
 
 class TimeStampedModel(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
@@ -109,6 +111,7 @@ class CalendarDay(models.Model):
         _("date"),
         unique=True,
         error_messages={"unique": _("This date is already in the calendar.")},
+        validators=[validate_date_range],
     )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.HOLIDAY)
     name = models.CharField(_("name"), max_length=150, blank=True)

@@ -260,7 +260,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "crm.filters.FilterBackend",  # django-filter, dates in the sane range
         "rest_framework.filters.OrderingFilter",
         "rest_framework.filters.SearchFilter",
     ],
