@@ -32,7 +32,7 @@ PROJECT_APPS = {"crm", "clients", "segmentation", "feedback", "loyalty", "sales"
     ],
 )
 def test_validator_bounds(value, ok):
-    assert (DATE_MIN, DATE_MAX) == (date(1900, 1, 1), date(2100, 12, 31))
+    assert (date(1900, 1, 1), date(2100, 12, 31)) == (DATE_MIN, DATE_MAX)
     if ok:
         validate_date_range(value)
     else:
