@@ -14,6 +14,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from crm import selectors
 from crm.api_router import router
 from crm.models import CalendarDay, User
+from crm.validators import DATE_MAX, DATE_MIN
 
 
 def exception_handler(exc, context):
@@ -62,7 +63,7 @@ class CalendarDayViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         year = self.request.query_params.get("year", "")
-        if year.isdigit() and 1900 <= int(year) <= 2200:
+        if year.isdigit() and DATE_MIN.year <= int(year) <= DATE_MAX.year:
             return selectors.calendar_days_of_year(int(year)).order_by("date")
         return CalendarDay.objects.order_by("date")
 

@@ -16,6 +16,7 @@ from crm.context_processors import section_label
 from crm.forms import CalendarDayForm, ProfileForm
 from crm.models import CalendarDay
 from crm.services import calendar_day_delete, calendar_day_save, user_set_language
+from crm.validators import DATE_MAX, DATE_MIN
 
 
 @login_required
@@ -90,7 +91,7 @@ def calendar(request):
         year = int(request.GET.get("year") or today.year)
     except ValueError:
         year = today.year
-    if not 1900 <= year <= 2200:
+    if not DATE_MIN.year <= year <= DATE_MAX.year:
         year = today.year
     years = sorted({*selectors.calendar_years(), today.year, today.year + 1, year})
     return render(
