@@ -174,9 +174,10 @@ def test_exported_file_reimports_without_duplicates(manager_client, owner, fmt):
 
 
 def test_control_characters_do_not_break_the_xlsx_export(manager_client):
-    """A bell or a NUL pasted into any client field once made the whole XLSX a 500: they are
-    dropped from the workbook (a sheet cannot hold them); the CSV keeps the value as stored."""
-    ClientFactory(name="Bell\u0007 Co", notes="line\x00one\x1fend\ttab", city="Mos\x0bcow")
+    """A bell or another control character pasted into any client field once made the whole
+    XLSX a 500: they are dropped from the workbook (a sheet cannot hold them); the CSV keeps the
+    value as stored. (NUL never gets stored: forms and the API refuse it, PostgreSQL too.)"""
+    ClientFactory(name="Bell\u0007 Co", notes="line\x01one\x1fend\ttab", city="Mos\x0bcow")
     response = manager_client.get(EXPORT, {"format": "xlsx"})
     assert response.status_code == 200
     row = [cell.value for cell in xlsx_rows(response)[1]]
