@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import api_view
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -24,6 +24,16 @@ def exception_handler(exc, context):
         exc = ValidationError(detail)
     elif isinstance(exc, IntegrityError):
         exc = ValidationError({"detail": [_("The change conflicts with existing data.")]})
+    elif isinstance(exc, OverflowError):
+        # a number the database cannot hold (SQLite: beyond 64 bits). In the id of the URL
+        # (``/api/clients/165248331022401717857236811776/``) no such row exists: 404, as
+        # PostgreSQL answers; elsewhere the input is out of range: 400.
+        view = context.get("view")
+        lookup = getattr(view, "lookup_url_kwarg", None) or getattr(view, "lookup_field", "pk")
+        if lookup in getattr(view, "kwargs", {}):
+            exc = NotFound()
+        else:
+            exc = ValidationError({"detail": [_("A number or a date is out of range.")]})
     return drf_exception_handler(exc, context)
 
 
