@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_SIZE ?= small
 
-.PHONY: run install migrate demo test e2e lint format bench bench-million bench-segmentation bench-embedded clean messages
+.PHONY: run install migrate demo test e2e lint format fuzz bench bench-million bench-segmentation bench-embedded clean messages
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,12 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
+	DEBUG=1 $(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null
+
+# Schemathesis against the API schema on a live server, as an account manager and a manager
+# (docs/fuzzing.md; FUZZ_MAX_EXAMPLES / FUZZ_MAX_TIME make the run longer).
+fuzz: install
+	.ci/fuzz
 
 format: install
 	$(VENV)/bin/ruff format .

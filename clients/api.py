@@ -32,9 +32,15 @@ class ClientSerializer(serializers.ModelSerializer):
     )
     parent = ScopedClientField(required=False, allow_null=True)
     # the current classes are segmentation's (null until a run has classified the client)
-    abc_class = serializers.CharField(source="segmentation.abc_class", read_only=True, default=None)
-    xyz_class = serializers.CharField(source="segmentation.xyz_class", read_only=True, default=None)
-    lifecycle = serializers.CharField(source="segmentation.lifecycle", read_only=True, default=None)
+    abc_class = serializers.CharField(
+        source="segmentation.abc_class", read_only=True, default=None, allow_null=True
+    )
+    xyz_class = serializers.CharField(
+        source="segmentation.xyz_class", read_only=True, default=None, allow_null=True
+    )
+    lifecycle = serializers.CharField(
+        source="segmentation.lifecycle", read_only=True, default=None, allow_null=True
+    )
 
     class Meta:
         model = Client
@@ -280,7 +286,8 @@ class CatalogueViewSet(viewsets.ModelViewSet):
 
     def _save(self, serializer, instance=None):
         data = dict(serializer.validated_data)
-        m2m = {k: data.pop(k) for k in getattr(self, "m2m_fields", ())}
+        # a field left out (a create without it, a PATCH) is passed as None: "leave as is"
+        m2m = {k: data.pop(k, None) for k in getattr(self, "m2m_fields", ())}
         serializer.instance = self.save_service(
             actor=self.request.user, data=data, **{self.instance_arg: instance}, **m2m
         )

@@ -4,6 +4,12 @@ Every text cell goes through ``escape_cell``: a spreadsheet would run a cell sta
 = + - @ (or a tab / carriage return that hides one) as a formula, so such a cell gets a
 leading apostrophe (OWASP "CSV injection"). Numbers and dates are written as numbers and
 dates and need no guard. The import reverses the guard (``imports.unescape_cell``).
+
+XLSX cells also go through ``xlsx_cell``: the XML of a workbook cannot hold control
+characters (U+0000–U+001F but tab, newline and carriage return), and openpyxl refuses the whole
+file for one of them. They are dropped on the way out, here, for every XLSX we write (the
+client export, import templates and error reports), so a client field pasted with a stray
+``\x07`` still exports; the stored value and the CSV export keep it as entered.
 """
 
 import csv
@@ -15,6 +21,7 @@ from decimal import Decimal
 from itertools import islice
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from clients.models import Client
 
@@ -107,12 +114,20 @@ def csv_lines(rows: Iterable[list], *, bom: bool = True) -> Iterator[str]:
         yield writer.writerow([escape_cell(v) for v in row])
 
 
+def xlsx_cell(value):
+    """``escape_cell`` plus what a workbook cannot hold: control characters are dropped."""
+    value = escape_cell(value)
+    if isinstance(value, str):
+        return ILLEGAL_CHARACTERS_RE.sub("", value)
+    return value
+
+
 def xlsx_file(rows: Iterable[list], *, title: str = "Sheet") -> tempfile.SpooledTemporaryFile:
     """An XLSX workbook written row by row (openpyxl write-only mode, constant memory)."""
     book = Workbook(write_only=True)
-    sheet = book.create_sheet(title=title[:31])
+    sheet = book.create_sheet(title=ILLEGAL_CHARACTERS_RE.sub("", title)[:31] or "Sheet")
     for row in rows:
-        sheet.append([escape_cell(v) for v in row])
+        sheet.append([xlsx_cell(v) for v in row])
     out = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)  # noqa: SIM115 - returned
     book.save(out)
     out.seek(0)
@@ -124,5 +139,6 @@ __all__ = [
     "client_export_rows",
     "csv_lines",
     "escape_cell",
+    "xlsx_cell",
     "xlsx_file",
 ]

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.models import LONG_TEXT_MAX_LENGTH, TimeStampedModel
+from crm.validators import validate_date_range
 
 IMPORT_STALE_SECONDS = 15 * 60
 
@@ -168,7 +169,9 @@ class Client(TimeStampedModel):
         blank=True,
         validators=[MinValueValidator(1700), MaxValueValidator(2100)],
     )
-    birthday = models.DateField(_("birthday"), null=True, blank=True)
+    birthday = models.DateField(
+        _("birthday"), null=True, blank=True, validators=[validate_date_range]
+    )
     parent = models.ForeignKey(
         "self",
         verbose_name=_("parent client"),
@@ -261,7 +264,9 @@ class ContactPerson(TimeStampedModel):
     email = models.EmailField(_("email"), blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     phone_digits = models.CharField(max_length=20, blank=True, editable=False)
-    birthday = models.DateField(_("birthday"), null=True, blank=True)
+    birthday = models.DateField(
+        _("birthday"), null=True, blank=True, validators=[validate_date_range]
+    )
     address_form = models.CharField(_("preferred form of address"), max_length=120, blank=True)
     greeting_consent = models.BooleanField(_("agrees to greetings"), default=False)
     is_primary = models.BooleanField(_("primary contact"), default=False)
@@ -310,7 +315,7 @@ class Settlement(TimeStampedModel):
         on_delete=models.PROTECT,
         related_name="settlements",
     )
-    date = models.DateField(_("date"))
+    date = models.DateField(_("date"), validators=[validate_date_range])
     amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
     margin = models.DecimalField(
         _("margin"), max_digits=14, decimal_places=2, null=True, blank=True
@@ -366,7 +371,7 @@ class Interaction(TimeStampedModel):
     direction = models.CharField(
         _("direction"), max_length=3, choices=Direction.choices, default=Direction.OUTGOING
     )
-    occurred_at = models.DateTimeField(_("when"))
+    occurred_at = models.DateTimeField(_("when"), validators=[validate_date_range])
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("who"),
@@ -388,9 +393,15 @@ class Interaction(TimeStampedModel):
     summary = models.TextField(_("summary"), max_length=LONG_TEXT_MAX_LENGTH)
     outcome = models.CharField(_("outcome"), max_length=255, blank=True)
     promise = models.CharField(_("promise made"), max_length=255, blank=True)
-    promise_due = models.DateField(_("promise due"), null=True, blank=True)
-    promise_done_at = models.DateTimeField(_("promise kept"), null=True, blank=True)
-    next_step_date = models.DateField(_("next step date"), null=True, blank=True)
+    promise_due = models.DateField(
+        _("promise due"), null=True, blank=True, validators=[validate_date_range]
+    )
+    promise_done_at = models.DateTimeField(
+        _("promise kept"), null=True, blank=True, validators=[validate_date_range]
+    )
+    next_step_date = models.DateField(
+        _("next step date"), null=True, blank=True, validators=[validate_date_range]
+    )
     next_step_goal = models.CharField(_("next step goal"), max_length=255, blank=True)
     next_step_product = models.ForeignKey(
         Product,
@@ -483,10 +494,14 @@ class ImportJob(TimeStampedModel):
     error_report = models.FileField(
         _("error report"), upload_to="imports/reports/%Y/%m/", max_length=255, blank=True
     )
-    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    finished_at = models.DateTimeField(
+        _("finished"), null=True, blank=True, validators=[validate_date_range]
+    )
     # The last sign of life of the run (queued, started, a chunk checked): a job not finished
     # with no sign of life for longer than CLIENT_IMPORT_STALE_SECONDS lost its worker.
-    heartbeat_at = models.DateTimeField(_("last progress"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(
+        _("last progress"), null=True, blank=True, validators=[validate_date_range]
+    )
     # Runs started so far; a run writes only while it is the latest (a retried or redelivered
     # run supersedes a stuck one, which then stops without writing).
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)

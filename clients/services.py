@@ -216,9 +216,14 @@ def product_save(*, actor: User, data: dict[str, Any], product: Product | None =
 
 @transaction.atomic
 def segment_save(
-    *, actor: User, data: dict[str, Any], products, segment: TargetSegment | None = None
+    *,
+    actor: User,
+    data: dict[str, Any],
+    products=None,
+    segment: TargetSegment | None = None,
 ) -> TargetSegment:
+    """Create or change a target segment; ``products`` None leaves its products as they are
+    (a new segment then has none)."""
     _require_manager(actor)
-    return save_with_audit(
-        actor=actor, instance=segment or TargetSegment(), data=data, m2m={"products": products}
-    )
+    m2m = {} if products is None else {"products": products}
+    return save_with_audit(actor=actor, instance=segment or TargetSegment(), data=data, m2m=m2m)

@@ -8,13 +8,14 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import api_view
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from crm import selectors, services
 from crm.api_router import router
 from crm.models import CalendarDay, User
+from crm.validators import DATE_MAX, DATE_MIN
 
 
 def exception_handler(exc, context):
@@ -24,10 +25,25 @@ def exception_handler(exc, context):
         exc = ValidationError(detail)
     elif isinstance(exc, IntegrityError):
         exc = ValidationError({"detail": [_("The change conflicts with existing data.")]})
+    elif isinstance(exc, OverflowError):
+        # a number the database cannot hold (SQLite: beyond 64 bits). In the id of the URL
+        # (``/api/clients/165248331022401717857236811776/``) no such row exists: 404, as
+        # PostgreSQL answers; elsewhere the input is out of range: 400.
+        view = context.get("view")
+        lookup = getattr(view, "lookup_url_kwarg", None) or getattr(view, "lookup_field", "pk")
+        if lookup in getattr(view, "kwargs", {}):
+            exc = NotFound()
+        else:
+            exc = ValidationError({"detail": [_("A number or a date is out of range.")]})
     return drf_exception_handler(exc, context)
 
 
 class MeSerializer(serializers.ModelSerializer):
+    # "" = no preference (the site's default language); declared so the schema allows it
+    language = serializers.ChoiceField(
+        choices=User._meta.get_field("language").choices, allow_blank=True, read_only=True
+    )
+
     class Meta:
         model = User
         fields = ["id", "username", "first_name", "last_name", "email", "role", "head", "language"]
@@ -58,7 +74,7 @@ class CalendarDayViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         year = self.request.query_params.get("year", "")
-        if year.isdigit() and 1900 <= int(year) <= 2200:
+        if year.isdigit() and DATE_MIN.year <= int(year) <= DATE_MAX.year:
             return selectors.calendar_days_of_year(int(year)).order_by("date")
         return CalendarDay.objects.order_by("date")
 

@@ -3,6 +3,8 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from crm.validators import validate_date_range
+
 # The length limit of free-text fields (notes, descriptions, summaries): a TextField with
 # ``max_length`` makes the forms (and so the admin) and the API refuse longer text, and the
 # import reads the same ``max_length``. Ten thousand characters is some four printed pages.
@@ -114,6 +116,7 @@ class CalendarDay(models.Model):
         _("date"),
         unique=True,
         error_messages={"unique": _("This date is already in the calendar.")},
+        validators=[validate_date_range],
     )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.HOLIDAY)
     name = models.CharField(_("name"), max_length=150, blank=True)
@@ -146,10 +149,12 @@ class OutboxMessage(models.Model):
     kwargs = models.JSONField(_("keyword arguments"), default=dict, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     # Not before this time: a lease while one process publishes it, then the next retry time.
-    available_at = models.DateTimeField(_("next attempt"))
+    available_at = models.DateTimeField(_("next attempt"), validators=[validate_date_range])
     attempts = models.PositiveIntegerField(_("failed attempts"), default=0)
     last_error = models.TextField(_("last error"), blank=True)
-    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    sent_at = models.DateTimeField(
+        _("sent"), null=True, blank=True, validators=[validate_date_range]
+    )
 
     class Meta:
         verbose_name = _("outbox message")

@@ -339,7 +339,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
-        "crm.filters.ScopedFilterBackend",
+        "crm.filters.ScopedFilterBackend",  # django-filter: scoped references, sane dates
         "rest_framework.filters.OrderingFilter",
         "rest_framework.filters.SearchFilter",
     ],

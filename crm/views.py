@@ -23,6 +23,7 @@ from crm.services import (
     user_profile_update,
     user_set_language,
 )
+from crm.validators import DATE_MAX, DATE_MIN
 
 
 @login_required
@@ -106,7 +107,7 @@ def calendar(request):
         year = int(request.GET.get("year") or today.year)
     except ValueError:
         year = today.year
-    if not 1900 <= year <= 2200:
+    if not DATE_MIN.year <= year <= DATE_MAX.year:
         year = today.year
     years = sorted({*selectors.calendar_years(), today.year, today.year + 1, year})
     return render(

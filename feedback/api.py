@@ -47,6 +47,10 @@ class ComplaintSerializer(serializers.ModelSerializer):
     responsible = serializers.PrimaryKeyRelatedField(
         queryset=User.objects.filter(is_active=True), required=False
     )
+    # read-only fields built from the model lose ``blank``: declared so the schema allows ""
+    client_informed_via = serializers.ChoiceField(
+        choices=Complaint.Channel.choices, allow_blank=True, read_only=True
+    )
 
     class Meta:
         model = Complaint

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from clients.models import Client, ContactPerson, Interaction
 from crm.access import scope_for_user, users_who_may_see
 from crm.models import User
+from crm.validators import DateField
 from feedback import services
 from feedback.models import Complaint, Priority, Theme
 
@@ -240,8 +241,8 @@ DATE_INPUT = forms.DateInput(
 
 
 class PeriodForm(forms.Form):
-    date_from = forms.DateField(label=_("From"), required=False, widget=DATE_INPUT)
-    date_to = forms.DateField(label=_("To"), required=False, widget=DATE_INPUT)
+    date_from = DateField(label=_("From"), required=False, widget=DATE_INPUT)
+    date_to = DateField(label=_("To"), required=False, widget=DATE_INPUT)
 
     def clean(self):
         data = super().clean()

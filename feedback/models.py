@@ -19,6 +19,7 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from crm.models import LONG_TEXT_MAX_LENGTH, TimeStampedModel
+from crm.validators import validate_date_range
 
 
 class Priority(models.TextChoices):
@@ -205,7 +206,9 @@ class Complaint(TimeStampedModel):
     corrective_action = models.TextField(
         _("corrective action on the process"), max_length=LONG_TEXT_MAX_LENGTH, blank=True
     )
-    client_informed_at = models.DateTimeField(_("client informed at"), null=True, blank=True)
+    client_informed_at = models.DateTimeField(
+        _("client informed at"), null=True, blank=True, validators=[validate_date_range]
+    )
     client_informed_via = models.CharField(
         _("client informed via"), max_length=20, choices=Channel.choices, blank=True
     )
@@ -214,18 +217,30 @@ class Complaint(TimeStampedModel):
     )
 
     # lifecycle timestamps
-    registered_at = models.DateTimeField(_("registered at"))
-    acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
-    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
-    process_fixed_at = models.DateTimeField(_("process fixed at"), null=True, blank=True)
-    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
-    rejected_at = models.DateTimeField(_("rejected at"), null=True, blank=True)
-    paused_since = models.DateTimeField(_("waiting for the client since"), null=True, blank=True)
+    registered_at = models.DateTimeField(_("registered at"), validators=[validate_date_range])
+    acknowledged_at = models.DateTimeField(
+        _("acknowledged at"), null=True, blank=True, validators=[validate_date_range]
+    )
+    resolved_at = models.DateTimeField(
+        _("resolved at"), null=True, blank=True, validators=[validate_date_range]
+    )
+    process_fixed_at = models.DateTimeField(
+        _("process fixed at"), null=True, blank=True, validators=[validate_date_range]
+    )
+    closed_at = models.DateTimeField(
+        _("closed at"), null=True, blank=True, validators=[validate_date_range]
+    )
+    rejected_at = models.DateTimeField(
+        _("rejected at"), null=True, blank=True, validators=[validate_date_range]
+    )
+    paused_since = models.DateTimeField(
+        _("waiting for the client since"), null=True, blank=True, validators=[validate_date_range]
+    )
 
     # SLA, computed by the services from SlaSettings at registration (and on resume)
     sla_class_a = models.BooleanField(_("class-A SLA"), default=False)
-    ack_due_at = models.DateTimeField(_("acknowledge by"))
-    resolve_due_at = models.DateTimeField(_("resolve by"))
+    ack_due_at = models.DateTimeField(_("acknowledge by"), validators=[validate_date_range])
+    resolve_due_at = models.DateTimeField(_("resolve by"), validators=[validate_date_range])
     ack_minutes = models.PositiveIntegerField(
         _("working minutes to acknowledge"), null=True, blank=True
     )
@@ -317,8 +332,10 @@ class ComplaintPause(models.Model):
     complaint = models.ForeignKey(
         Complaint, on_delete=models.CASCADE, related_name="pauses", verbose_name=_("complaint")
     )
-    started_at = models.DateTimeField(_("from"))
-    ended_at = models.DateTimeField(_("to"), null=True, blank=True)
+    started_at = models.DateTimeField(_("from"), validators=[validate_date_range])
+    ended_at = models.DateTimeField(
+        _("to"), null=True, blank=True, validators=[validate_date_range]
+    )
     note = models.CharField(_("note"), max_length=255, blank=True)
 
     class Meta:
@@ -352,8 +369,8 @@ class SlaBreach(models.Model):
         Complaint, on_delete=models.CASCADE, related_name="breaches", verbose_name=_("complaint")
     )
     kind = models.CharField(_("deadline"), max_length=12, choices=Kind.choices)
-    due_at = models.DateTimeField(_("was due"))
-    detected_at = models.DateTimeField(_("detected"))
+    due_at = models.DateTimeField(_("was due"), validators=[validate_date_range])
+    detected_at = models.DateTimeField(_("detected"), validators=[validate_date_range])
     responsible = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("responsible"),
@@ -370,7 +387,9 @@ class SlaBreach(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    emailed_at = models.DateTimeField(_("email sent"), null=True, blank=True)
+    emailed_at = models.DateTimeField(
+        _("email sent"), null=True, blank=True, validators=[validate_date_range]
+    )
 
     class Meta:
         verbose_name = _("SLA breach")
@@ -404,10 +423,14 @@ class Notice(models.Model):
         SlaBreach, null=True, blank=True, on_delete=models.CASCADE, related_name="notices"
     )
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
-    created_at = models.DateTimeField(_("created"), db_index=True)
-    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), db_index=True, validators=[validate_date_range])
+    read_at = models.DateTimeField(
+        _("read"), null=True, blank=True, validators=[validate_date_range]
+    )
     # set once the notice's email went (assignments; escalations are tracked on the breach)
-    emailed_at = models.DateTimeField(_("email sent"), null=True, blank=True)
+    emailed_at = models.DateTimeField(
+        _("email sent"), null=True, blank=True, validators=[validate_date_range]
+    )
 
     class Meta:
         verbose_name = _("notice")

@@ -4,6 +4,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from crm.validators import DateField
 from segmentation.models import SegmentationSettings
 from segmentation.services import SETTINGS_FIELDS
 
@@ -62,10 +63,8 @@ class WhatIfForm(forms.ModelForm):
 
 
 class PeriodForm(forms.Form):
-    start = forms.DateField(
-        label=_("from"), required=False, widget=forms.DateInput({"type": "date"})
-    )
-    end = forms.DateField(label=_("to"), required=False, widget=forms.DateInput({"type": "date"}))
+    start = DateField(label=_("from"), required=False, widget=forms.DateInput({"type": "date"}))
+    end = DateField(label=_("to"), required=False, widget=forms.DateInput({"type": "date"}))
 
     def period(self) -> tuple[date, date]:
         today = timezone.localdate()

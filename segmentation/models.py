@@ -15,6 +15,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from clients.models import AbcClass, Lifecycle, XyzClass
+from crm.validators import validate_date_range
 
 PCT = {"max_digits": 5, "decimal_places": 2}
 
@@ -157,12 +158,20 @@ class SegmentationRun(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    as_of = models.DateField(_("run date"))
-    window_start = models.DateField(_("window start"), null=True, blank=True)
-    window_end = models.DateField(_("window end (exclusive)"), null=True, blank=True)
+    as_of = models.DateField(_("run date"), validators=[validate_date_range])
+    window_start = models.DateField(
+        _("window start"), null=True, blank=True, validators=[validate_date_range]
+    )
+    window_end = models.DateField(
+        _("window end (exclusive)"), null=True, blank=True, validators=[validate_date_range]
+    )
     requested_at = models.DateTimeField(_("requested"), auto_now_add=True, db_index=True)
-    started_at = models.DateTimeField(_("started"), null=True, blank=True)
-    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    started_at = models.DateTimeField(
+        _("started"), null=True, blank=True, validators=[validate_date_range]
+    )
+    finished_at = models.DateTimeField(
+        _("finished"), null=True, blank=True, validators=[validate_date_range]
+    )
     duration_seconds = models.FloatField(_("duration, s"), null=True, blank=True)
     clients_processed = models.PositiveIntegerField(_("clients processed"), default=0)
     changes = models.PositiveIntegerField(_("clients with changes"), default=0)
@@ -239,8 +248,12 @@ class ClientMetrics(models.Model):
         _("mean monthly turnover"), max_digits=18, decimal_places=2, null=True, blank=True
     )
     cv = models.FloatField(_("coefficient of variation"), null=True, blank=True)
-    first_date = models.DateField(_("first settlement"), null=True, blank=True)
-    last_date = models.DateField(_("last settlement"), null=True, blank=True)
+    first_date = models.DateField(
+        _("first settlement"), null=True, blank=True, validators=[validate_date_range]
+    )
+    last_date = models.DateField(
+        _("last settlement"), null=True, blank=True, validators=[validate_date_range]
+    )
     frequency = models.PositiveIntegerField(_("settlements in the window"), default=0)
     r_score = models.PositiveSmallIntegerField("R", null=True, blank=True)
     f_score = models.PositiveSmallIntegerField("F", null=True, blank=True)
@@ -310,7 +323,7 @@ class ClassChange(models.Model):
         db_index=False,
         db_constraint=False,
     )
-    date = models.DateField(_("date"))
+    date = models.DateField(_("date"), validators=[validate_date_range])
     abc_old = models.CharField(
         _("ABC was"), max_length=1, choices=AbcClass.choices, null=True, blank=True
     )

@@ -180,3 +180,37 @@ def test_outsider_reads_none_of_owners_records(outsider_client, own_client, fore
         assert outsider_client.get(detail).status_code == 404, kind
         own_detail = reverse(f"{kind.removesuffix('s')}-detail", args=[mine[kind].pk])
         assert outsider_client.get(own_detail).status_code == 200, kind
+
+
+def test_target_segment_without_products_is_created_and_keeps_them_on_update(manager_client):
+    """Once a 500 (KeyError): a create or update that leaves ``products`` out."""
+    from clients.models import TargetSegment
+    from tests.factories import ProductFactory
+
+    created = manager_client.post(
+        "/api/target-segments/", {"name": "Retail"}, content_type="application/json"
+    )
+    assert created.status_code == 201, created.content
+    assert created.json()["products"] == []
+    segment = TargetSegment.objects.get(name="Retail")
+    product = ProductFactory()
+    segment.products.add(product)
+    url = f"/api/target-segments/{segment.pk}/"
+    for method in (manager_client.patch, manager_client.put):
+        response = method(url, {"name": "Retail chains"}, content_type="application/json")
+        assert response.status_code == 200, response.content
+        assert response.json()["products"] == [product.pk]  # left out = left as it is
+    emptied = manager_client.patch(url, {"products": []}, content_type="application/json")
+    assert emptied.json()["products"] == []
+    segment.refresh_from_db()
+    assert (segment.name, list(segment.products.all())) == ("Retail chains", [])
+
+
+def test_account_manager_cannot_create_a_target_segment(owner_client):
+    from clients.models import TargetSegment
+
+    response = owner_client.post(
+        "/api/target-segments/", {"name": "Mine"}, content_type="application/json"
+    )
+    assert response.status_code == 403
+    assert not TargetSegment.objects.exists()

@@ -171,3 +171,29 @@ def test_exported_file_reimports_without_duplicates(manager_client, owner, fmt):
     assert (job.status, job.created_count, job.updated_count) == ("done", 0, 2), job.message
     assert Client.objects.count() == 2
     assert Client.objects.filter(name="=cmd|' /C calc'!A0", account_manager=owner).exists()
+
+
+def test_control_characters_do_not_break_the_xlsx_export(manager_client):
+    """A bell or another control character pasted into any client field once made the whole
+    XLSX a 500: they are dropped from the workbook (a sheet cannot hold them); the CSV keeps the
+    value as stored. (NUL never gets stored: forms and the API refuse it, PostgreSQL too.)"""
+    ClientFactory(name="Bell\u0007 Co", notes="line\x01one\x1fend\ttab", city="Mos\x0bcow")
+    response = manager_client.get(EXPORT, {"format": "xlsx"})
+    assert response.status_code == 200
+    row = [cell.value for cell in xlsx_rows(response)[1]]
+    column = CLIENT_EXPORT_COLUMNS.index
+    assert row[column("name")] == "Bell Co"
+    assert row[column("notes")] == "lineoneend\ttab"  # tab, newline and CR are legal in XML
+    assert row[column("city")] == "Moscow"
+    csv_row = csv_rows(manager_client.get(EXPORT, {"format": "csv"}))[1]
+    assert csv_row[column("name")] == "Bell\u0007 Co"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("a\x07b", "ab"), ("=x\x00", "'=x"), (5, 5), (None, ""), ("ok\n", "ok\n")],
+)
+def test_xlsx_cell(value, expected):
+    from clients.exports import xlsx_cell
+
+    assert xlsx_cell(value) == expected

@@ -37,3 +37,16 @@ def test_schema_and_docs_are_served_offline(manager_client):
     # nothing loaded from another host (a random CSRF token may contain any letters)
     assert not re.search(r"""(src|href|url)\s*[=:(]\s*["']?(https?:)?//""", html)
     assert "/static/drf_spectacular_sidecar/" in html
+
+
+def test_a_lookup_that_is_not_a_small_integer_is_a_404_not_a_500(manager_client):
+    """A 30-digit id once overflowed SQLite's INTEGER (a 500 found by schemathesis on
+    /api/segmentation/metrics/{client}/): no such row, a 404 (PostgreSQL finds none either)."""
+    for path in (
+        "/api/segmentation/metrics/165248331022401717857236811776/",
+        "/api/clients/99999999999999999999/",
+        "/api/complaints/-2.0218962743792202e-290/",
+        "/api/contacts/0.5/",
+    ):
+        assert manager_client.get(path).status_code == 404, path
+    assert manager_client.get("/api/clients/999999999999999999/").status_code == 404
