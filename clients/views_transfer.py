@@ -1,7 +1,5 @@
 """Import (upload, progress, error report, templates) and export of the client list."""
 
-import logging
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -23,8 +21,6 @@ from clients.services_import import (
     import_report_rows,
 )
 from crm.access import get_for_user, scope_for_user
-
-log = logging.getLogger(__name__)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORMATS = ("csv", "xlsx")

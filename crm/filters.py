@@ -61,6 +61,3 @@ class ScopedFilterBackend(filters.DjangoFilterBackend):
             return None
         # the filters were deep-copied for this filterset: scoping them touches no other request
         return scope_filterset(filterset, request.user)
-
-
-FilterBackend = ScopedFilterBackend  # the one backend of the API (settings.REST_FRAMEWORK)

@@ -47,25 +47,14 @@ class Period:
         if self.end < self.start:
             raise ValueError("a period cannot end before it starts")
 
-    def __contains__(self, day: date) -> bool:
-        return self.start <= day < self.end
-
     @property
     def last_day(self) -> date:
         """The last day inside the period (for display: "1 April – 30 June")."""
         return self.end - timedelta(days=1)
 
-    @property
-    def days(self) -> int:
-        return (self.end - self.start).days
-
     def q(self, field: str) -> Q:
         """The ORM filter ``start <= field < end``."""
         return Q(**{f"{field}__gte": self.start, f"{field}__lt": self.end})
-
-    def previous(self) -> Period:
-        """The period of equal length in days just before this one."""
-        return Period(self.start - timedelta(days=self.days), self.start)
 
 
 def months_before(day: date, months: int) -> Period:

@@ -138,6 +138,20 @@ class Params:
             "lifecycle_months": self.lifecycle_months,
         }
 
+    @classmethod
+    def from_json(cls, p: dict) -> Params:
+        """The parameters a run stored (``as_json``), read back."""
+        return cls(
+            as_of=date.fromisoformat(p["as_of"]),
+            window_months=int(p["window_months"]),
+            basis=p["basis"],
+            abc_a_pct=Decimal(p["abc_a_pct"]),
+            abc_b_pct=Decimal(p["abc_b_pct"]),
+            xyz_x_pct=Decimal(p["xyz_x_pct"]),
+            xyz_y_pct=Decimal(p["xyz_y_pct"]),
+            lifecycle_months=int(p["lifecycle_months"]),
+        )
+
 
 # --- SQL aggregation --------------------------------------------------------------------------
 MONTHLY_COLUMNS = ["client_id", "amount", "margin", "n", "min_day", "max_day"]

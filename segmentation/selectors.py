@@ -197,11 +197,7 @@ def client_explanation(client: Client) -> dict:
         recency = (run.as_of - metrics.last_date).days
     periods = None
     if run:
-        params = analytics.Params(
-            as_of=run.as_of,
-            window_months=run.parameters.get("window_months", 12),
-            lifecycle_months=run.parameters.get("lifecycle_months", 3),
-        )
+        params = analytics.Params.from_json(run.parameters)
         periods = {"window": params.window, "p0": params.p0, "p1": params.p1}
     return {
         "periods": periods,

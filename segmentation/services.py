@@ -24,7 +24,6 @@ import logging
 import time
 from contextlib import contextmanager
 from datetime import date, timedelta
-from decimal import Decimal
 
 from django.conf import settings as django_settings
 from django.db import IntegrityError, connection, transaction
@@ -97,17 +96,7 @@ def params_from_settings(settings: SegmentationSettings, as_of: date) -> analyti
 
 
 def params_from_run(run: SegmentationRun) -> analytics.Params:
-    p = run.parameters
-    return analytics.Params(
-        as_of=date.fromisoformat(p["as_of"]),
-        window_months=int(p["window_months"]),
-        basis=p["basis"],
-        abc_a_pct=Decimal(p["abc_a_pct"]),
-        abc_b_pct=Decimal(p["abc_b_pct"]),
-        xyz_x_pct=Decimal(p["xyz_x_pct"]),
-        xyz_y_pct=Decimal(p["xyz_y_pct"]),
-        lifecycle_months=int(p["lifecycle_months"]),
-    )
+    return analytics.Params.from_json(run.parameters)
 
 
 # --- the lock ---------------------------------------------------------------------------------

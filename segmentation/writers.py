@@ -57,6 +57,10 @@ STAGE = "seg_stage"
 
 
 def _stage(connection, name: str, columns: list[tuple[str, str]], frame: pd.DataFrame) -> None:
+    if connection.vendor != "postgresql":
+        # the first column is the key (client_id): SQLite's rowid, so the anti-join DELETE and
+        # the upsert look rows up by key instead of scanning the stage per row
+        columns = [(columns[0][0], "INTEGER PRIMARY KEY"), *columns[1:]]
     ddl = ", ".join(f"{col} {sqltype}" for col, sqltype in columns)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -67,10 +71,6 @@ def _stage(connection, name: str, columns: list[tuple[str, str]], frame: pd.Data
             )
             cursor.execute(f"ANALYZE {name}")
         else:
-            # the first column is the key (client_id): SQLite's rowid, so the anti-join DELETE
-            # and the upsert look rows up by key instead of scanning the stage per row
-            key, key_type = columns[0]
-            ddl = ddl.replace(f"{key} {key_type}", f"{key} INTEGER PRIMARY KEY", 1)
             cursor.execute(f"DROP TABLE IF EXISTS temp.{name}")
             cursor.execute(f"CREATE TEMP TABLE {name} ({ddl})")
             rows = frame.astype(object).where(frame.notna(), None).itertuples(index=False)
