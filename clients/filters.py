@@ -103,6 +103,14 @@ class ClientFilter(django_filters.FilterSet):
         data = self.form.cleaned_data
         return {name: data[name] for name in self.filters if name != "sort" and data.get(name)}
 
+    def is_whole_base(self) -> bool:
+        """A manager's list of all clients: no filter narrows it (a sort does not; invalid
+        filters are ignored). Its total is the client tally (``selectors.client_total``)."""
+        user = self.user
+        if user is None or not user.sees_everything:
+            return False
+        return not (self.is_bound and self.is_valid()) or self._whole_base_filters() == {}
+
     def total_from_classes(self) -> int | None:
         """The list's total read from the narrow class table alone, when nothing but class
         filters applies to a list of all clients: every class row belongs to an existing

@@ -253,6 +253,26 @@ class Client(TimeStampedModel):
         return self.name
 
 
+class ClientTally(models.Model):
+    """The number of clients, kept exact by the database on PostgreSQL: triggers of
+    ``clients_client`` (migration 0009) append one row per statement that inserts or deletes
+    clients with the number of rows it added (or minus the number it removed), and a TRUNCATE
+    empties this table; the sum of ``delta`` is then the number of clients any transaction
+    sees, committed with the change that made it (``selectors.client_total``). A manager's
+    list of all clients shows it instead of counting a million rows per page. Writers only
+    append, so concurrent imports never wait for each other here; reads fold the rows into one
+    now and then (``services.client_tally_compact``)."""
+
+    delta = models.BigIntegerField(_("clients added (negative: removed)"))
+
+    class Meta:
+        verbose_name = _("client tally")
+        verbose_name_plural = _("client tally")
+
+    def __str__(self) -> str:
+        return f"{self.delta:+d}"
+
+
 class ContactPerson(TimeStampedModel):
     owner_field = "client__account_manager"
 

@@ -44,14 +44,19 @@ def client_list(request):
     # Client.Meta orders by name; the filter's "sort" overrides it. Invalid filters are ignored
     # (and reported on the page), not half-applied.
     queryset = filterset.qs if filterset.is_valid() else filterset.queryset
+    # the exact total without counting the list when it is known more cheaply: all clients
+    # (the tally kept by the database) or class filters alone (the narrow class table)
+    total = selectors.client_total() if filterset.is_whole_base() else None
     if filterset.whole_base_by_abc():
-        page = selectors.paginate_by_abc_rank(queryset, request.GET.get("page"), PAGE_SIZE)
+        page = selectors.paginate_by_abc_rank(
+            queryset, request.GET.get("page"), PAGE_SIZE, total=total
+        )
     else:
         page = selectors.paginate_clients(
             queryset,
             request.GET.get("page"),
             PAGE_SIZE,
-            total=filterset.total_from_classes(),
+            total=total if total is not None else filterset.total_from_classes(),
         )
     query = request.GET.copy()
     query.pop("page", None)
