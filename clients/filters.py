@@ -111,6 +111,12 @@ class ClientFilter(django_filters.FilterSet):
             return False
         return not (self.is_bound and self.is_valid()) or self._whole_base_filters() == {}
 
+    def is_search(self) -> bool:
+        """Does a search narrow the list? (Its total is then counted up to a cap.)"""
+        return bool(
+            self.is_bound and self.is_valid() and (self.form.cleaned_data.get("q") or "").strip()
+        )
+
     def total_from_classes(self) -> int | None:
         """The list's total read from the narrow class table alone, when nothing but class
         filters applies to a list of all clients: every class row belongs to an existing

@@ -87,20 +87,38 @@ def client_list(user) -> QuerySet[Client]:
 
 
 def paginate_clients(
-    queryset: QuerySet[Client], number, per_page: int, *, total: int | None = None
+    queryset: QuerySet[Client],
+    number,
+    per_page: int,
+    *,
+    total: int | None = None,
+    cap: int | None = None,
 ) -> Page:
     """A page of the list by a deferred join: the page's ids come from the sort's index (an
     index-only scan), then only those rows are loaded with their joins. A plain OFFSET over
     the joined rows sorts the whole table to skip them. A page in the second half of the list
     is read in the reverse order from the end (``page_ids``), so the last pages of a million
     clients skip a few rows, not a million index entries.
-    ``total``: the list's exact size when the caller knows it more cheaply than COUNT(*)."""
+    ``total``: the list's exact size when the caller knows it more cheaply than COUNT(*).
+    ``cap``: count at most this many rows (a name search over a million clients matches tens
+    of thousands, and counting them all reads each one); when the list holds more, the
+    paginator's ``capped`` is true, its count is ``cap`` and only the first ``cap`` rows are
+    paged (read forwards: the true end is unknown)."""
     ids_queryset = queryset.values_list("id", flat=True)
     paginator = Paginator(ids_queryset, per_page)
+    paginator.capped = False
+    if total is None and cap is not None:
+        found = queryset.order_by().values("id")[: cap + 1].count()
+        paginator.capped = found > cap
+        total = min(found, cap)
     if total is not None:
         paginator.count = total  # a cached_property: the instance value replaces the query
     page = paginator.get_page(number)
-    ids = page_ids(ids_queryset, page.start_index() - 1, page.end_index(), paginator.count)
+    start, stop = page.start_index() - 1, page.end_index()
+    if paginator.capped:
+        ids = list(ids_queryset[start:stop])
+    else:
+        ids = page_ids(ids_queryset, start, stop, paginator.count)
     rows = queryset.order_by().in_bulk(ids)
     page.object_list = [rows[pk] for pk in ids if pk in rows]
     return page

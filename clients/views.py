@@ -26,6 +26,9 @@ from clients.models import Client, ContactPerson, Interaction, Product, ProductL
 from crm.access import get_for_user, require_manager
 
 PAGE_SIZE = 50
+# A search's matches are counted up to this many and only these are paged ("more than …"):
+# counting every match of a common word among a million names reads every one of them.
+SEARCH_COUNT_CAP = 1000
 
 
 def _form_errors_to(form, exc: ValidationError) -> None:
@@ -57,6 +60,7 @@ def client_list(request):
             request.GET.get("page"),
             PAGE_SIZE,
             total=total if total is not None else filterset.total_from_classes(),
+            cap=SEARCH_COUNT_CAP if filterset.is_search() else None,
         )
     query = request.GET.copy()
     query.pop("page", None)
