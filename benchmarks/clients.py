@@ -3,7 +3,9 @@ account manager.
 
 Run through ``make bench`` (benchmarks/run.py prepares PostgreSQL and the data). Each case is
 N requests through Django's test client (middleware, view, queries, template); the table shows
-p50/p95/max in ms and the number of queries of one request.
+p50/p95/max in ms and the number of queries of one request; with BENCH_EXPLAIN (on unless
+``0``) also the shared buffers and execution time of all of one request's queries by
+``EXPLAIN (ANALYZE, BUFFERS)``, which a loaded machine changes less than the timings.
 """
 
 import math
@@ -95,6 +97,31 @@ def cases(user: User) -> list[tuple[str, str]]:
     return out
 
 
+def sql_cost(client, url: str) -> tuple[int, float]:
+    """(shared buffers, execution ms) of all SELECTs of one request, from ``EXPLAIN (ANALYZE,
+    BUFFERS)`` of each captured query: the buffers do not depend on the machine's load, so
+    they compare runs on a shared machine; the milliseconds are the database's own time."""
+    import json
+
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        client.get(url)
+    buffers, ms = 0, 0.0
+    with connection.cursor() as cursor:
+        for query in ctx.captured_queries:
+            sql = query["sql"]
+            if not sql.lstrip().upper().startswith(("SELECT", "WITH")):
+                continue
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + sql)
+            raw = cursor.fetchone()[0]
+            plan = (json.loads(raw) if isinstance(raw, str) else raw)[0]
+            top = plan["Plan"]
+            buffers += top.get("Shared Hit Blocks", 0) + top.get("Shared Read Blocks", 0)
+            ms += plan.get("Execution Time", 0.0)
+    return buffers, ms
+
+
 def explain(url_label: str, sql: str) -> None:
     with connection.cursor() as cursor:
         cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
@@ -126,13 +153,22 @@ def main(seed_seconds: float | None = None) -> list[Timing]:
         print(f"Seeding (seed_demo): {seed_seconds:.1f} s\n")
     timings: list[Timing] = []
     slow: list[tuple[str, object, str]] = []
-    print(HEADER_DETAILED)
+    with_explain = os.environ.get("BENCH_EXPLAIN", "1") != "0"
+    header = HEADER_DETAILED
+    if with_explain:
+        top, rule = header.split("\n")
+        header = f"{top} SQL buffers | SQL exec ms |\n{rule}---|---|"
+    print(header)
     for role, user in users:
         client = client_for(user)
         for label, url in cases(user):
             timing = time_get(client, url, f"{role}: {label}", n=n)
             timings.append(timing)
-            print(timing.row_detailed(), flush=True)
+            row = timing.row_detailed()
+            if with_explain:
+                buffers, ms = sql_cost(client, url)
+                row += f" {buffers} | {ms:.1f} |"
+            print(row, flush=True)
             if timing.status != 200:
                 print(f"  !! {url} answered {timing.status}")
             if timing.p95_ms >= TARGET_P95_MS:

@@ -8,6 +8,7 @@ from clients.models import AbcClass, Client, ContactPerson, Lifecycle, Tag, Targ
 from clients.services import phone_digits
 from crm.models import User
 from segmentation.models import ClientMetrics
+from segmentation.selectors import clients_in_classes
 
 NONE = "none"  # the filter value for "no class yet"
 
@@ -128,7 +129,7 @@ class ClientFilter(django_filters.FilterSet):
         if not used or set(used) - set(self.CLASS_FILTERS) or NONE in used.values():
             return None
         classes = {self.FIELDS[name].removeprefix("segmentation__"): v for name, v in used.items()}
-        return ClientMetrics.objects.filter(**classes).count()
+        return clients_in_classes(**classes)
 
     def whole_base_by_abc(self) -> bool:
         """All clients (a manager, no filter) sorted by ABC: the page is read from the class

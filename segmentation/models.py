@@ -289,6 +289,28 @@ class ClientMetrics(models.Model):
         return f"{self.r_score}{self.f_score}{self.m_score}"
 
 
+class ClassTally(models.Model):
+    """How many clients hold each combination of current classes, kept exact by the database
+    on PostgreSQL: triggers of ``segmentation_clientmetrics`` (migration 0006) append, per
+    statement that inserts, updates or deletes class rows, one row per combination it changed
+    with the number of rows it added or removed there; a TRUNCATE empties this table. A
+    manager's client list filtered by classes alone sums these rows (at most 96 combinations)
+    instead of counting up to a million class rows per page (``selectors.clients_in_classes``).
+    Writers only append; reads fold the rows now and then (``services.class_tally_compact``)."""
+
+    abc_class = models.CharField(_("ABC class"), max_length=1, null=True, blank=True)
+    xyz_class = models.CharField(_("XYZ class"), max_length=1, null=True, blank=True)
+    lifecycle = models.CharField(_("lifecycle status"), max_length=10)
+    delta = models.BigIntegerField(_("clients added (negative: removed)"))
+
+    class Meta:
+        verbose_name = _("class tally")
+        verbose_name_plural = _("class tally")
+
+    def __str__(self) -> str:
+        return f"{self.abc_class or '-'}{self.xyz_class or '-'} {self.lifecycle} {self.delta:+d}"
+
+
 class ClassChange(models.Model):
     """One client's change of ABC, XYZ and/or lifecycle in one run (old → new)."""
 
