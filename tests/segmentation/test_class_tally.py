@@ -6,7 +6,6 @@ so it must equal a COUNT of the class rows after every run, update and delete.""
 from datetime import date
 from itertools import product
 
-import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
