@@ -98,7 +98,7 @@ def seed(n: int) -> float | None:
             )
         rows = list(
             Client.objects.order_by("id").values_list(
-                "id", "account_manager_id", "segmentation__abc_class"
+                "id", "account_manager_id", "metrics__abc_class"
             )
         )
         themes = list(Theme.objects.values_list("id", flat=True))

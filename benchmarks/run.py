@@ -98,7 +98,7 @@ def prepare() -> float | None:
     existing = Client.objects.count()
     if existing >= clients:
         print(f"Reusing the data already in the database ({existing} clients).")
-        if Client.objects.filter(segmentation__isnull=False).exists():
+        if Client.objects.filter(metrics__isnull=False).exists():
             vacuum()
         else:
             _recompute()  # vacuums too

@@ -44,14 +44,13 @@ def client_list(request):
     # Client.Meta orders by name; the filter's "sort" overrides it. Invalid filters are ignored
     # (and reported on the page), not half-applied.
     queryset = filterset.qs if filterset.is_valid() else filterset.queryset
-    if filterset.whole_base_by_abc():
-        page = selectors.paginate_by_abc_rank(queryset, request.GET.get("page"), PAGE_SIZE)
-    else:
+    page = filterset.extension_page(queryset, request.GET.get("page"), PAGE_SIZE)
+    if page is None:
         page = selectors.paginate_clients(
             queryset,
             request.GET.get("page"),
             PAGE_SIZE,
-            total=filterset.total_from_classes(),
+            total=filterset.total_from_extensions(),
         )
     query = request.GET.copy()
     query.pop("page", None)
@@ -72,7 +71,11 @@ def client_list(request):
 def client_detail(request, pk: int):
     client = get_for_user(
         Client.objects.select_related(
-            "account_manager", "target_segment", "parent", "next_step_product", "segmentation"
+            "account_manager",
+            "target_segment",
+            "parent",
+            "next_step_product",
+            *selectors.card_related(),
         ),
         request.user,
         pk=pk,

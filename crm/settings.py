@@ -356,9 +356,9 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # one schema name per shared choice set (used by several fields and apps)
     "ENUM_NAME_OVERRIDES": {
-        "AbcClassEnum": "clients.models.AbcClass",
-        "XyzClassEnum": "clients.models.XyzClass",
-        "LifecycleEnum": "clients.models.Lifecycle",
+        "AbcClassEnum": "segmentation.models.AbcClass",
+        "XyzClassEnum": "segmentation.models.XyzClass",
+        "LifecycleEnum": "segmentation.models.Lifecycle",
         "ComplaintChannelEnum": "feedback.models.Complaint.Channel",
     },
 }

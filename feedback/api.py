@@ -9,10 +9,12 @@ from rest_framework.response import Response
 from clients.models import Client, ContactPerson
 from crm.access import scope_for_user
 from crm.api_fields import ScopedPrimaryKeyRelatedField
-from crm.api_router import router
+from crm.api_router import app_router
 from crm.models import LONG_TEXT_MAX_LENGTH, User
 from feedback import services
 from feedback.models import Complaint, Theme
+
+router = app_router()
 
 
 class ThemeSerializer(serializers.ModelSerializer):
@@ -171,3 +173,5 @@ class ThemeViewSet(viewsets.ReadOnlyModelViewSet):
 
 router.register("complaints", ComplaintViewSet, basename="complaint")
 router.register("complaint-themes", ThemeViewSet, basename="complaint-theme")
+
+urlpatterns = router.urls

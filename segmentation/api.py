@@ -1,4 +1,4 @@
-"""REST API of the segmentation app: viewsets register on crm.api_router.router.
+"""REST API of the segmentation app (its router is included under /api/ by the URLconf).
 
 - ``segmentation/metrics``: each client's classes and the figures behind them (scoped).
 - ``segmentation/history``: class changes (scoped: account managers see their clients').
@@ -13,9 +13,11 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.response import Response
 
-from crm.api_router import router
+from crm.api_router import app_router
 from segmentation import selectors, services
 from segmentation.models import ClassChange, ClientMetrics, SegmentationRun
+
+router = app_router()
 
 
 class IsManager(permissions.BasePermission):
@@ -216,3 +218,5 @@ router.register("segmentation/metrics", MetricsViewSet, basename="segmentation-m
 router.register("segmentation/history", HistoryViewSet, basename="segmentation-history")
 router.register("segmentation/runs", RunViewSet, basename="segmentation-runs")
 router.register("segmentation/matrix", MatrixViewSet, basename="segmentation-matrix")
+
+urlpatterns = router.urls

@@ -24,7 +24,7 @@ def matrix(request):
 
 
 def _lifecycle_rows(counts: dict) -> list[dict]:
-    from clients.models import Lifecycle
+    from segmentation.models import Lifecycle
 
     return [
         {

@@ -147,7 +147,7 @@ class Command(BaseCommand):
             return
         client_rows = list(
             Client.objects.order_by("id").values_list(
-                "id", "account_manager_id", "segmentation__abc_class"
+                "id", "account_manager_id", "metrics__abc_class"
             )
         )
         if not client_rows:

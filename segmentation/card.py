@@ -1,4 +1,5 @@
-"""The client card's segmentation panel: classes, the figures behind them, class history."""
+"""What segmentation adds to the client card (clients.extensions): the classes panel with the
+figures behind them and the class history."""
 
 from django.utils.translation import gettext as _
 
