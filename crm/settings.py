@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "feedback",
     "loyalty",
     "sales",
+    "devtools",  # demo data and benchmarks (development only; no app imports it)
 ]
 
 MIDDLEWARE = [

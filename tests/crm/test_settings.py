@@ -41,7 +41,10 @@ def test_embedded_defaults_are_sqlite_and_filesystem_broker():
 def test_the_embedded_cache_is_shared_between_processes(tmp_path):
     """A value one process stores (a worker bumping a data version) is read by another (the
     web process): the local-memory cache would keep it to itself."""
-    write = "from django.core.cache import cache; cache.set('shared-probe', 41); cache.incr('shared-probe')"
+    write = (
+        "from django.core.cache import cache; "
+        "cache.set('shared-probe', 41); cache.incr('shared-probe')"
+    )
     read = "from django.core.cache import cache; print(cache.get('shared-probe'))"
     env = {"DEBUG": "1", "VAR_DIR": str(tmp_path)}
     setup = "import django; django.setup(); "

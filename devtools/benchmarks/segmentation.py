@@ -1,6 +1,6 @@
 """Segmentation benchmark (`make bench-segmentation`).
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/crm python -m benchmarks.segmentation \
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/crm python -m devtools.benchmarks.segmentation \
         [--clients 100000 --settlements 2000000] [--database crm_bench_seg] [--reuse]
 
 Refuses to run unless DATABASE_URL is PostgreSQL. Works in its own database (created and
@@ -147,7 +147,7 @@ def temp_bytes(cursor, database: str) -> int:
 
 def main(argv=None) -> None:
     args = parse_args(argv)
-    from benchmarks.common import prepare_environment
+    from devtools.benchmarks.common import prepare_environment
 
     prepare_environment(args.database, "segmentation")
     import django
@@ -157,8 +157,8 @@ def main(argv=None) -> None:
     from django.db import connection
     from django.utils import timezone
 
-    from benchmarks.common import HEADER, client_for, collectstatic, time_get
     from crm.models import User
+    from devtools.benchmarks.common import HEADER, client_for, collectstatic, time_get
     from segmentation import analytics, services
 
     call_command("migrate", verbosity=0)
@@ -327,9 +327,9 @@ def write_docs(result: dict, header: str) -> None:
     lines = [
         "## Segmentation",
         "",
-        "`make bench-segmentation` (= `python -m benchmarks.segmentation`, needs "
+        "`make bench-segmentation` (= `python -m devtools.benchmarks.segmentation`, needs "
         "`DATABASE_URL=postgres://…`; own database `crm_bench_seg`). The big run: "
-        "`python -m benchmarks.segmentation --clients 1000000 --settlements 20000000`.",
+        "`python -m devtools.benchmarks.segmentation --clients 1000000 --settlements 20000000`.",
         "",
         "*bare* = `SELECT client_id, date_trunc('month', date), sum(amount) … GROUP BY 1, 2` over "
         "the run's window, executed and fetched (best of 3, of 1 for the big run; measured "

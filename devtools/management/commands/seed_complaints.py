@@ -3,7 +3,7 @@
 Deterministic (``random.Random(--seed)``) and idempotent: does nothing when complaints exist
 unless ``--force``. Small counts go through the services (audit trail, pauses, breaches, as a
 user would leave them); ``--count`` above ``SERVICE_LIMIT`` inserts with ``bulk_create`` for
-benchmark sizes (``generate_bulk``, also used by benchmarks/complaints.py).
+benchmark sizes (``generate_bulk``, also used by devtools/benchmarks/complaints.py).
 """
 
 import random

@@ -1,6 +1,6 @@
 """The embedded default against PostgreSQL: one segmentation recompute on the same data.
 
-    python -m benchmarks.embedded [--size bench] \
+    python -m devtools.benchmarks.embedded [--size bench] \
         [--sqlite-dir var/bench-sqlite] \
         [--postgres postgres://postgres@127.0.0.1:5432/crm_bench_embedded]
 
@@ -47,8 +47,8 @@ def worker(size: str) -> dict:
     from django.core.management import call_command
     from django.db import connection
 
-    from clients import demo
     from clients.models import Client, Settlement
+    from devtools import demo
     from segmentation import services
     from segmentation.models import ClassChange, ClientMetrics, SegmentationRun
 
@@ -90,7 +90,7 @@ def child(vendor: str, args) -> dict:
         Path(args.sqlite_dir).mkdir(parents=True, exist_ok=True)
         env["VAR_DIR"] = args.sqlite_dir
     else:
-        from benchmarks.run import _create_database
+        from devtools.benchmarks.run import _create_database
 
         _create_database(args.postgres)
         env["DATABASE_URL"] = args.postgres

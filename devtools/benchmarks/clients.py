@@ -1,9 +1,9 @@
 """Client list, client card, segment matrix and My day: server time as a manager and as an
 account manager.
 
-Run through ``make bench`` (benchmarks/run.py prepares PostgreSQL and the data). Each case is
-N requests through Django's test client (middleware, view, queries, template); the table shows
-p50/p95/max in ms and the number of queries of one request.
+Run through ``make bench`` (devtools/benchmarks/run.py prepares PostgreSQL and the data).
+Each case is N requests through Django's test client (middleware, view, queries, template);
+the table shows p50/p95/max in ms and the number of queries of one request.
 """
 
 import math
@@ -14,9 +14,9 @@ from django.db import connection
 from django.db.models import Count
 from django.urls import reverse
 
-from benchmarks.common import HEADER_DETAILED, Timing, client_for, time_get
 from clients.models import Client, Settlement, TargetSegment
 from crm.models import User
+from devtools.benchmarks.common import HEADER_DETAILED, Timing, client_for, time_get
 
 TARGET_P95_MS = 150.0
 SEARCH_TEXT = "строй"  # a common part of generated company names
@@ -152,7 +152,7 @@ def main(seed_seconds: float | None = None) -> list[Timing]:
 
 
 if __name__ == "__main__":  # pragma: no cover - use `make bench`
-    from benchmarks.run import setup
+    from devtools.benchmarks.run import setup
 
     setup()
     main()

@@ -84,14 +84,14 @@ def prepare() -> float | None:
     """Migrate and seed when needed; returns the seeding wall time, None when data was reused."""
     from django.core.management import call_command
 
-    from clients.demo import SIZES
     from clients.models import Client
+    from devtools.demo import SIZES
 
     default_clients, default_settlements, _ = SIZES[_size()]
     clients = int(os.environ.get("BENCH_CLIENTS", default_clients))
     settlements = int(os.environ.get("BENCH_SETTLEMENTS", default_settlements))
     call_command("migrate", interactive=False, verbosity=0)
-    from benchmarks.common import collectstatic
+    from devtools.benchmarks.common import collectstatic
 
     collectstatic()
     call_command("create_demo_users", verbosity=0)
@@ -169,11 +169,11 @@ def main() -> None:
         f"Python {sys.version.split()[0]}, load average {load}"
     )
 
-    from benchmarks import clients
+    from devtools.benchmarks import clients
 
     clients.main(seed_seconds=seed_seconds)
     if _size() == "bench":
-        from benchmarks import complaints
+        from devtools.benchmarks import complaints
 
         complaints.main()
 

@@ -1,6 +1,6 @@
 """Complaints benchmark (part of `make bench`).
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/crm python -m benchmarks.complaints \
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/crm python -m devtools.benchmarks.complaints \
         [--complaints 200000] [--database crm_bench_complaints] [--requests 200] [--no-docs]
 
 Refuses to run unless DATABASE_URL is PostgreSQL. Works in its own database (created and
@@ -51,15 +51,15 @@ def seed(n: int) -> float | None:
     from django.core.management import call_command
     from django.db import connection, transaction
     from django.utils import timezone
+    from feedback.management.commands.seed_complaints import generate_bulk
 
     from clients.models import Client
     from crm.models import User
-    from feedback.management.commands.seed_complaints import generate_bulk
     from feedback.models import Complaint, Notice, SlaBreach, Theme
     from segmentation.models import ClientMetrics
 
     call_command("migrate", interactive=False, verbosity=0)
-    from benchmarks.common import collectstatic
+    from devtools.benchmarks.common import collectstatic
 
     collectstatic()
     call_command("create_demo_users", verbosity=0)
@@ -119,8 +119,8 @@ def seed(n: int) -> float | None:
 def time_pages(requests: int) -> list:
     from django.urls import reverse
 
-    from benchmarks.common import client_for, time_get
     from crm.models import User
+    from devtools.benchmarks.common import client_for, time_get
 
     manager = User.objects.get(username="manager")
     am = User.objects.get(username="bench_am01")
@@ -149,7 +149,7 @@ def time_scan() -> tuple[int, float, int, float, int]:
     everything back so the data set stays as generated for the next run."""
     from django.db import connection, transaction
 
-    from benchmarks.common import time_call
+    from devtools.benchmarks.common import time_call
     from feedback import services
     from feedback.models import Complaint, Notice, SlaBreach
 
@@ -198,7 +198,7 @@ def write_docs(section: str) -> None:
 
 
 def run(args) -> str:
-    from benchmarks.common import prepare_environment
+    from devtools.benchmarks.common import prepare_environment
 
     prepare_environment(args.database, "complaints")
     import django
@@ -213,10 +213,10 @@ def run(args) -> str:
         else f"Generated {args.complaints} complaints in {seconds:.1f} s.",
         flush=True,
     )
-    from benchmarks.common import HEADER
+    from devtools.benchmarks.common import HEADER
 
     timings = time_pages(args.requests)
-    from benchmarks.common import time_call
+    from devtools.benchmarks.common import time_call
     from feedback.analytics import complaint_summary
     from feedback.models import Complaint
 

@@ -22,7 +22,7 @@ Turnover is heavy-tailed (log-normal), so a few big clients make class A. A few 
 negative amounts.
 """
 
-from clients.demo.generate import (
+from devtools.demo.generate import (
     DEFAULT_SEED,
     MAX_EXTRA_AMS,
     SIZES,
@@ -32,8 +32,8 @@ from clients.demo.generate import (
     reset,
     seed,
 )
-from clients.demo.plan import MONTHS, PATTERNS, plan_counts
-from clients.demo.vocabulary import EXTRA_AMS
+from devtools.demo.plan import MONTHS, PATTERNS, plan_counts
+from devtools.demo.vocabulary import EXTRA_AMS
 
 __all__ = [
     "DEFAULT_SEED",

@@ -14,9 +14,6 @@ from django.core.management.color import no_style
 from django.db import connection, transaction
 from django.utils import timezone
 
-from clients.demo import plan
-from clients.demo.bulk import bulk_insert, bulk_load_mode, copy_binary_int8, money
-from clients.demo.vocabulary import CATALOGUE, EXTRA_AMS, LINE_DESCRIPTIONS, SEGMENTS, TAGS
 from clients.models import (
     Client,
     ContactPerson,
@@ -28,6 +25,9 @@ from clients.models import (
     TargetSegment,
 )
 from crm.models import User
+from devtools.demo import plan
+from devtools.demo.bulk import bulk_insert, bulk_load_mode, copy_binary_int8, money
+from devtools.demo.vocabulary import CATALOGUE, EXTRA_AMS, LINE_DESCRIPTIONS, SEGMENTS, TAGS
 
 DEFAULT_SEED = 20240601
 # size name -> (clients, settlements, extra account managers)

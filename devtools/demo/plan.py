@@ -11,8 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from clients.demo import vocabulary as vocab
-from clients.demo.vocabulary import (
+from clients.models import Interaction
+from devtools.demo import vocabulary as vocab
+from devtools.demo.vocabulary import (
     CITIES,
     LATIN_PEOPLE,
     LATIN_POSITIONS,
@@ -27,7 +28,6 @@ from clients.demo.vocabulary import (
     SUMMARIES,
     translit,
 )
-from clients.models import Interaction
 
 MONTHS = 24
 PATTERNS = ("steady", "seasonal", "irregular", "one_off", "fading", "returning", "new", "never")

@@ -1,10 +1,10 @@
-"""``python manage.py seed_demo`` — demo and benchmark data (see clients/demo.py)."""
+"""``python manage.py seed_demo`` — demo and benchmark data (devtools/demo/)."""
 
 from django.core.management import call_command, get_commands
 from django.core.management.base import BaseCommand, CommandError
 
-from clients import demo
 from clients.models import Client
+from devtools import demo
 
 
 class Command(BaseCommand):
