@@ -4,8 +4,20 @@ import django_filters
 from django.db.models import Exists, F, OuterRef, Q, Subquery
 from django.utils.translation import gettext_lazy as _
 
-from clients.models import AbcClass, Client, ContactPerson, Lifecycle, Tag, TargetSegment, XyzClass
+from clients.models import (
+    AbcClass,
+    Client,
+    ContactPerson,
+    Interaction,
+    Lifecycle,
+    Product,
+    Settlement,
+    Tag,
+    TargetSegment,
+    XyzClass,
+)
 from clients.services import phone_digits
+from crm.filters import FilterSet
 from crm.models import User
 from segmentation.models import ClientMetrics
 
@@ -169,3 +181,33 @@ def current_class(column: str) -> Subquery:
     """The client's ``column`` of its class row (NULL without a row, as through the join),
     as a correlated subquery: one primary-key lookup per client of the list."""
     return Subquery(ClientMetrics.objects.filter(client=OuterRef("pk")).values(column))
+
+
+# The other lists of the client base (the API's; the card shows a client's own rows).
+class ContactFilter(FilterSet):
+    class Meta:
+        model = ContactPerson
+        fields = ["client", "is_primary", "survey_opt_out"]
+
+
+class SettlementFilter(FilterSet):
+    class Meta:
+        model = Settlement
+        fields = {"client": ["exact"], "product": ["exact"], "date": ["gte", "lte", "exact"]}
+
+
+class InteractionFilter(FilterSet):
+    class Meta:
+        model = Interaction
+        fields = {
+            "client": ["exact"],
+            "kind": ["exact"],
+            "next_step_date": ["gte", "lte"],
+            "promise_due": ["gte", "lte"],
+        }
+
+
+class ProductFilter(FilterSet):
+    class Meta:
+        model = Product
+        fields = ["line", "is_active"]

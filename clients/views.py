@@ -24,6 +24,7 @@ from clients.forms import (
 )
 from clients.models import Client, ContactPerson, Interaction, Product, ProductLine, TargetSegment
 from crm.access import get_for_user, require_manager
+from crm.filters import filter_errors, filtered
 
 PAGE_SIZE = 50
 
@@ -43,7 +44,7 @@ def client_list(request):
     )
     # Client.Meta orders by name; the filter's "sort" overrides it. Invalid filters are ignored
     # (and reported on the page), not half-applied.
-    queryset = filterset.qs if filterset.is_valid() else filterset.queryset
+    queryset = filtered(filterset)
     if filterset.whole_base_by_abc():
         page = selectors.paginate_by_abc_rank(queryset, request.GET.get("page"), PAGE_SIZE)
     else:
@@ -62,7 +63,7 @@ def client_list(request):
             "filter": filterset,
             "page": page,
             "query": query.urlencode(),
-            "filter_errors": filterset.errors if filterset.is_bound else {},
+            "filter_errors": filter_errors(filterset),
             "today": timezone.localdate(),
         },
     )

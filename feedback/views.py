@@ -19,12 +19,13 @@ from django.views.decorators.http import require_POST
 
 from clients.models import Client
 from crm.access import get_for_user, manager_required
+from crm.filters import filter_errors, filtered
 from crm.worktime import format_minutes
 from feedback import analytics, selectors, services
+from feedback.filters import ComplaintBoardFilter, ComplaintFilter
 from feedback.forms import (
     ComplaintCreateForm,
     ComplaintEditForm,
-    ComplaintFilterForm,
     InformForm,
     PeriodForm,
     SlaSettingsForm,
@@ -83,14 +84,15 @@ def _cache_scope(user) -> str:
 
 
 def _list_page(request, *, mine: bool, template: str):
-    form = ComplaintFilterForm(request.GET or None)
-    filters = form.filters() if request.GET else {}
-    if mine:
-        filters["mine"] = True
-    qs = selectors.complaint_list(request.user, filters=filters)
-    scope = _cache_scope(request.user)
-    key = ":".join([scope, *(f"{k}={getattr(v, 'pk', v)}" for k, v in sorted(filters.items()))])
-    paginator = CachedCountPaginator(qs, PAGE_SIZE, cache_key=key, overdue="overdue" in filters)
+    filterset = ComplaintFilter(
+        request.GET or None,
+        queryset=selectors.complaint_list(request.user, mine=mine),
+        user=request.user,
+    )
+    qs = filtered(filterset)
+    scope = _cache_scope(request.user) + (":mine" if mine else "")
+    key = ":".join(part for part in (scope, filterset.cache_key()) if part)
+    paginator = CachedCountPaginator(qs, PAGE_SIZE, cache_key=key, overdue=filterset.overdue_used)
     page = paginator.get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -99,7 +101,8 @@ def _list_page(request, *, mine: bool, template: str):
         request,
         template,
         {
-            "form": form,
+            "form": filterset.form,
+            "filter_errors": filter_errors(filterset),
             "page": page,
             "overdue": {c.pk for c in page if c.is_overdue(now)},
             "query": query.urlencode(),
@@ -120,10 +123,10 @@ def my_complaints(request):
 
 @login_required
 def complaint_board(request):
-    form = ComplaintFilterForm(request.GET or None)
-    filters = form.filters() if request.GET else {}
-    filters.pop("status", None)
-    columns = selectors.complaint_board(request.user, filters=filters)
+    filterset = ComplaintBoardFilter(
+        request.GET or None, queryset=selectors.complaint_list(request.user), user=request.user
+    )
+    columns = selectors.complaint_board(filtered(filterset))
     now = timezone.now()
     for column in columns:
         column["cards"] = [
@@ -132,7 +135,7 @@ def complaint_board(request):
     return render(
         request,
         "feedback/complaint_board.html",
-        {"form": form, "columns": columns},
+        {"form": filterset.form, "filter_errors": filter_errors(filterset), "columns": columns},
     )
 
 
