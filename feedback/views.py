@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 from clients.models import Client
 from crm.access import get_for_user, manager_required
 from crm.filters import filter_errors, filtered
+from crm.forms import add_service_errors
 from crm.worktime import format_minutes
 from feedback import analytics, selectors, services
 from feedback.filters import ComplaintBoardFilter, ComplaintFilter
@@ -64,18 +65,6 @@ def _complaint(request, pk) -> Complaint:
         request.user,
         pk=pk,
     )
-
-
-def _error_messages(exc: ValidationError) -> list[str]:
-    if hasattr(exc, "error_dict"):
-        return [m for msgs in exc.message_dict.values() for m in msgs]
-    return list(exc.messages)
-
-
-def _add_errors(form, exc: ValidationError) -> None:
-    """A service's refusal, shown above the form (the messages name the fields)."""
-    for message in _error_messages(exc):
-        form.add_error(None, message)
 
 
 def _cache_scope(user) -> str:
@@ -162,7 +151,7 @@ def complaint_create(request):
                 responsible=data["responsible"],
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Complaint #%(n)s registered.") % {"n": complaint.pk})
             return HttpResponseRedirect(reverse("feedback:detail", kwargs={"pk": complaint.pk}))
@@ -218,7 +207,7 @@ def complaint_edit(request, pk):
                 actor=request.user, complaint=_complaint(request, pk), data=data
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Complaint saved."))
             return HttpResponseRedirect(reverse("feedback:detail", kwargs={"pk": pk}))
@@ -239,9 +228,9 @@ def complaint_step(request, pk, action):
                 actor=request.user, complaint=complaint, action=action, data=form.cleaned_data
             )
         except ValidationError as exc:
-            for message in _error_messages(exc):
-                form.add_error(None, message)
-                if request.POST.get("from") == "board":
+            add_service_errors(form, exc)
+            if request.POST.get("from") == "board":
+                for message in exc.messages:
                     messages.error(request, message)
             if request.POST.get("from") == "board":
                 return HttpResponseRedirect(reverse("feedback:board"))
@@ -279,7 +268,7 @@ def complaint_inform(request, pk):
                 language=form.cleaned_data["language"],
             )
         except ValidationError as exc:
-            for message in _error_messages(exc):
+            for message in exc.messages:
                 messages.error(request, message)
         else:
             messages.success(request, _("Recorded: the client is informed."))
@@ -341,7 +330,7 @@ def sla_settings(request):
         try:
             services.sla_settings_update(actor=request.user, data=form.to_data())
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("SLA settings saved."))
             return HttpResponseRedirect(reverse("feedback:settings"))

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from crm.access import manager_required
 from crm.filters import filter_errors, filtered
+from crm.forms import add_service_errors
 from segmentation import selectors, services
 from segmentation.filters import ClassChangeFilter
 from segmentation.forms import PeriodForm, SettingsForm, WhatIfForm
@@ -97,7 +98,7 @@ def what_if(request):
             try:
                 services.settings_update(user=request.user, data=form.cleaned_data)
             except ValidationError as exc:
-                form.add_error(None, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(
                     request,
@@ -140,7 +141,7 @@ def settings_page(request):
             try:
                 services.settings_update(user=request.user, data=form.cleaned_data)
             except ValidationError as exc:
-                form.add_error(None, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(request, _("Segmentation settings saved."))
                 return redirect("segmentation:settings")
