@@ -82,6 +82,7 @@ def changes(request):
             "kind": kind,
             "page": page,
             "query": urlencode({"start": start, "end": end, "kind": kind}),
+            "period_query": urlencode({"start": start, "end": end}),
             "filter_errors": filter_errors(filterset),
             "report": selectors.changes_report(request.user, start, end),
         },
