@@ -22,11 +22,14 @@ from defusedxml import ElementTree
 from defusedxml.common import DefusedXmlException
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
+from django.core.validators import MaxValueValidator, MinValueValidator, validate_email
+from django.db import models
+from django.db.backends.base.operations import BaseDatabaseOperations
 from django.utils.translation import gettext as _
 
-from clients.models import Client, ContactPerson, Product, Settlement, TargetSegment
+from clients.models import Client, ContactPerson, Product, Settlement, Tag, TargetSegment
 from crm.formats import format_number
+from crm.models import User
 
 # Limits; settings may override them (tests do).
 MAX_BYTES = 20 * 1024 * 1024
@@ -708,13 +711,13 @@ def parse_inn(value: str) -> str:
     return text
 
 
-def parse_email(value: str) -> str:
+def parse_email(value: str, max_length: int = 254) -> str:
     text = value.strip()
     try:
         validate_email(text)
     except ValidationError as exc:
         raise ValueError(_("not a valid email address")) from exc
-    if len(text) > 254:
+    if len(text) > max_length:
         raise ValueError(_("too long"))
     return text
 
@@ -727,13 +730,6 @@ def parse_text(value: str, max_length: int) -> str:
             % {"limit": format_number(max_length), "length": format_number(len(text))}
         )
     return text
-
-
-def _text(model, name: str):
-    """A parser of a text column bounded by the model field's ``max_length``: the same limit the
-    forms and the API enforce."""
-    limit = model._meta.get_field(name).max_length
-    return lambda value: parse_text(value, limit)
 
 
 def parse_choice(value: str, choices: dict[str, str]) -> str:
@@ -750,23 +746,176 @@ def parse_choice(value: str, choices: dict[str, str]) -> str:
     )
 
 
-def split_tags(value: str) -> list[str]:
+def split_tags(value: str, max_length: int | None = None) -> list[str]:
     seen: dict[str, str] = {}
     for part in re.split(r"[,;|]", value):
         tag = part.strip()
+        if max_length is not None and len(tag) > max_length:
+            raise ValueError(
+                _("the tag «%(tag)s» is longer than %(limit)s characters")
+                % {"tag": tag[:max_length] + "…", "limit": format_number(max_length)}
+            )
         if tag and tag.lower() not in seen:
             seen[tag.lower()] = tag
     return list(seen.values())
 
 
-# --- rows -----------------------------------------------------------------------------------
-# Each cleaner takes {column: cell text} for the columns present and returns (values, reasons).
-# It checks one row on its own; matching against the database is the service's job.
-def _choices(text_choices, extra: dict[str, str]) -> dict[str, str]:
-    mapping = {value.lower(): value for value in text_choices.values}
-    mapping.update({str(label).lower(): value for value, label in text_choices.choices})
+# --- rules: each column's parser, derived from the model field it fills -------------------
+# The limits (lengths, number ranges and precision, choices, the date range) are read from the
+# model fields, so the import refuses exactly what the forms, the API and the database refuse,
+# and follows a field when it changes.
+def _field(model, name: str):
+    return model._meta.get_field(name)
+
+
+def int_range(model, name: str) -> tuple[int, int]:
+    """The whole numbers ``model.name`` accepts: its own validators within the range its type
+    holds in every supported database (SQLite's integers are wider than PostgreSQL's)."""
+    field = _field(model, name)
+    low, high = BaseDatabaseOperations.integer_field_ranges[field.get_internal_type()]
+    for validator in field.validators:
+        if isinstance(validator, MinValueValidator):
+            low = max(low, validator.limit_value)
+        elif isinstance(validator, MaxValueValidator):
+            high = min(high, validator.limit_value)
+    return low, high
+
+
+def _run_validators(field, value):
+    try:
+        for validator in field.validators:
+            validator(value)
+    except ValidationError as exc:
+        raise ValueError(" ".join(exc.messages)) from exc
+    return value
+
+
+def _choice_spellings(field, extra: dict[str, str]) -> dict[str, str]:
+    """Lowercase accepted spellings (the stored value, the label in the active language and
+    ``extra`` aliases) -> the stored value."""
+    mapping = {str(value).lower(): value for value, _label in field.flatchoices}
+    mapping.update({str(label).lower(): value for value, label in field.flatchoices})
     mapping.update(extra)
     return mapping
+
+
+def field_parser(model, name: str, *, aliases: dict[str, str] | None = None):
+    """The parser of a column that fills ``model.name``, by the field's type and limits."""
+    field = _field(model, name)
+    if field.choices:
+        spellings = _choice_spellings(field, aliases or {})
+        return lambda value: parse_choice(value, spellings)
+    if isinstance(field, models.BooleanField):
+        return parse_bool
+    if isinstance(field, models.EmailField):
+        return lambda value: parse_email(value, field.max_length)
+    if isinstance(field, models.CharField | models.TextField):
+        return lambda value: parse_text(value, field.max_length)
+    if isinstance(field, models.DecimalField):
+        return lambda value: parse_decimal(
+            value, max_digits=field.max_digits, places=field.decimal_places
+        )
+    if isinstance(field, models.IntegerField):
+        low, high = int_range(model, name)
+        return lambda value: parse_int(value, minimum=low, maximum=high)
+    if isinstance(field, models.DateField):
+        return lambda value: _run_validators(field, parse_date(value))
+    raise TypeError(f"no import parser for {model.__name__}.{name}")  # a programming error
+
+
+KIND_ALIASES = {
+    "компания": "company",
+    "юрлицо": "company",
+    "юридическое лицо": "company",
+    "организация": "company",
+    "ип": "person",
+    "физлицо": "person",
+    "физическое лицо": "person",
+    "частное лицо": "person",
+    "person": "person",
+}
+SOURCE_ALIASES = {
+    "рекомендация": "referral",
+    "сайт": "website",
+    "выставка": "exhibition",
+    "холодный звонок": "cold_call",
+    "реклама": "advertising",
+    "другое": "other",
+    "cold call": "cold_call",
+}
+# column -> the model field it fills (a reference column: the field it is matched on)
+FIELDS = {
+    "clients": {
+        "external_id": (Client, "external_id"),
+        "name": (Client, "name"),
+        "kind": (Client, "kind"),
+        "industry": (Client, "industry"),
+        "activity": (Client, "activity"),
+        "employees": (Client, "employees"),
+        "customer_type": (Client, "customer_type"),
+        "year_founded": (Client, "year_founded"),
+        "account_manager": (User, "username"),
+        "target_segment": (TargetSegment, "name"),
+        "source": (Client, "source"),
+        "email": (Client, "email"),
+        "phone": (Client, "phone"),
+        "city": (Client, "city"),
+        "notes": (Client, "notes"),
+    },
+    "contacts": {
+        "external_id": (ContactPerson, "external_id"),
+        "client_external_id": (Client, "external_id"),
+        "full_name": (ContactPerson, "full_name"),
+        "position": (ContactPerson, "position"),
+        "email": (ContactPerson, "email"),
+        "phone": (ContactPerson, "phone"),
+        "birthday": (ContactPerson, "birthday"),
+        "is_primary": (ContactPerson, "is_primary"),
+        "greeting_consent": (ContactPerson, "greeting_consent"),
+        "survey_opt_out": (ContactPerson, "survey_opt_out"),
+    },
+    "settlements": {
+        "external_id": (Settlement, "external_id"),
+        "client_external_id": (Client, "external_id"),
+        "product_code": (Product, "code"),
+        "product": (Product, "name"),
+        "date": (Settlement, "date"),
+        "amount": (Settlement, "amount"),  # any amount: refunds < 0, free goods = 0
+        "margin": (Settlement, "margin"),
+        "document_number": (Settlement, "document_number"),
+    },
+}
+CHOICE_ALIASES = {("clients", "kind"): KIND_ALIASES, ("clients", "source"): SOURCE_ALIASES}
+
+
+def _rules(kind: str) -> dict:
+    required = REQUIRED[kind]
+    rules = {
+        column: (
+            field_parser(model, name, aliases=CHOICE_ALIASES.get((kind, column))),
+            column in required,
+        )
+        for column, (model, name) in FIELDS[kind].items()
+    }
+    if kind == "clients":
+        rules["inn"] = (parse_inn, False)
+        tag_length = _field(Tag, "name").max_length
+        rules["tags"] = (lambda value: split_tags(value, tag_length), False)
+    else:
+        rules["client_inn"] = (parse_inn, False)
+    return rules
+
+
+def client_rules() -> dict:
+    return _rules("clients")
+
+
+def contact_rules() -> dict:
+    return _rules("contacts")
+
+
+def settlement_rules() -> dict:
+    return _rules("settlements")
 
 
 def _clean(cells: dict[str, str], rules: dict) -> tuple[dict, list[str]]:
@@ -788,90 +937,6 @@ def _clean(cells: dict[str, str], rules: dict) -> tuple[dict, list[str]]:
         except ValueError as exc:
             reasons.append(f"{column}: {exc}")
     return values, reasons
-
-
-def client_rules() -> dict:
-    kinds = _choices(
-        Client.Kind,
-        {
-            "компания": "company",
-            "юрлицо": "company",
-            "юридическое лицо": "company",
-            "организация": "company",
-            "ип": "person",
-            "физлицо": "person",
-            "физическое лицо": "person",
-            "частное лицо": "person",
-            "person": "person",
-        },
-    )
-    customer_types = _choices(Client.CustomerType, {})
-    sources = _choices(
-        Client.Source,
-        {
-            "рекомендация": "referral",
-            "сайт": "website",
-            "выставка": "exhibition",
-            "холодный звонок": "cold_call",
-            "реклама": "advertising",
-            "другое": "other",
-            "cold call": "cold_call",
-        },
-    )
-    return {
-        "external_id": (_text(Client, "external_id"), False),
-        "name": (_text(Client, "name"), True),
-        "inn": (parse_inn, False),
-        "kind": (lambda v: parse_choice(v, kinds), False),
-        "industry": (_text(Client, "industry"), False),
-        "activity": (_text(Client, "activity"), False),
-        "employees": (parse_int, False),
-        "customer_type": (lambda v: parse_choice(v, customer_types), False),
-        "year_founded": (lambda v: parse_int(v, minimum=1700, maximum=2100), False),
-        "account_manager": (lambda v: parse_text(v, 150), False),  # a username
-        "target_segment": (_text(TargetSegment, "name"), False),
-        "source": (lambda v: parse_choice(v, sources), False),
-        "tags": (split_tags, False),
-        "email": (parse_email, False),
-        "phone": (_text(Client, "phone"), False),
-        "city": (_text(Client, "city"), False),
-        "notes": (_text(Client, "notes"), False),
-    }
-
-
-def contact_rules() -> dict:
-    return {
-        "external_id": (_text(ContactPerson, "external_id"), False),
-        "client_external_id": (_text(Client, "external_id"), False),
-        "client_inn": (parse_inn, False),
-        "full_name": (_text(ContactPerson, "full_name"), True),
-        "position": (_text(ContactPerson, "position"), False),
-        "email": (parse_email, False),
-        "phone": (_text(ContactPerson, "phone"), False),
-        "birthday": (parse_date, False),
-        "is_primary": (parse_bool, False),
-        "greeting_consent": (parse_bool, False),
-        "survey_opt_out": (parse_bool, False),
-    }
-
-
-def _amount(value: str) -> Decimal:
-    """Any amount: refunds are negative, zero is free or promotional goods (a purchase)."""
-    return parse_decimal(value)
-
-
-def settlement_rules() -> dict:
-    return {
-        "external_id": (_text(Settlement, "external_id"), False),
-        "client_external_id": (_text(Client, "external_id"), False),
-        "client_inn": (parse_inn, False),
-        "product_code": (_text(Product, "code"), False),
-        "product": (_text(Product, "name"), False),
-        "date": (parse_date, True),
-        "amount": (_amount, True),
-        "margin": (parse_decimal, False),
-        "document_number": (_text(Settlement, "document_number"), False),
-    }
 
 
 RULES = {"clients": client_rules, "contacts": contact_rules, "settlements": settlement_rules}
