@@ -9,14 +9,14 @@ import time_machine
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from clients.models import Client, ImportJob
-from clients.services_import import (
+from clients.imports import jobs
+from clients.imports.jobs import (
     import_job_cancel,
     import_job_create,
     import_job_retry,
     import_job_run,
-    jobs,
 )
+from clients.models import Client, ImportJob
 from clients.tasks import import_job_run_task
 from crm import queue
 from crm.models import OutboxMessage
@@ -211,7 +211,7 @@ def test_reading_a_large_file_shows_signs_of_life_and_stops_when_cancelled(
     monkeypatch,
     media_root,  # noqa: F811
 ):
-    monkeypatch.setattr(jobs.imports, "PROGRESS_LINES", 1)
+    monkeypatch.setattr(jobs.parsing, "PROGRESS_LINES", 1)
     beats = []
     original = jobs._beat
 

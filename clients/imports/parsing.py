@@ -4,7 +4,7 @@
 XLSX cells, limits, Russian header aliases); ``check_columns`` refuses a file whose columns are
 wrong; the ``parse_*`` functions turn one cell into a value or raise ``ValueError`` with the
 reason a person can act on. Matching rows to existing records (which needs the database) is in
-the ``clients/services_import`` package.
+``checks``.
 """
 
 import codecs

@@ -1,6 +1,6 @@
 """Row checkers of the import: each checks rows chunk by chunk and writes the good ones in bulk.
 
-Matching rules and access are described in ``clients/services_import/__init__.py``.
+Matching rules and access are described in the ``clients.imports`` package docstring.
 """
 
 from collections import defaultdict
@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from psycopg2.extras import execute_batch
 
-from clients import imports
+from clients.imports import parsing
 from clients.models import Client, ContactPerson, Product, Settlement, Tag, TargetSegment
 from clients.services import phone_digits
 from crm.models import User
@@ -73,7 +73,7 @@ class Checker:
     def __init__(self, user: User, columns: list[str]):
         self.user = user
         self.columns = columns
-        self.rules = imports.RULES[self.kind]()
+        self.rules = parsing.RULES[self.kind]()
         self.seen: dict = {}
         self.targets: dict[int, int] = {}  # pk of an existing record -> line that updates it
 
@@ -81,7 +81,7 @@ class Checker:
         results = []
         for line, cells in chunk:
             named = {c: v for c, v in zip(self.columns, cells, strict=True) if c}
-            values, reasons = imports.clean_row(self.kind, named, self.rules)
+            values, reasons = parsing.clean_row(self.kind, named, self.rules)
             results.append(RowResult(line=line, cells=cells, values=values, reasons=reasons))
         self.load([r for r in results if not r.reasons])
         for result in results:

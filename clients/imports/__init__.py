@@ -25,7 +25,7 @@ contact / settlement) of somebody else gets "no such client", exactly as a clien
 exist, so imports do not reveal other managers' records.
 """
 
-from clients.services_import.jobs import (
+from clients.imports.jobs import (
     import_job_cancel,
     import_job_create,
     import_job_fail,
