@@ -10,8 +10,8 @@ import pytest
 from django.urls import reverse
 from openpyxl import Workbook
 
-from clients.imports import parsing
-from clients.imports.parsing import ImportFileError
+from clients.imports import parsing, rules, xlsx
+from clients.imports.limits import ImportFileError
 from clients.models import Client, ImportJob, Settlement
 from tests.clients.test_import_views import english, last_job, media_root, upload  # noqa: F401
 from tests.factories import ClientFactory
@@ -231,26 +231,26 @@ def test_a_bad_amount_in_valid_rows_mode_is_a_bad_row_not_a_crash(manager_client
 def test_numbers_are_bounded_before_they_become_decimals(text, message):
     started = time.monotonic()
     with pytest.raises(ValueError, match=message):
-        parsing.parse_decimal(text)
+        rules.parse_decimal(text)
     assert time.monotonic() - started < 0.1
 
 
 def test_numbers_within_bounds_still_parse():
-    assert str(parsing.parse_decimal("999 999 999 999,99")) == "999999999999.99"
-    assert str(parsing.parse_decimal("1.2300")) == "1.23"
-    assert parsing.parse_int("1 200") == 1200
-    assert parsing.parse_int("120,0") == 120
+    assert str(rules.parse_decimal("999 999 999 999,99")) == "999999999999.99"
+    assert str(rules.parse_decimal("1.2300")) == "1.23"
+    assert rules.parse_int("1 200") == 1200
+    assert rules.parse_int("120,0") == 120
     for bad in ("1e999999", "9" * 100, "1.5"):
         with pytest.raises(ValueError):
-            parsing.parse_int(bad)
+            rules.parse_int(bad)
 
 
 def test_notes_longer_than_the_model_allows_are_a_bad_row():
     limit = Client._meta.get_field("notes").max_length
     assert limit == 10_000
-    _values, reasons = parsing.clean_row("clients", {"name": "A", "notes": "x" * (limit + 1)})
+    _values, reasons = rules.clean_row("clients", {"name": "A", "notes": "x" * (limit + 1)})
     assert reasons == ["notes: longer than 10,000 characters (10,001)"]
-    values, reasons = parsing.clean_row("clients", {"name": "A", "notes": "x" * limit})
+    values, reasons = rules.clean_row("clients", {"name": "A", "notes": "x" * limit})
     assert (reasons, len(values["notes"])) == ([], limit)
 
 
@@ -276,7 +276,7 @@ def test_openpyxl_parses_through_defusedxml():
 
 def test_entity_expansion_is_refused_by_the_parser_too(monkeypatch):
     """Even past the cheap DOCTYPE check, openpyxl (through defusedxml) refuses entities."""
-    monkeypatch.setattr(parsing, "XML_HEAD", 0)
+    monkeypatch.setattr(xlsx, "XML_HEAD", 0)
     with pytest.raises(ImportFileError, match="XML entity declarations"):
         parsing.read_table(entity_xlsx(), "a.xlsx")
 
@@ -315,7 +315,7 @@ def test_huge_numeric_xlsx_cells_are_bad_amounts(value, reason):
     table = parsing.read_table(data, "s.xlsx")
     columns = parsing.check_columns("settlements", table.headers)
     cells = dict(zip(columns, table.rows[0][1], strict=True))
-    _values, reasons = parsing.clean_row("settlements", cells)
+    _values, reasons = rules.clean_row("settlements", cells)
     assert len(reasons) == 1
     assert reasons[0].startswith("amount: ")
     assert reason in reasons[0]

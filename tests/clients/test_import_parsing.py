@@ -8,8 +8,8 @@ import pytest
 from django.test import override_settings
 from openpyxl import Workbook
 
-from clients.imports import parsing
-from clients.imports.parsing import ImportFileError
+from clients.imports import parsing, rules
+from clients.imports.limits import ImportFileError
 from tests.clients.test_import_views import english  # noqa: F401 - English messages
 
 
@@ -36,50 +36,50 @@ def xlsx_bytes(rows) -> bytes:
     ],
 )
 def test_decimals_with_comma_dot_and_thousand_spaces(text, expected):
-    assert parsing.parse_decimal(text) == expected
+    assert rules.parse_decimal(text) == expected
 
 
 @pytest.mark.parametrize("text", ["abc", "1.2.3", "", "12,345,6", "1.234", "NaN", "1e20"])
 def test_bad_decimals_are_refused(text):
     with pytest.raises(ValueError):
-        parsing.parse_decimal(text)
+        rules.parse_decimal(text)
 
 
 def test_dates_iso_and_russian():
-    assert parsing.parse_date("2024-03-05") == date(2024, 3, 5)
-    assert parsing.parse_date("05.03.2024") == date(2024, 3, 5)
-    assert parsing.parse_date("2024-03-05 00:00:00") == date(2024, 3, 5)
+    assert rules.parse_date("2024-03-05") == date(2024, 3, 5)
+    assert rules.parse_date("05.03.2024") == date(2024, 3, 5)
+    assert rules.parse_date("2024-03-05 00:00:00") == date(2024, 3, 5)
     with pytest.raises(ValueError, match="not a date"):
-        parsing.parse_date("31.02.2024")
+        rules.parse_date("31.02.2024")
     with pytest.raises(ValueError):
-        parsing.parse_date("завтра")
+        rules.parse_date("завтра")
 
 
 def test_inn_has_10_or_12_digits():
-    assert parsing.parse_inn("7701 234567") == "7701234567"
-    assert parsing.parse_inn("770123456789") == "770123456789"
+    assert rules.parse_inn("7701 234567") == "7701234567"
+    assert rules.parse_inn("770123456789") == "770123456789"
     for bad in ("123", "77012345678", "77012345ab"):
         with pytest.raises(ValueError, match="10 or 12"):
-            parsing.parse_inn(bad)
+            rules.parse_inn(bad)
 
 
 def test_booleans_in_russian_and_english():
-    assert parsing.parse_bool("да") is True
-    assert parsing.parse_bool("Yes") is True
-    assert parsing.parse_bool("0") is False
-    assert parsing.parse_bool("нет") is False
+    assert rules.parse_bool("да") is True
+    assert rules.parse_bool("Yes") is True
+    assert rules.parse_bool("0") is False
+    assert rules.parse_bool("нет") is False
     with pytest.raises(ValueError):
-        parsing.parse_bool("может быть")
+        rules.parse_bool("может быть")
 
 
 def test_email():
-    assert parsing.parse_email(" a@b.ru ") == "a@b.ru"
+    assert rules.parse_email(" a@b.ru ") == "a@b.ru"
     with pytest.raises(ValueError, match="email"):
-        parsing.parse_email("not-an-email")
+        rules.parse_email("not-an-email")
 
 
 def test_tags_split_and_deduplicated():
-    assert parsing.split_tags("vip, опт; VIP |  ") == ["vip", "опт"]
+    assert rules.split_tags("vip, опт; VIP |  ") == ["vip", "опт"]
 
 
 def test_export_guard_is_undone_on_import():
@@ -185,7 +185,7 @@ def test_same_column_twice_is_refused():
 
 
 def test_row_cleaning_collects_every_reason():
-    values, reasons = parsing.clean_row(
+    values, reasons = rules.clean_row(
         "clients",
         {"name": "", "inn": "12", "email": "x", "employees": "-3", "year_founded": "1500"},
     )
@@ -199,7 +199,7 @@ def test_row_cleaning_collects_every_reason():
 
 
 def test_settlement_amount_zero_is_accepted_as_free_goods():
-    values, reasons = parsing.clean_row(
+    values, reasons = rules.clean_row(
         "settlements", {"client_inn": "7701234567", "date": "01.02.2024", "amount": "0,00"}
     )
     assert reasons == []

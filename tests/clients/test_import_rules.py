@@ -8,14 +8,14 @@ import pytest
 from django.db import models
 from django.utils import translation
 
-from clients.imports import parsing
+from clients.imports import rules
 from clients.models import Client, Tag
 from crm.formats import format_number
 from crm.validators import DATE_MAX, DATE_MIN
 
 COLUMNS = [
     (kind, column, model, name)
-    for kind, fields in parsing.FIELDS.items()
+    for kind, fields in rules.FIELDS.items()
     for column, (model, name) in fields.items()
 ]
 
@@ -27,7 +27,7 @@ def english():
 
 
 def _parser(kind: str, column: str):
-    return parsing.RULES[kind]()[column][0]
+    return rules.RULES[kind]()[column][0]
 
 
 def _of_type(*types):
@@ -63,7 +63,7 @@ def test_text_columns_take_the_fields_max_length(kind, column, field):
 
 @pytest.mark.parametrize(("kind", "column", "field"), _of_type(models.IntegerField))
 def test_number_columns_take_the_fields_range(kind, column, field):
-    low, high = parsing.int_range(field.model, field.name)
+    low, high = rules.int_range(field.model, field.name)
     parse = _parser(kind, column)
     assert parse(str(low)) == low and parse(str(high)) == high
     for outside in (low - 1, high + 1):
@@ -72,8 +72,8 @@ def test_number_columns_take_the_fields_range(kind, column, field):
 
 
 def test_year_founded_range_is_the_models():
-    assert parsing.int_range(Client, "year_founded") == (1700, 2100)
-    assert parsing.int_range(Client, "employees") == (0, 2_147_483_647)
+    assert rules.int_range(Client, "year_founded") == (1700, 2100)
+    assert rules.int_range(Client, "employees") == (0, 2_147_483_647)
 
 
 @pytest.mark.parametrize(("kind", "column", "field"), _of_type(models.DecimalField))
