@@ -11,8 +11,17 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
 from clients import extensions
-from clients.models import Client, ContactPerson, Tag, TargetSegment
+from clients.models import (
+    Client,
+    ContactPerson,
+    Interaction,
+    Product,
+    Settlement,
+    Tag,
+    TargetSegment,
+)
 from clients.services import phone_digits
+from crm.filters import FilterSet
 from crm.models import User
 
 # Each order is served by an index of Client.Meta (PostgreSQL scans a DESC NULLS LAST index
@@ -168,3 +177,33 @@ def _add_extension(extension: extensions.ClientListExtension) -> None:
 
 
 extensions.on_client_list_extension(_add_extension)
+
+
+# The other lists of the client base (the API's; the card shows a client's own rows).
+class ContactFilter(FilterSet):
+    class Meta:
+        model = ContactPerson
+        fields = ["client", "is_primary", "survey_opt_out"]
+
+
+class SettlementFilter(FilterSet):
+    class Meta:
+        model = Settlement
+        fields = {"client": ["exact"], "product": ["exact"], "date": ["gte", "lte", "exact"]}
+
+
+class InteractionFilter(FilterSet):
+    class Meta:
+        model = Interaction
+        fields = {
+            "client": ["exact"],
+            "kind": ["exact"],
+            "next_step_date": ["gte", "lte"],
+            "promise_due": ["gte", "lte"],
+        }
+
+
+class ProductFilter(FilterSet):
+    class Meta:
+        model = Product
+        fields = ["line", "is_active"]

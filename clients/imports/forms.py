@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from clients import imports
+from clients.imports import limits
 from clients.models import ImportJob
 from crm.formats import format_number
 
@@ -24,7 +24,7 @@ class ImportForm(forms.Form):
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        limit = imports.max_bytes()
+        limit = limits.max_bytes()
         if upload.size > limit:
             raise forms.ValidationError(
                 _("The file is too large (%(size)s MB); the limit is %(limit)s MB. Split it.")

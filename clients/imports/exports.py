@@ -3,7 +3,7 @@
 Every text cell goes through ``escape_cell``: a spreadsheet would run a cell starting with
 = + - @ (or a tab / carriage return that hides one) as a formula, so such a cell gets a
 leading apostrophe (OWASP "CSV injection"). Numbers and dates are written as numbers and
-dates and need no guard. The import reverses the guard (``imports.unescape_cell``).
+dates and need no guard. The import reverses the guard (``parsing.unescape_cell``).
 
 XLSX cells also go through ``xlsx_cell``: the XML of a workbook cannot hold control
 characters (U+0000–U+001F but tab, newline and carriage return), and openpyxl refuses the whole

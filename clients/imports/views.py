@@ -9,17 +9,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from clients import exports, imports
 from clients.filters import ClientFilter
-from clients.forms_transfer import ImportForm
-from clients.models import Client, ImportJob
-from clients.services_import import (
+from clients.imports import exports, limits, rules
+from clients.imports.forms import ImportForm
+from clients.imports.jobs import (
     import_job_cancel,
     import_job_retry,
     import_job_submit,
     import_job_waiting_for_queue,
     import_report_rows,
 )
+from clients.models import Client, ImportJob
 from crm.access import get_for_user, scope_for_user
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -65,11 +65,11 @@ def import_start(request):
         "form": form,
         "jobs": jobs,
         "kinds": [
-            (kind, label, list(imports.COLUMNS[kind].items()), imports.REQUIRED[kind])
+            (kind, label, list(rules.COLUMNS[kind].items()), rules.REQUIRED[kind])
             for kind, label in ImportJob.Kind.choices
         ],
-        "max_rows": imports.max_rows(),
-        "max_mb": imports.max_bytes() // (1024 * 1024),
+        "max_rows": limits.max_rows(),
+        "max_mb": limits.max_bytes() // (1024 * 1024),
     }
     return render(request, "clients/import.html", context, status=400 if form.errors else 200)
 
@@ -130,9 +130,9 @@ def import_report(request, pk: int):
 @login_required
 @require_GET
 def import_template(request, kind: str, fmt: str):
-    if kind not in imports.COLUMNS or fmt not in FORMATS:
+    if kind not in rules.COLUMNS or fmt not in FORMATS:
         raise Http404(_("Not found."))
-    return _download([list(imports.COLUMNS[kind])], fmt=fmt, name=f"{kind}-template")
+    return _download([list(rules.COLUMNS[kind])], fmt=fmt, name=f"{kind}-template")
 
 
 @login_required

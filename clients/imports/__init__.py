@@ -1,4 +1,15 @@
-"""Importing clients, contact persons and settlements from CSV/XLSX: the writes.
+"""Import and export of the client base: clients, contact persons and settlements from
+CSV/XLSX, and the client list to CSV/XLSX.
+
+Modules, in the order a file goes through them:
+- ``forms``, ``views``, ``urls``: the import page, the job's page, templates, reports and the
+  export; views only parse input and call the services below.
+- ``jobs``: the services (submit, run, retry, cancel; the error report).
+- ``limits``, ``parsing``, ``xlsx``: the upload read into a table of strings within the limits.
+- ``rules``: the columns of each kind and how each cell is read (limits from the model fields).
+- ``checks``: rows matched to the records they update, access refused (reads only).
+- ``writers``: the good rows written in bulk.
+- ``exports``: CSV/XLSX writing with the formula guard (export, templates, error reports).
 
 Flow: ``import_job_submit`` = ``import_job_create`` (checks the upload cheaply: size, type, an
 XLSX's zip directory, a CSV's head and columns; stores it) and, in the same transaction, an outbox
@@ -25,7 +36,7 @@ contact / settlement) of somebody else gets "no such client", exactly as a clien
 exist, so imports do not reveal other managers' records.
 """
 
-from clients.services_import.jobs import (
+from clients.imports.jobs import (
     import_job_cancel,
     import_job_create,
     import_job_fail,

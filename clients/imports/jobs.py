@@ -1,5 +1,5 @@
-"""Import jobs: create from an upload, run (check in chunks, write in one transaction), fail,
-retry, cancel, audit, error report. See the package docstring for the flow and the matching
+"""Import jobs: create from an upload, run (read, check in chunks, write in one transaction),
+fail, retry, cancel, audit, error report. See the package docstring for the flow and the matching
 rules.
 
 Every way a job can end goes through ``_finish``: one guarded UPDATE that sets the final status
@@ -20,9 +20,11 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from clients import exports, imports
+from clients.imports import exports, parsing
+from clients.imports.checks import CHECKERS, Checker, RowResult
+from clients.imports.limits import ImportFileError
+from clients.imports.writers import WRITERS
 from clients.models import ImportJob
-from clients.services_import.checkers import CHECKERS, Checker, RowResult
 from crm.formats import format_number
 from crm.models import AuditEntry, User
 from crm.queue import enqueue
@@ -54,8 +56,8 @@ def import_job_create(
         user=user, kind=kind, mode=mode, file_name=file_name[:255], heartbeat_at=timezone.now()
     )
     try:
-        job.total_rows = imports.inspect_upload(data, file_name, kind)
-    except imports.ImportFileError as exc:
+        job.total_rows = parsing.inspect_upload(data, file_name, kind)
+    except ImportFileError as exc:
         job.status = ImportJob.Status.FAILED
         job.message = str(exc)
         job.finished_at = timezone.now()
@@ -102,7 +104,7 @@ def import_job_run(*, job: ImportJob, progress_every: int = CHUNK) -> ImportJob:
         return _run(job, token, progress_every)
     except _Superseded:
         log.info("import job %s: run %s was superseded", job.pk, token)
-    except imports.ImportFileError as exc:
+    except ImportFileError as exc:
         _finish(job, token=token, status=ImportJob.Status.FAILED, message=str(exc))
     except FileNotFoundError:
         _finish(
@@ -161,9 +163,9 @@ def _run(job: ImportJob, token: int, progress_every: int) -> ImportJob:
         raise FileNotFoundError
     with job.file.open("rb") as fh:
         data = fh.read()
-    table = imports.read_table(data, job.file_name, on_progress=lambda: _beat(job, token))
+    table = parsing.read_table(data, job.file_name, on_progress=lambda: _beat(job, token))
     del data
-    columns = imports.check_columns(job.kind, table.headers)
+    columns = parsing.check_columns(job.kind, table.headers)
     total = len(table.rows)
     _beat(job, token, total_rows=total, processed_rows=0)
     checker = CHECKERS[job.kind](job.user, columns)
@@ -210,7 +212,7 @@ def _run(job: ImportJob, token: int, progress_every: int) -> ImportJob:
 
 
 @transaction.atomic
-def _write(*, job: ImportJob, token: int, checker: "Checker", rows: list[RowResult]) -> str:
+def _write(*, job: ImportJob, token: int, checker: Checker, rows: list[RowResult]) -> str:
     """Write the rows and finish the job as DONE in one transaction; returns the upload's name
     for the caller to remove once committed."""
     current = (
@@ -221,7 +223,7 @@ def _write(*, job: ImportJob, token: int, checker: "Checker", rows: list[RowResu
     )
     if current is None:
         raise _Superseded
-    created, updated = checker.write(rows)
+    created, updated = WRITERS[job.kind](checker, rows)
     job.created_count = created
     job.updated_count = updated
     job.status = ImportJob.Status.DONE
@@ -351,4 +353,4 @@ def import_report_rows(job: ImportJob) -> list[list[str]]:
     """The stored error report as rows (for the XLSX download)."""
     with job.error_report.open("rb") as fh:
         text = fh.read().decode("utf-8-sig")
-    return [[imports.unescape_cell(c) for c in row] for row in csv.reader(io.StringIO(text))]
+    return [[parsing.unescape_cell(c) for c in row] for row in csv.reader(io.StringIO(text))]

@@ -1,24 +1,20 @@
-"""Row checkers of the import: each checks rows chunk by chunk and writes the good ones in bulk.
+"""Row checkers of the import: each checks rows chunk by chunk against the database (matching
+each row to the record it updates, refusing what the user may not touch); ``writers`` writes the
+good ones.
 
-Matching rules and access are described in ``clients/services_import/__init__.py``.
+Matching rules and access are described in the ``clients.imports`` package docstring.
 """
 
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django.db import connection
 from django.db.models import Model
-from django.utils import timezone
 from django.utils.translation import gettext as _
-from psycopg2.extras import execute_batch
 
-from clients import imports
-from clients.models import Client, ContactPerson, Product, Settlement, Tag, TargetSegment
-from clients.services import phone_digits
+from clients.imports import rules
+from clients.models import Client, ContactPerson, Product, Settlement, TargetSegment
 from crm.models import User
-
-BATCH = 1000
 
 
 @dataclass
@@ -32,48 +28,20 @@ class RowResult:
     extra: dict = field(default_factory=dict)
 
 
-def bulk_update(model: type[Model], objects: list[Model], field_names: list[str]) -> None:
-    """UPDATE ... WHERE id = %s for many rows with ``executemany``, in batches.
-
-    Django's ``QuerySet.bulk_update`` builds one CASE WHEN per field listing every row of the
-    batch; for 50 000 clients it took minutes (measured: 237 s on SQLite), while one prepared
-    statement executed many times takes seconds. Values are prepared by the model fields, so
-    the result is what ``bulk_update`` would have written.
-    """
-    if not objects:
-        return
-    fields = [model._meta.get_field(name) for name in field_names]
-    table = connection.ops.quote_name(model._meta.db_table)
-    assignments = ", ".join(f"{connection.ops.quote_name(f.column)} = %s" for f in fields)
-    pk = connection.ops.quote_name(model._meta.pk.column)
-    sql = f"UPDATE {table} SET {assignments} WHERE {pk} = %s"  # noqa: S608 - names from _meta
-    with connection.cursor() as cursor:
-        for start in range(0, len(objects), BATCH):
-            params = [
-                [f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields] + [obj.pk]
-                for obj in objects[start : start + BATCH]
-            ]
-            if connection.vendor == "postgresql":
-                # psycopg2's executemany is one round trip per row; execute_batch sends pages
-                execute_batch(cursor.cursor, sql, params, page_size=200)
-            else:
-                cursor.executemany(sql, params)
-
-
 # --- row checkers ---------------------------------------------------------------------------
 def _visible(client: Client, user: User) -> bool:
     return user.sees_everything or client.account_manager_id == user.pk
 
 
 class Checker:
-    """Checks rows chunk by chunk (state across chunks catches duplicates) and writes them."""
+    """Checks rows chunk by chunk (state across chunks catches duplicates)."""
 
     kind = ""
 
     def __init__(self, user: User, columns: list[str]):
         self.user = user
         self.columns = columns
-        self.rules = imports.RULES[self.kind]()
+        self.rules = rules.RULES[self.kind]()
         self.seen: dict = {}
         self.targets: dict[int, int] = {}  # pk of an existing record -> line that updates it
 
@@ -81,7 +49,7 @@ class Checker:
         results = []
         for line, cells in chunk:
             named = {c: v for c, v in zip(self.columns, cells, strict=True) if c}
-            values, reasons = imports.clean_row(self.kind, named, self.rules)
+            values, reasons = rules.clean_row(self.kind, named, self.rules)
             results.append(RowResult(line=line, cells=cells, values=values, reasons=reasons))
         self.load([r for r in results if not r.reasons])
         for result in results:
@@ -113,9 +81,6 @@ class Checker:
         raise NotImplementedError
 
     def match(self, result: RowResult) -> None:
-        raise NotImplementedError
-
-    def write(self, rows: list[RowResult]) -> tuple[int, int]:
         raise NotImplementedError
 
 
@@ -163,18 +128,6 @@ class ClientOwnerMixin:
 
 class ClientChecker(Checker):
     kind = "clients"
-    TEXT = (
-        "name",
-        "inn",
-        "industry",
-        "activity",
-        "email",
-        "phone",
-        "city",
-        "notes",
-        "customer_type",
-        "source",
-    )
 
     def __init__(self, user, columns):
         super().__init__(user, columns)
@@ -235,99 +188,9 @@ class ClientChecker(Checker):
         elif username.lower() not in self.users:
             result.reasons.append(_("account_manager: no such user «%s»") % username)
 
-    def _apply(self, client: Client, values: dict) -> None:
-        for name in self.TEXT:
-            if name in values:
-                setattr(client, name, values[name] or "")
-        for name in ("employees", "year_founded"):
-            if name in values:
-                setattr(client, name, values[name])
-        if values.get("kind"):
-            client.kind = values["kind"]
-        if values.get("external_id"):
-            client.external_id = values["external_id"]
-        if "phone" in values:
-            client.phone_digits = phone_digits(client.phone)
-        if "target_segment" in values:
-            seg = values["target_segment"]
-            client.target_segment = self.segments[seg.lower()] if seg else None
-        if not self.user.sees_everything:
-            client.account_manager = self.user
-        elif values.get("account_manager"):
-            client.account_manager = self.users[values["account_manager"].lower()]
-
-    def write(self, rows):
-        now = timezone.now()
-        new, changed = [], []
-        for row in rows:
-            if row.target is None:
-                client = Client()
-                self._apply(client, row.values)
-                new.append((client, row))
-            else:
-                self._apply(row.target, row.values)
-                row.target.updated_at = now
-                changed.append((row.target, row))
-        Client.objects.bulk_create([c for c, _r in new], batch_size=BATCH)
-        fields = [c for c in self.TEXT if c in self.columns]
-        fields += [
-            c
-            for c in ("employees", "year_founded", "kind", "external_id", "target_segment")
-            if c in self.columns
-        ]
-        if "phone" in self.columns:
-            fields.append("phone_digits")
-        fields += ["account_manager", "updated_at"]
-        bulk_update(Client, [c for c, _r in changed], fields)
-        if "tags" in self.columns:
-            self._write_tags(new + changed)
-        return len(new), len(changed)
-
-    def _write_tags(self, pairs):
-        wanted = {t for _c, r in pairs for t in (r.values.get("tags") or [])}
-        known = {t.name.lower(): t for t in Tag.objects.all()}
-        missing = {t.lower(): t for t in wanted if t.lower() not in known}
-        Tag.objects.bulk_create(
-            [Tag(name=n[:50]) for n in missing.values()], batch_size=BATCH, ignore_conflicts=True
-        )
-        known = {t.name.lower(): t for t in Tag.objects.all()}
-        through = Client.tags.through
-        wanted_links = {
-            (c.pk, known[t.lower()[:50]].pk)
-            for c, r in pairs
-            for t in (r.values.get("tags") or [])
-            if t.lower()[:50] in known
-        }
-        # write only the difference: re-importing the same file touches no tag links
-        ids = [c.pk for c, _r in pairs]
-        stale: list[int] = []
-        for start in range(0, len(ids), BATCH):
-            for link_id, client_id, tag_id in through.objects.filter(
-                client_id__in=ids[start : start + BATCH]
-            ).values_list("id", "client_id", "tag_id"):
-                if (client_id, tag_id) in wanted_links:
-                    wanted_links.discard((client_id, tag_id))
-                else:
-                    stale.append(link_id)
-        for start in range(0, len(stale), BATCH):
-            through.objects.filter(id__in=stale[start : start + BATCH]).delete()
-        through.objects.bulk_create(
-            [through(client_id=c, tag_id=t) for c, t in sorted(wanted_links)], batch_size=BATCH
-        )
-
 
 class ContactChecker(ClientOwnerMixin, Checker):
     kind = "contacts"
-    FIELDS = (
-        "full_name",
-        "position",
-        "email",
-        "phone",
-        "birthday",
-        "is_primary",
-        "greeting_consent",
-        "survey_opt_out",
-    )
 
     def load(self, results):
         self.load_clients(results)
@@ -372,56 +235,9 @@ class ContactChecker(ClientOwnerMixin, Checker):
         if values.get("is_primary"):
             self.once(result, ("primary", client.pk), _("a primary contact of this client"))
 
-    def _apply(self, contact, values):
-        contact.client = values["_client"]
-        for name in self.FIELDS:
-            if name not in values:
-                continue
-            value = values[name]
-            if name in ("is_primary", "greeting_consent", "survey_opt_out"):
-                value = bool(value)
-            elif name != "birthday":
-                value = value or ""
-            setattr(contact, name, value)
-        if values.get("external_id"):
-            contact.external_id = values["external_id"]
-        if "phone" in values:
-            contact.phone_digits = phone_digits(contact.phone)
-
-    def write(self, rows):
-        now = timezone.now()
-        new, changed = [], []
-        for row in rows:
-            row.values["_client"] = row.client
-            if row.target is None:
-                contact = ContactPerson()
-                self._apply(contact, row.values)
-                new.append(contact)
-            else:
-                self._apply(row.target, row.values)
-                row.target.updated_at = now
-                changed.append(row.target)
-        if "is_primary" in self.columns:
-            # one primary per client (a DB constraint): clear the old ones first
-            primary_clients = {c.client_id for c in new + changed if c.is_primary}
-            ids = sorted(primary_clients)
-            for start in range(0, len(ids), BATCH):
-                ContactPerson.objects.filter(
-                    client_id__in=ids[start : start + BATCH], is_primary=True
-                ).update(is_primary=False)
-        fields = [f for f in self.FIELDS if f in self.columns] + ["client", "updated_at"]
-        if "external_id" in self.columns:
-            fields.append("external_id")
-        if "phone" in self.columns:
-            fields.append("phone_digits")
-        bulk_update(ContactPerson, changed, fields)
-        ContactPerson.objects.bulk_create(new, batch_size=BATCH)
-        return len(new), len(changed)
-
 
 class SettlementChecker(ClientOwnerMixin, Checker):
     kind = "settlements"
-    FIELDS = ("date", "amount", "margin", "document_number")
 
     def __init__(self, user, columns):
         super().__init__(user, columns)
@@ -501,46 +317,6 @@ class SettlementChecker(ClientOwnerMixin, Checker):
                 return
             product = found[0]
         result.extra["product"] = product
-
-    def _apply(self, settlement, row):
-        values = row.values
-        settlement.client = row.client
-        settlement.date = values["date"]
-        settlement.amount = values["amount"]
-        if "margin" in values:
-            settlement.margin = values["margin"]
-        if "document_number" in values:
-            settlement.document_number = values["document_number"] or ""
-        if "product_code" in self.columns or "product" in self.columns:
-            settlement.product = row.extra.get("product")
-        if values.get("external_id"):
-            settlement.external_id = values["external_id"]
-
-    def write(self, rows):
-        now = timezone.now()
-        new, changed = [], []
-        for row in rows:
-            if row.target is None:
-                settlement = Settlement()
-                self._apply(settlement, row)
-                new.append(settlement)
-            else:
-                self._apply(row.target, row)
-                row.target.updated_at = now
-                changed.append(row.target)
-        fields = [
-            "client",
-            "date",
-            "amount",
-            "margin",
-            "document_number",
-            "product",
-            "external_id",
-            "updated_at",
-        ]
-        Settlement.objects.bulk_create(new, batch_size=BATCH)
-        bulk_update(Settlement, changed, fields)
-        return len(new), len(changed)
 
 
 CHECKERS: dict[str, Callable[..., Checker]] = {
