@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import connection, models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -19,26 +19,6 @@ IMPORT_STALE_SECONDS = 15 * 60
 def stale_seconds() -> int:
     """How long an import job may show no progress before it counts as interrupted."""
     return getattr(settings, "CLIENT_IMPORT_STALE_SECONDS", IMPORT_STALE_SECONDS)
-
-
-class AbcClass(models.TextChoices):
-    A = "A", "A"
-    B = "B", "B"
-    C = "C", "C"
-
-
-class XyzClass(models.TextChoices):
-    X = "X", "X"
-    Y = "Y", "Y"
-    Z = "Z", "Z"
-
-
-class Lifecycle(models.TextChoices):
-    POTENTIAL = "potential", _("potential")
-    NEW = "new", _("new")
-    REGULAR = "regular", _("regular")
-    RESTORED = "restored", _("restored")
-    LOST = "lost", _("lost")
 
 
 class Tag(models.Model):
@@ -205,7 +185,7 @@ class Client(TimeStampedModel):
     city = models.CharField(_("city"), max_length=120, blank=True)
     notes = models.TextField(_("notes"), max_length=LONG_TEXT_MAX_LENGTH, blank=True)
 
-    # The current ABC/XYZ/lifecycle classes are segmentation's: client.segmentation
+    # The current ABC/XYZ/lifecycle classes are segmentation's: client.metrics
     # (segmentation.models.ClientMetrics, a narrow table the nightly run rewrites in bulk).
 
     # Denormalised from the contact log by services.interaction_log (My day, overdue lists).
@@ -262,7 +242,7 @@ class ClientTally(models.Model):
     sees, committed with the change that made it (``selectors.client_total``). A manager's
     list of all clients shows it instead of counting a million rows per page. Writers only
     append, so concurrent imports never wait for each other here; reads fold the rows into one
-    now and then (``services.client_tally_compact``)."""
+    now and then (``fold``)."""
 
     delta = models.BigIntegerField(_("clients added (negative: removed)"))
 
@@ -272,6 +252,18 @@ class ClientTally(models.Model):
 
     def __str__(self) -> str:
         return f"{self.delta:+d}"
+
+    @classmethod
+    def fold(cls) -> None:
+        """Fold the rows into one (PostgreSQL), in one statement: the rows it sees are deleted
+        and their sum inserted; rows that writers commit meanwhile stay for the next fold, and
+        a concurrent fold skips the rows this one deleted, so the sum never changes."""
+        table = connection.ops.quote_name(cls._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"WITH folded AS (DELETE FROM {table} RETURNING delta) "  # noqa: S608
+                f"INSERT INTO {table} (delta) SELECT COALESCE(SUM(delta), 0) FROM folded"
+            )
 
 
 class ContactPerson(TimeStampedModel):

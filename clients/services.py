@@ -6,13 +6,12 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clients.models import (
     Client,
-    ClientTally,
     ContactPerson,
     Interaction,
     Product,
@@ -30,18 +29,6 @@ def phone_digits(phone: str) -> str:
     if len(digits) == 11 and digits.startswith("8"):
         digits = "7" + digits[1:]
     return digits[:20]
-
-
-def client_tally_compact() -> None:
-    """Fold the client tally's rows into one (PostgreSQL). One statement: the rows it sees are
-    deleted and their sum inserted; rows that writers commit meanwhile stay for the next fold,
-    and a concurrent fold skips the rows this one deleted, so the sum never changes."""
-    table = connection.ops.quote_name(ClientTally._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"WITH folded AS (DELETE FROM {table} RETURNING delta) "  # noqa: S608 - fixed names
-            f"INSERT INTO {table} (delta) SELECT COALESCE(SUM(delta), 0) FROM folded"
-        )
 
 
 def _require_manager(actor: User) -> None:

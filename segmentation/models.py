@@ -4,20 +4,39 @@ figures behind them (ClientMetrics) and the class history (docs/domain.md).
 The current classes live here, in a narrow table of their own, not on clients.Client: a run
 that reclassifies most clients (the first run, a month roll-over) rewrites these rows, which
 is several times cheaper than rewriting wide client rows with all their indexes
-(docs/benchmarks.md, "Segmentation"). Readers reach them through ``client.segmentation``."""
+(docs/benchmarks.md, "Segmentation"). Readers reach them through ``client.metrics``."""
 
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import connection, models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from clients.models import AbcClass, Lifecycle, XyzClass
 from crm.validators import validate_date_range
 
 PCT = {"max_digits": 5, "decimal_places": 2}
+
+
+class AbcClass(models.TextChoices):
+    A = "A", "A"
+    B = "B", "B"
+    C = "C", "C"
+
+
+class XyzClass(models.TextChoices):
+    X = "X", "X"
+    Y = "Y", "Y"
+    Z = "Z", "Z"
+
+
+class Lifecycle(models.TextChoices):
+    POTENTIAL = "potential", _("potential")
+    NEW = "new", _("new")
+    REGULAR = "regular", _("regular")
+    RESTORED = "restored", _("restored")
+    LOST = "lost", _("lost")
 
 
 class SegmentationSettings(models.Model):
@@ -227,7 +246,7 @@ class ClientMetrics(models.Model):
         verbose_name=_("client"),
         primary_key=True,
         on_delete=models.CASCADE,
-        related_name="segmentation",
+        related_name="metrics",
         db_constraint=False,
     )
     abc_class = models.CharField(
@@ -291,12 +310,12 @@ class ClientMetrics(models.Model):
 
 class ClassTally(models.Model):
     """How many clients hold each combination of current classes, kept exact by the database
-    on PostgreSQL: triggers of ``segmentation_clientmetrics`` (migration 0006) append, per
+    on PostgreSQL: triggers of ``segmentation_clientmetrics`` (migration 0007) append, per
     statement that inserts, updates or deletes class rows, one row per combination it changed
     with the number of rows it added or removed there; a TRUNCATE empties this table. A
     manager's client list filtered by classes alone sums these rows (at most 96 combinations)
     instead of counting up to a million class rows per page (``selectors.clients_in_classes``).
-    Writers only append; reads fold the rows now and then (``services.class_tally_compact``)."""
+    Writers only append; reads fold the rows now and then (``fold``)."""
 
     abc_class = models.CharField(_("ABC class"), max_length=1, null=True, blank=True)
     xyz_class = models.CharField(_("XYZ class"), max_length=1, null=True, blank=True)
@@ -309,6 +328,20 @@ class ClassTally(models.Model):
 
     def __str__(self) -> str:
         return f"{self.abc_class or '-'}{self.xyz_class or '-'} {self.lifecycle} {self.delta:+d}"
+
+    @classmethod
+    def fold(cls) -> None:
+        """Fold the rows into one per combination (PostgreSQL), in one statement: the rows it
+        sees are deleted and their sums inserted; rows committed meanwhile stay for the next
+        fold, and a concurrent fold skips the rows this one deleted."""
+        table = connection.ops.quote_name(cls._meta.db_table)
+        columns = "abc_class, xyz_class, lifecycle"
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"WITH folded AS (DELETE FROM {table} RETURNING {columns}, delta) "  # noqa: S608
+                f"INSERT INTO {table} ({columns}, delta) SELECT {columns}, SUM(delta) "
+                f"FROM folded GROUP BY {columns} HAVING SUM(delta) <> 0"
+            )
 
 
 class ClassChange(models.Model):

@@ -14,9 +14,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from clients.models import AbcClass, Client, Lifecycle, XyzClass
+from clients.models import Client
 from crm.pgcopy import binary_copy
-from segmentation.models import ClassChange, ClassTally, ClientMetrics
+from segmentation.models import AbcClass, ClassChange, ClientMetrics, Lifecycle, XyzClass
 
 # Classes travel as small integer codes (0 = none) so the whole stage is fixed-width binary.
 ABC_CODES = [c.value for c in AbcClass]
@@ -235,17 +235,3 @@ def refresh_statistics(connection) -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(f"ANALYZE {ClientMetrics._meta.db_table}")  # noqa: S608
-
-
-def class_tally_compact(connection) -> None:
-    """Fold the class tally's rows into one per combination (PostgreSQL), in one statement:
-    the rows it sees are deleted and their sums inserted; rows committed meanwhile stay for
-    the next fold, and a concurrent fold skips the rows this one deleted."""
-    table = connection.ops.quote_name(ClassTally._meta.db_table)
-    columns = "abc_class, xyz_class, lifecycle"
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"WITH folded AS (DELETE FROM {table} RETURNING {columns}, delta) "  # noqa: S608
-            f"INSERT INTO {table} ({columns}, delta) SELECT {columns}, SUM(delta) FROM folded "
-            f"GROUP BY {columns} HAVING SUM(delta) <> 0"
-        )
