@@ -24,7 +24,7 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the repository
 
 
 def parse_args(argv=None):
@@ -96,7 +96,7 @@ def child(vendor: str, args) -> dict:
         env["DATABASE_URL"] = args.postgres
     env.setdefault("DJANGO_SETTINGS_MODULE", "crm.settings")
     out = subprocess.run(
-        [sys.executable, "-m", "benchmarks.embedded", "--worker", "--size", args.size],
+        [sys.executable, "-m", "devtools.benchmarks.embedded", "--worker", "--size", args.size],
         env=env,
         cwd=ROOT,
         capture_output=True,

@@ -24,7 +24,7 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the repository
 EXAMPLE = "DATABASE_URL=postgres://postgres@127.0.0.1:5432/crm_bench make bench"
 
 

@@ -30,7 +30,7 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the repository
 DOCS = ROOT / "docs" / "benchmarks.md"
 RESULTS = ROOT / "var" / "bench_segmentation.json"
 AM_COUNT = 20
