@@ -51,10 +51,10 @@ def seed(n: int) -> float | None:
     from django.core.management import call_command
     from django.db import connection, transaction
     from django.utils import timezone
-    from feedback.management.commands.seed_complaints import generate_bulk
 
     from clients.models import Client
     from crm.models import User
+    from devtools.management.commands.seed_complaints import generate_bulk
     from feedback.models import Complaint, Notice, SlaBreach, Theme
     from segmentation.models import ClientMetrics
 
