@@ -251,6 +251,11 @@ class ContactPerson(TimeStampedModel):
     greeting_consent = models.BooleanField(_("agrees to greetings"), default=False)
     is_primary = models.BooleanField(_("primary contact"), default=False)
     survey_opt_out = models.BooleanField(_("opted out of surveys"), default=False)
+    # the language of the surveys sent to the contact; blank: the account manager's, else the
+    # site's
+    language = models.CharField(
+        _("preferred language"), max_length=10, choices=settings.LANGUAGES, blank=True
+    )
     external_id = models.CharField(
         _("external id"), max_length=64, unique=True, null=True, blank=True
     )

@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "clients",
     "segmentation",
     "feedback",
+    "surveys",
     "loyalty",
     "sales",
 ]

@@ -30,6 +30,8 @@ urlpatterns = [
     path("clients/", include("clients.urls")),
     path("segments/", include("segmentation.urls")),
     path("feedback/", include("feedback.urls")),
+    # the respondent's survey pages: no login, the emailed token is the key
+    path("s/", include("surveys.urls")),
     path("loyalty/", include("loyalty.urls")),
     path("pipeline/", include("sales.urls")),
     path("admin/", admin.site.urls),

@@ -18,7 +18,7 @@ from crm.models import AuditEntry, User
 from crm.queue import enqueue
 from crm.services import audit_record, diff, snapshot
 from crm.worktime import add_working_minutes, extend_for_pauses, working_minutes
-from feedback import analytics, emails
+from feedback import analytics, emails, extensions
 from feedback.models import (
     Complaint,
     ComplaintPause,
@@ -403,6 +403,8 @@ def complaint_transition(
         changes=diff(before, snapshot(complaint, AUDITED_FIELDS)),
         note=note,
     )
+    if t.target == S.CLOSED:
+        extensions.complaint_closed(complaint.pk)  # after commit: surveys asks the client
     _changed()
     return complaint
 

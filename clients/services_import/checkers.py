@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from psycopg2.extras import execute_batch
 
-from clients import imports
+from clients import extensions, imports
 from clients.models import Client, ContactPerson, Product, Settlement, Tag, TargetSegment
 from clients.services import phone_digits
 from crm.models import User
@@ -540,6 +540,7 @@ class SettlementChecker(ClientOwnerMixin, Checker):
         ]
         Settlement.objects.bulk_create(new, batch_size=BATCH)
         bulk_update(Settlement, changed, fields)
+        extensions.settlements_created([s.pk for s in new if s.pk is not None])
         return len(new), len(changed)
 
 

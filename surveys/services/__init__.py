@@ -1,0 +1,37 @@
+"""Every write of surveys: campaigns and triggers (``campaigns``), the respondent's answer, opt-out
+and the closed loop (``answers``), sending, reminders and expiry (``delivery``)."""
+
+from surveys.services.answers import (
+    AnswerState,
+    answer_state,
+    answer_submit,
+    contact_opt_out,
+    invitation_open,
+)
+from surveys.services.campaigns import (
+    campaign_launch,
+    campaigns_due,
+    first_purchases_fire,
+    on_complaint_closed,
+    on_settlements_created,
+    trigger_deal_won,
+    trigger_fire,
+)
+from surveys.services.delivery import expire_invitations, send_batch
+
+__all__ = [
+    "AnswerState",
+    "answer_state",
+    "answer_submit",
+    "campaign_launch",
+    "campaigns_due",
+    "contact_opt_out",
+    "expire_invitations",
+    "first_purchases_fire",
+    "invitation_open",
+    "on_complaint_closed",
+    "on_settlements_created",
+    "send_batch",
+    "trigger_deal_won",
+    "trigger_fire",
+]
