@@ -39,9 +39,7 @@ def build_message(
     campaign = invitation.campaign
     # a first email's link runs from now (delivery stamps the same on acceptance)
     expires_at = (
-        invitation.expires_at
-        if reminder
-        else timezone.now() + timedelta(days=campaign.expiry_days)
+        invitation.expires_at if reminder else timezone.now() + timedelta(days=campaign.expiry_days)
     )
     with translation.override(lang):
         text = render_to_string(

@@ -74,7 +74,9 @@ class AnswerForm(forms.Form):
         return {
             "nps": data.get("nps"),
             "items": {
-                int(name.split("_", 1)[1]): data[name] for name in self.item_fields if data.get(name)
+                int(name.split("_", 1)[1]): data[name]
+                for name in self.item_fields
+                if data.get(name)
             },
             "comment": data.get("comment", ""),
             "liked": data.get("liked", ""),

@@ -23,7 +23,7 @@ TWO_DECIMALS = Decimal("0.01")
 
 
 def band(score: int) -> str:
-    """"promoter", "passive" or "detractor" of one 0–10 answer."""
+    """ "promoter", "passive" or "detractor" of one 0–10 answer."""
     if not 0 <= score <= 10:
         raise ValueError(f"an NPS answer is 0–10, not {score}")
     if score >= PROMOTER_MIN:

@@ -65,7 +65,10 @@ class QuestionnaireItem(Bilingual, models.Model):
     """One CSAT item on a 1–5 scale (e.g. "delivery speed"), optionally for one product line."""
 
     questionnaire = models.ForeignKey(
-        Questionnaire, on_delete=models.CASCADE, related_name="items", verbose_name=_("questionnaire")
+        Questionnaire,
+        on_delete=models.CASCADE,
+        related_name="items",
+        verbose_name=_("questionnaire"),
     )
     text_ru = models.CharField(_("text (Russian)"), max_length=255)
     text_en = models.CharField(_("text (English)"), max_length=255)
@@ -256,7 +259,9 @@ class Invitation(models.Model):
     # a sender holds the row (claimed under a row lock) from this instant until the server took
     # the message or refused it: nobody else sends it meanwhile
     in_flight_since = models.DateTimeField(null=True, blank=True, editable=False)
-    sent_at = models.DateTimeField(_("sent"), null=True, blank=True, validators=[validate_date_range])
+    sent_at = models.DateTimeField(
+        _("sent"), null=True, blank=True, validators=[validate_date_range]
+    )
     opened_at = models.DateTimeField(
         _("opened"), null=True, blank=True, validators=[validate_date_range]
     )

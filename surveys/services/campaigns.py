@@ -71,7 +71,10 @@ def campaign_launch(*, actor: User | None, campaign: Campaign, now: datetime | N
     changes = {k: [v, snapshot(campaign, [k])[k]] for k, v in before.items()}
     changes["invitations"] = [None, len(invitations)]
     audit_record(
-        actor=actor, instance=campaign, action=AuditEntry.Action.UPDATE, changes=changes,
+        actor=actor,
+        instance=campaign,
+        action=AuditEntry.Action.UPDATE,
+        changes=changes,
         note="launched",
     )
     _queue_sending([i.pk for i in invitations])

@@ -58,7 +58,10 @@ def _claim(ids: list[int], *, reminder: bool, now: datetime) -> list[tuple[Invit
             Invitation.objects.filter(pk__in=closed).update(status=S.OPTED_OUT, closed_at=now)
         pairs = [(inv, secrets.token_urlsafe(32)) for inv in taken]
         InvitationToken.objects.bulk_create(
-            [InvitationToken(invitation=inv, token_hash=token_hash(t), created_at=now) for inv, t in pairs]
+            [
+                InvitationToken(invitation=inv, token_hash=token_hash(t), created_at=now)
+                for inv, t in pairs
+            ]
         )
         Invitation.objects.filter(pk__in=[inv.pk for inv in taken]).update(in_flight_since=now)
     return pairs
