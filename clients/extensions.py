@@ -30,9 +30,9 @@ registers them in its ``AppConfig.ready()``.
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import partial
 from datetime import datetime
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from django.core.paginator import Page

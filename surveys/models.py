@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from crm.models import LONG_TEXT_MAX_LENGTH, TimeStampedModel
+from crm.models import TimeStampedModel
 from crm.validators import validate_date_range
 
 COMMENT_MAX_LENGTH = 2000

@@ -4,6 +4,7 @@ closed loop — an unhappy answer opens a complaint case for the client's accoun
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
@@ -194,7 +195,7 @@ def _close_the_loop(*, answer: Answer, invitation: Invitation, now: datetime) ->
     theme = Theme.objects.filter(code=SURVEY_THEME).first() or Theme.objects.order_by("id").first()
     if theme is None:
         return  # no theme at all: the answer stays unhappy without a case (listed as such)
-    with translation.override(getattr(responsible, "language", "") or None):
+    with translation.override(getattr(responsible, "language", "") or settings.LANGUAGE_CODE):
         description = _case_text(answer, invitation)
     # registered by the survey itself (actor None: "system" in the audit log), so the account
     # manager is notified of the new case like of any case assigned to them

@@ -85,7 +85,7 @@ def test_a_redelivered_task_sends_nothing_twice(make_campaign, own_client, launc
 def test_pacing_follows_the_rate_setting(make_campaign, own_client, prefs):
     prefs.send_rate_per_minute = 120  # one every 0.5 s
     prefs.save()
-    for i in range(3):
+    for _i in range(3):
         invite(make_campaign(), ContactFactory(client=own_client))
     waits = []
     services.send_batch(list(Invitation.objects.values_list("id", flat=True)), sleep=waits.append)
