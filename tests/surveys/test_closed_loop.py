@@ -213,3 +213,19 @@ def test_deal_won_hook_invites_the_primary_contact(make_campaign, own_client, co
     assert (invitation.campaign, invitation.contact) == (campaign, primary)
     assert services.trigger_deal_won(client=own_client) == []  # quiet period now
     assert Campaign.objects.get().status == "active"
+
+
+def test_imported_settlements_fire_the_first_purchase_trigger(
+    make_campaign, contact, manager_client
+):
+    from tests.clients.test_import_views import last_job, upload
+
+    make_campaign(trigger="first_purchase")
+    contact.client.inn = "7701234567"
+    contact.client.save()
+    ProductFactory(code="P-1")
+    data = "client_inn,date,amount,product_code\n7701234567,20.11.2026,100,P-1\n"
+    upload(manager_client, data, kind="settlements")
+    assert last_job().status == "done", last_job().message
+    invitation = Invitation.objects.get()
+    assert (invitation.contact, invitation.status) == (contact, "sent")
