@@ -26,6 +26,7 @@ from surveys.models import EmailBounce, Invitation, InvitationToken, token_hash
 from surveys.selectors import survey_settings
 
 S = Invitation.Status
+IN_FLIGHT_LEASE = timedelta(hours=1)
 
 
 def _claim(ids: list[int], *, reminder: bool, now: datetime) -> list[tuple[Invitation, str]]:
@@ -143,6 +144,7 @@ def expire_invitations(*, now: datetime | None = None) -> int:
     """The sweep: invitations past their expiry and not answered become expired (no reminder,
     the link shows "expired"); rows left in flight by a dead worker end here too."""
     now = now or timezone.now()
-    return Invitation.objects.filter(status__in=Invitation.OPEN, expires_at__lte=now).update(
-        status=S.EXPIRED, closed_at=now, in_flight_since=None
-    )
+    rows = Invitation.objects.filter(status__in=Invitation.OPEN, expires_at__lte=now)
+    # a row a live sender holds is left to it (its lease: an hour); older holds are dead ones
+    rows = rows.exclude(in_flight_since__gt=now - IN_FLIGHT_LEASE)
+    return rows.update(status=S.EXPIRED, closed_at=now, in_flight_since=None)

@@ -177,3 +177,25 @@ def test_an_opened_invitation_is_reminded_and_still_expires(
     assert remind_at(time_machine, T0 + timedelta(days=3)) == 1
     time_machine.move_to(T0 + timedelta(days=14), tick=False)
     assert services.expire_invitations() == 1
+
+
+def test_recurring_campaign_is_launched_when_due(make_campaign, contact, time_machine):
+    from datetime import date
+
+    time_machine.move_to(msk(2026, 12, 1, 6), tick=False)
+    campaign = make_campaign(recur_months=3, status="active", next_run_on=date(2026, 12, 1))
+    make_campaign(name="later", recur_months=3, status="active", next_run_on=date(2026, 12, 2))
+    assert tasks.run_due_campaigns.apply().get() == 1
+    campaign.refresh_from_db()
+    assert campaign.next_run_on == date(2027, 3, 1)
+    assert Invitation.objects.get().campaign == campaign
+    assert tasks.run_due_campaigns.apply().get() == 0
+
+
+def test_the_sweep_leaves_a_row_a_live_sender_holds(make_campaign, contact, time_machine):
+    time_machine.move_to(T0, tick=False)
+    invitation = invite(make_campaign(expiry_days=1), contact, at=T0)
+    later = T0 + timedelta(days=2)
+    Invitation.objects.filter(pk=invitation.pk).update(in_flight_since=later - timedelta(minutes=5))
+    assert services.expire_invitations(now=later) == 0
+    assert services.expire_invitations(now=later + timedelta(hours=1)) == 1
