@@ -58,6 +58,13 @@ def _items(scores: Iterable[int]) -> list[int]:
     return values
 
 
+def share_pct(part: int, whole: int) -> Decimal | None:
+    """``part`` of ``whole`` in per cent, one decimal, half up (response rates)."""
+    if whole == 0:
+        return None
+    return _round(Decimal(100 * part) / Decimal(whole), ONE_DECIMAL)
+
+
 def csat_pct(scores: Iterable[int]) -> Decimal | None:
     values = _items(scores)
     if not values:

@@ -4,12 +4,13 @@ an invitation by its token, and the reminders and expiries due."""
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Lower
 from django.utils import timezone
 
 from clients.models import ContactPerson, Settlement
 from crm.periods import add_months
+from surveys import metrics
 from surveys.models import Answer, Campaign, EmailBounce, Invitation, SurveySettings, token_hash
 
 FILTER_KEYS = ("abc", "xyz", "lifecycle", "segment", "account_manager", "product_line")
@@ -174,3 +175,15 @@ def anonymous_unhappy(*, campaign: Campaign | None = None) -> int:
     if campaign is not None:
         rows = rows.filter(invitation__campaign=campaign)
     return rows.count()
+
+
+def campaign_progress(campaign: Campaign) -> dict:
+    """Counts by status for the campaign page's progress, and the response rate: answered ÷
+    delivered (sent, opened, answered, expired — not queued, bounced or opted out before
+    delivery), in per cent with one decimal; None before anything was delivered."""
+    counts = dict.fromkeys(Invitation.Status.values, 0)
+    rows = Invitation.objects.filter(campaign=campaign).values("status").annotate(n=Count("id"))
+    counts.update({row["status"]: row["n"] for row in rows})
+    delivered = sum(counts[s] for s in ("sent", "opened", "answered", "expired"))
+    rate = metrics.share_pct(counts["answered"], delivered)
+    return {"counts": counts, "total": sum(counts.values()), "response_rate": rate}

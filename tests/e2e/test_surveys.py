@@ -57,6 +57,8 @@ def test_client_answers_on_a_phone_and_the_account_manager_sees_the_case(
     )
     phone = context.new_page()
     phone.set_default_timeout(15000)
+    blocked: list[str] = []
+    phone.on("console", lambda m: blocked.append(m.text) if "Content Security" in m.text else None)
     phone.goto(f"{live_server.url}/s/{token}/")
     assert phone.locator("h1").inner_text() == "Оценка нашей работы"
     four = phone.locator("label[for=id_nps_4]")
@@ -68,7 +70,10 @@ def test_client_answers_on_a_phone_and_the_account_manager_sees_the_case(
     phone.click("#survey-submit")
     phone.wait_for_selector("#survey-thanks")
     shot(phone, "survey-phone-thanks")
+    phone.goto(f"{live_server.url}/s/{token}/?lang=en")  # the same link later, in English
+    assert "You have already answered this survey" in phone.content()
     context.close()
+    assert blocked == []
 
     answer = Answer.objects.get()
     assert (answer.nps, answer.comment) == (4, "Доставка опоздала на день")

@@ -199,3 +199,18 @@ def test_the_sweep_leaves_a_row_a_live_sender_holds(make_campaign, contact, time
     Invitation.objects.filter(pk=invitation.pk).update(in_flight_since=later - timedelta(minutes=5))
     assert services.expire_invitations(now=later) == 0
     assert services.expire_invitations(now=later + timedelta(hours=1)) == 1
+
+
+def test_campaign_progress_and_response_rate(make_campaign, own_client):
+    from surveys.selectors import campaign_progress
+
+    campaign = make_campaign()
+    statuses = ["queued", "sent", "sent", "opened", "answered", "expired", "bounced"]
+    for status in statuses:
+        invite(campaign, ContactFactory(client=own_client), status=status)
+    progress = campaign_progress(campaign)
+    assert progress["total"] == 7
+    assert (progress["counts"]["sent"], progress["counts"]["opted_out"]) == (2, 0)
+    # answered 1 of delivered 5 (2 sent, 1 opened, 1 answered, 1 expired) = 20.0 %
+    assert str(progress["response_rate"]) == "20.0"
+    assert campaign_progress(make_campaign(name="empty"))["response_rate"] is None
