@@ -217,3 +217,13 @@ def test_a_lost_race_returns_the_first_answer(link, monkeypatch):
 
         with transaction.atomic():
             Answer.objects.create(invitation=invitation, nps=1, submitted_at=T0)
+
+
+def test_the_page_reads_little(link, csat_questionnaire, django_assert_max_num_queries):
+    _inv, url, _mail = link(questionnaire=csat_questionnaire)
+    browser = Browser()
+    with django_assert_max_num_queries(6):
+        assert browser.get(url).status_code == 200
+    items = {f"item_{i.pk}": "5" for i in csat_questionnaire.items.all()}
+    with django_assert_max_num_queries(14):
+        assert browser.post(url, {"nps": "9", **items}).status_code == 200
