@@ -252,9 +252,13 @@ class ContactPerson(TimeStampedModel):
     is_primary = models.BooleanField(_("primary contact"), default=False)
     survey_opt_out = models.BooleanField(_("opted out of surveys"), default=False)
     # the language of the surveys sent to the contact; blank: the account manager's, else the
-    # site's
+    # site's (a database default too: the bulk loaders name their columns)
     language = models.CharField(
-        _("preferred language"), max_length=10, choices=settings.LANGUAGES, blank=True
+        _("preferred language"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        blank=True,
+        db_default="",
     )
     external_id = models.CharField(
         _("external id"), max_length=64, unique=True, null=True, blank=True

@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='contactperson',
             name='language',
-            field=models.CharField(blank=True, choices=[('ru', 'Russian'), ('en', 'English')], max_length=10, verbose_name='preferred language'),
+            field=models.CharField(blank=True, choices=[('ru', 'Russian'), ('en', 'English')], db_default='', max_length=10, verbose_name='preferred language'),
         ),
     ]
