@@ -1,5 +1,6 @@
 """Every write of surveys: campaigns and triggers (``campaigns``), the respondent's answer, opt-out
-and the closed loop (``answers``), sending, reminders and expiry (``delivery``)."""
+and the closed loop (``answers``), sending, reminders and expiry (``delivery``), the settings
+(``settings``)."""
 
 from surveys.services.answers import (
     AnswerState,
@@ -10,7 +11,9 @@ from surveys.services.answers import (
 )
 from surveys.services.campaigns import (
     campaign_launch,
+    campaign_save,
     campaigns_due,
+    clean_filters,
     first_purchases_fire,
     on_complaint_closed,
     on_settlements_created,
@@ -18,12 +21,15 @@ from surveys.services.campaigns import (
     trigger_fire,
 )
 from surveys.services.delivery import expire_invitations, send_batch
+from surveys.services.settings import survey_settings_update
 
 __all__ = [
     "AnswerState",
     "answer_state",
     "answer_submit",
     "campaign_launch",
+    "campaign_save",
+    "clean_filters",
     "campaigns_due",
     "contact_opt_out",
     "expire_invitations",
@@ -32,6 +38,7 @@ __all__ = [
     "on_complaint_closed",
     "on_settlements_created",
     "send_batch",
+    "survey_settings_update",
     "trigger_deal_won",
     "trigger_fire",
 ]

@@ -9,14 +9,15 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from clients.models import Client, ContactPerson, Settlement
+from clients.models import Client, ContactPerson, ProductLine, Settlement, TargetSegment
 from crm.models import AuditEntry, User
 from crm.periods import add_months
 from crm.queue import enqueue
-from crm.services import audit_record, snapshot
+from crm.services import audit_record, save_with_audit, snapshot
 from feedback.models import Complaint
+from segmentation.models import AbcClass, Lifecycle, XyzClass
 from surveys.models import Campaign, Invitation
-from surveys.selectors import audience, eligible_contacts, language_for
+from surveys.selectors import NO_CLASS, audience, eligible_contacts, language_for
 
 SEND_CHUNK = 200  # invitations per sending task: one SMTP connection each
 TRIGGER_CHUNK = 2000  # settlement ids per first-purchase task
@@ -196,3 +197,94 @@ def first_purchases_fire(*, settlement_ids: list[int], now: datetime | None = No
                 )
             )
     return created
+
+
+# --- editing -----------------------------------------------------------------------------------
+CAMPAIGN_FIELDS = [
+    "name",
+    "questionnaire",
+    "kind",
+    "trigger",
+    "status",
+    "filters",
+    "anonymous",
+    "expiry_days",
+    "reminders_max",
+    "reminder_gap_days",
+    "recur_months",
+    "next_run_on",
+]
+
+
+def clean_filters(filters: dict | None) -> dict:
+    """The audience filters in their stored form (lists of known values or ids), or a
+    ValidationError on ``filters`` naming what is wrong."""
+    filters = dict(filters or {})
+    known = {
+        "abc": {*AbcClass.values, NO_CLASS},
+        "xyz": {*XyzClass.values, NO_CLASS},
+        "lifecycle": set(Lifecycle.values),
+    }
+    tables = {
+        "segment": TargetSegment.objects,
+        "account_manager": User.objects,
+        "product_line": ProductLine.objects,
+    }
+    clean: dict = {}
+    for key, value in filters.items():
+        if value in (None, "", []):
+            continue
+        if key == "not_surveyed_months":
+            try:
+                months = int(value)
+            except (TypeError, ValueError):
+                months = 0
+            if not 1 <= months <= 120:
+                raise ValidationError({"filters": _("Months without a survey: 1 to 120.")})
+            clean[key] = months
+            continue
+        if key not in known and key not in tables:
+            raise ValidationError(
+                {"filters": _("Unknown audience filter: %(key)s.") % {"key": key}}
+            )
+        values = value if isinstance(value, list | tuple) else [value]
+        if key in known:
+            if not set(values) <= known[key]:
+                raise ValidationError(
+                    {"filters": _("Unknown value in the filter %(key)s.") % {"key": key}}
+                )
+            clean[key] = sorted(set(values))
+            continue
+        try:
+            ids = sorted({int(v) for v in values})
+        except (TypeError, ValueError) as exc:
+            raise ValidationError(
+                {"filters": _("Unknown value in the filter %(key)s.") % {"key": key}}
+            ) from exc
+        if tables[key].filter(pk__in=ids).count() != len(ids):
+            raise ValidationError(
+                {"filters": _("Unknown value in the filter %(key)s.") % {"key": key}}
+            )
+        clean[key] = ids
+    return clean
+
+
+@transaction.atomic
+def campaign_save(*, actor: User, data: dict, campaign: Campaign | None = None) -> Campaign:
+    """Create or edit a campaign (audited). A relationship campaign is sent by hand (its
+    trigger is "manual"); a transactional one needs an event trigger."""
+    unknown = set(data) - set(CAMPAIGN_FIELDS)
+    if unknown:
+        raise ValidationError(_("These fields cannot be changed here: %s") % ", ".join(unknown))
+    data = dict(data)
+    if "filters" in data:
+        data["filters"] = clean_filters(data["filters"])
+    kind = data.get("kind", campaign.kind if campaign else Campaign.Kind.RELATIONSHIP)
+    trigger = data.get("trigger", campaign.trigger if campaign else T.MANUAL)
+    if kind == Campaign.Kind.RELATIONSHIP and trigger != T.MANUAL:
+        raise ValidationError({"trigger": _("A relationship campaign is sent by hand.")})
+    if kind == Campaign.Kind.TRANSACTIONAL and trigger == T.MANUAL:
+        raise ValidationError({"trigger": _("Choose the event that sends this campaign.")})
+    if campaign is None:
+        campaign = Campaign(created_by=actor)
+    return save_with_audit(actor=actor, instance=campaign, data=data)
