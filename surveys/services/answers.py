@@ -192,9 +192,11 @@ def _close_the_loop(*, answer: Answer, invitation: Invitation, now: datetime) ->
     if campaign.anonymous and not answer.may_contact:
         return
     responsible = _responsible(invitation.client)
-    theme = Theme.objects.filter(code=SURVEY_THEME).first() or Theme.objects.order_by("id").first()
-    if theme is None:
-        return  # no theme at all: the answer stays unhappy without a case (listed as such)
+    # seeded by the migration; made again if a manager deleted it, so no case is ever lost
+    theme = Theme.objects.get_or_create(
+        code=SURVEY_THEME,
+        defaults={"name_en": "Unhappy survey answer", "name_ru": "Недовольство в опросе"},
+    )[0]
     with translation.override(getattr(responsible, "language", "") or settings.LANGUAGE_CODE):
         description = _case_text(answer, invitation)
     # registered by the survey itself (actor None: "system" in the audit log), so the account

@@ -229,3 +229,9 @@ def test_imported_settlements_fire_the_first_purchase_trigger(
     assert last_job().status == "done", last_job().message
     invitation = Invitation.objects.get()
     assert (invitation.contact, invitation.status) == (contact, "sent")
+
+
+def test_the_survey_theme_is_made_again_if_it_was_deleted(make_campaign, contact, survey_theme):
+    survey_theme.delete()
+    result = answer(invite(make_campaign(), contact, at=T0), nps=1)
+    assert result.complaint.theme.code == "survey-feedback"
