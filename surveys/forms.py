@@ -24,7 +24,7 @@ class AnswerForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3, "class": "form-control"}),
     )
 
-    def __init__(self, *args, questionnaire: Questionnaire, anonymous: bool, **kwargs):
+    def __init__(self, *args, questionnaire: Questionnaire, items, anonymous: bool, **kwargs):
         super().__init__(*args, **kwargs)
         self.questionnaire = questionnaire
         self.item_fields = []
@@ -35,7 +35,7 @@ class AnswerForm(forms.Form):
                 widget=forms.RadioSelect(attrs={"class": "btn-check"}),
                 error_messages={"required": _("Please choose a score from 0 to 10.")},
             )
-        for item in questionnaire.items.all():
+        for item in items:
             name = f"item_{item.pk}"
             self.fields[name] = forms.ChoiceField(
                 label=item.text("text"),

@@ -247,6 +247,15 @@ class Invitation(models.Model):
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED
     )
+    # a first purchase in this line sent it: the questionnaire's items of other lines are left out
+    product_line = models.ForeignKey(
+        "clients.ProductLine",
+        verbose_name=_("product line"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     source_complaint = models.ForeignKey(
         "feedback.Complaint",
         verbose_name=_("after the complaint"),
@@ -304,6 +313,14 @@ class Invitation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.campaign} → {self.email}"
+
+    def items(self):
+        """The questionnaire's items this invitation asks: those of no product line, and those of
+        the invitation's line."""
+        lines = Q(product_line__isnull=True)
+        if self.product_line_id:
+            lines |= Q(product_line_id=self.product_line_id)
+        return self.campaign.questionnaire.items.filter(lines)
 
 
 class InvitationToken(models.Model):

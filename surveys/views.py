@@ -69,6 +69,7 @@ def answer(request, token: str):
         form = AnswerForm(
             request.POST if request.method == "POST" else None,
             questionnaire=campaign.questionnaire,
+            items=invitation.items(),
             anonymous=campaign.anonymous,
         )
         if request.method == "POST" and form.is_valid():

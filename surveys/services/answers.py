@@ -83,7 +83,7 @@ def _clean(invitation: Invitation, data: dict[str, Any]) -> dict[str, Any]:
     if q.ask_nps and nps is None and "nps" not in errors:
         errors["nps"] = [_("Please choose a score from 0 to 10.")]
     scores = {}
-    item_ids = {item.pk for item in q.items.all()}
+    item_ids = {item.pk for item in invitation.items()}
     for key, value in (data.get("items") or {}).items():
         if int(key) not in item_ids:
             errors.setdefault("__all__", []).append(_("This question is not in the survey."))

@@ -132,7 +132,13 @@ def trigger_fire(
         # re-checked per campaign: the first campaign's invitation starts the quiet period
         if not eligible_contacts(now=now).filter(pk=contact.pk).exists():
             break
-        invitation = _new_invitation(campaign, contact, now, source_complaint=source_complaint)
+        invitation = _new_invitation(
+            campaign,
+            contact,
+            now,
+            source_complaint=source_complaint,
+            product_line_id=product_line_id,
+        )
         invitation.save()
         created.append(invitation)
     _queue_sending([i.pk for i in created])

@@ -235,3 +235,27 @@ def test_the_survey_theme_is_made_again_if_it_was_deleted(make_campaign, contact
     survey_theme.delete()
     result = answer(invite(make_campaign(), contact, at=T0), nps=1)
     assert result.complaint.theme.code == "survey-feedback"
+
+
+def test_first_purchase_survey_asks_the_items_of_that_line_only(
+    make_campaign, csat_questionnaire, contact
+):
+    from django.test import Client as Browser
+
+    from tests.surveys.conftest import tokens_in_outbox
+
+    line, other = ProductFactory().line, ProductFactory().line
+    general = csat_questionnaire.items.first()
+    mine = csat_questionnaire.items.create(
+        text_ru="Упаковка", text_en="Packaging", product_line=line
+    )
+    csat_questionnaire.items.create(text_ru="Монтаж", text_en="Installation", product_line=other)
+    make_campaign(questionnaire=csat_questionnaire, trigger="first_purchase")
+    [invitation] = services.trigger_fire(
+        trigger="first_purchase", client=contact.client, product_line_id=line.pk
+    )
+    assert set(invitation.items()) >= {general, mine}
+    assert "Installation" not in {i.text_en for i in invitation.items()}
+    services.send_batch([invitation.pk])
+    html = Browser().get(f"/s/{tokens_in_outbox()[-1]}/").content.decode()
+    assert "Упаковка" in html and "Монтаж" not in html
