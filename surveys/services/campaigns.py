@@ -181,21 +181,27 @@ def first_purchases_fire(*, settlement_ids: list[int], now: datetime | None = No
     """For each (client, product line) of these new settlements that the client never bought
     from before — no other settlement of the client in that line, a refund not counting as a
     purchase — fire the first-purchase trigger. Returns the invitations created."""
-    pairs = (
+    pairs = set(
         Settlement.objects.filter(pk__in=settlement_ids, product__isnull=False, amount__gte=0)
         .values_list("client_id", "product__line_id")
         .distinct()
     )
-    created = 0
-    for client_id, line_id in pairs:
-        earlier = (
-            Settlement.objects.filter(client_id=client_id, product__line_id=line_id)
-            .filter(~Q(pk__in=settlement_ids))
-            .exists()
+    if not pairs:
+        return 0
+    # one query for the whole chunk: the pairs bought before (another settlement of the client
+    # in that line), then the first purchases are the rest
+    seen = set(
+        Settlement.objects.filter(
+            client_id__in={c for c, _l in pairs}, product__line_id__in={li for _c, li in pairs}
         )
-        if earlier:
-            continue
-        client = Client.objects.filter(pk=client_id).first()
+        .filter(~Q(pk__in=settlement_ids))
+        .values_list("client_id", "product__line_id")
+        .distinct()
+    )
+    created = 0
+    clients = Client.objects.in_bulk({c for c, _l in pairs - seen})
+    for client_id, line_id in sorted(pairs - seen):
+        client = clients.get(client_id)
         if client is not None:
             created += len(
                 trigger_fire(
