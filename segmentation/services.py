@@ -35,7 +35,7 @@ from clients.models import Client, Settlement
 from crm.queue import enqueue
 from crm.selectors import outbox_waiting
 from crm.services import save_with_audit
-from segmentation import analytics, writers
+from segmentation import analytics, loading, writers
 from segmentation.models import ClientMetrics, SegmentationRun, SegmentationSettings
 from segmentation.selectors import settings_load
 
@@ -208,7 +208,7 @@ def _progress(run_id: int, progress: int, stage: str, **extra) -> None:
 
 def compute(params: analytics.Params) -> analytics.Result:
     """Aggregate in the database and classify (reads only)."""
-    frames = analytics.load_frames(
+    frames = loading.load_frames(
         connection,
         params,
         settlement_table=Settlement._meta.db_table,
