@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 from crm.access import may_see
 from crm.models import AuditEntry, User
 from crm.queue import enqueue
-from crm.services import audit_record, diff, snapshot
+from crm.services import audit_record, diff, save_with_audit, snapshot
 from crm.worktime import working_minutes
 from feedback import analytics, emails, sla
 from feedback.models import Complaint, Notice, Priority, Theme
@@ -399,17 +399,15 @@ def complaint_inform_client(
 
 
 # --- themes, notices --------------------------------------------------------------------------
+THEME_FIELDS = ["code", "name_en", "name_ru", "order", "is_active"]
+
+
 @transaction.atomic
 def theme_save(*, actor: User, theme: Theme) -> Theme:
-    is_new = theme.pk is None
-    theme.full_clean()
-    theme.save()
-    audit_record(
-        actor=actor,
-        instance=theme,
-        action=AuditEntry.Action.CREATE if is_new else AuditEntry.Action.UPDATE,
-    )
-    return theme
+    """Create or change a complaint theme (the form's unsaved instance); audited with what
+    changed, old → new (a save that changes nothing writes no entry)."""
+    data = {name: getattr(theme, name) for name in THEME_FIELDS}
+    return save_with_audit(actor=actor, instance=theme, data=data)
 
 
 def notices_mark_read(*, user: User, now: datetime | None = None) -> int:
