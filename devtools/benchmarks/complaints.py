@@ -231,7 +231,7 @@ def run(args) -> str:
         "## Complaints",
         "",
         "Command: `DATABASE_URL=postgres://postgres@127.0.0.1:5432/crm python -m "
-        "benchmarks.complaints` (also run by `make bench`). Own database "
+        "devtools.benchmarks.complaints` (also run by `make bench`). Own database "
         f"`{args.database}`: {args.complaints:,} complaints over one year on {CLIENTS:,} "
         f"clients of {AMS} account managers (10 % class A). PostgreSQL {version}, "
         f"{os.cpu_count()} CPU cores, Python {platform.python_version()}. Server time in "
@@ -278,7 +278,7 @@ def main(argv=None) -> None:
                 f"{cfg.get('PORT') or 5432}/{cfg['NAME']}"
             )
         subprocess.run(
-            [sys.executable, "-m", "benchmarks.complaints", *(argv or [])],
+            [sys.executable, "-m", "devtools.benchmarks.complaints", *(argv or [])],
             cwd=ROOT,
             env=env,
             check=True,

@@ -96,7 +96,7 @@ def child(vendor: str, args) -> dict:
         env["DATABASE_URL"] = args.postgres
     env.setdefault("DJANGO_SETTINGS_MODULE", "crm.settings")
     out = subprocess.run(
-        [sys.executable, "-m", "benchmarks.embedded", "--worker", "--size", args.size],
+        [sys.executable, "-m", "devtools.benchmarks.embedded", "--worker", "--size", args.size],
         env=env,
         cwd=ROOT,
         capture_output=True,
