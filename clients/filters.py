@@ -143,26 +143,33 @@ class ClientFilter(django_filters.FilterSet):
         return queryset.filter(**{f"{field}__isnull": True} if value == NONE else {field: value})
 
     def search(self, queryset, name, value):
-        value = value.strip()
-        if not value:
-            return queryset
-        condition = Q(name__icontains=value)
-        digits = phone_digits(value)
-        if value.isdigit():
-            condition |= Q(inn__startswith=value) | Q(external_id=value)
-        contacts = ContactPerson.objects.filter(client=OuterRef("pk"))
-        if "@" in value:
-            condition |= Q(email__iexact=value) | Exists(contacts.filter(email__iexact=value))
-        if len(digits) >= 5 and not value.isalpha():
-            condition |= Q(phone_digits__endswith=digits) | Exists(
-                contacts.filter(phone_digits__endswith=digits)
-            )
-        return queryset.filter(condition)
+        return client_search(queryset, value)
 
     def sort_by(self, queryset, name, value):
         if value == "abc" and self.by_own_clients():  # same order as SORTS["abc"]
             return queryset.order_by(current_class("abc_rank").asc(nulls_last=True), "id")
         return queryset.order_by(*SORTS.get(value, SORTS["name"]))
+
+
+def client_search(queryset, value: str):
+    """Clients matching what a user typed: a part of the name (the trigram index on
+    PostgreSQL), the start of the tax id, the external id, the email or the end of a phone
+    number of the client or one of its contacts. The list's search and the record picker's."""
+    value = value.strip()
+    if not value:
+        return queryset
+    condition = Q(name__icontains=value)
+    digits = phone_digits(value)
+    if value.isdigit():
+        condition |= Q(inn__startswith=value) | Q(external_id=value)
+    contacts = ContactPerson.objects.filter(client=OuterRef("pk"))
+    if "@" in value:
+        condition |= Q(email__iexact=value) | Exists(contacts.filter(email__iexact=value))
+    if len(digits) >= 5 and not value.isalpha():
+        condition |= Q(phone_digits__endswith=digits) | Exists(
+            contacts.filter(phone_digits__endswith=digits)
+        )
+    return queryset.filter(condition)
 
 
 def current_class(column: str) -> Subquery:
