@@ -58,6 +58,7 @@ CLIENTS = Lookup(
     order=("name", "id"),
     label=_client_label,
     columns=("id", "name", "inn"),
+    hint=gettext_lazy("a name, tax id, email or phone"),
 )
 CONTACTS = Lookup(
     url_name="lookup-contacts",
@@ -67,6 +68,7 @@ CONTACTS = Lookup(
     columns=("id", "full_name", "position", "is_primary"),
     requires=("client",),
     waiting=gettext_lazy("Choose the client first"),
+    hint=gettext_lazy("a name, email or phone"),
 )
 PRODUCTS = Lookup(
     url_name="lookup-products",
@@ -74,6 +76,7 @@ PRODUCTS = Lookup(
     order=("name", "id"),
     label=_product_label,
     columns=("id", "name", "code"),
+    hint=gettext_lazy("a name or code"),
 )
 USERS = Lookup(
     url_name="lookup-users",
@@ -81,6 +84,7 @@ USERS = Lookup(
     order=("first_name", "last_name", "username", "id"),
     label=str,
     columns=("id", "username", "first_name", "last_name"),
+    hint=gettext_lazy("a name, login or email"),
 )
 
 # The roles a user picker offers (``?role=``) and who may hold each.

@@ -53,6 +53,8 @@ class Lookup:
     requires: tuple[str, ...] = ()
     # what the picker says while a required parameter is empty
     waiting: str = ""
+    # what the no-JavaScript text box takes ("a name, tax id or id")
+    hint: str = ""
 
     def rows(self, queryset: QuerySet, text: str = "") -> QuerySet:
         text = (text or "").strip()[:MAX_QUERY_LENGTH]
@@ -120,6 +122,7 @@ class RecordPicker(forms.Select):
         self.depends_on: tuple[str, ...] = ()
         self.requires: tuple[str, ...] = ()
         self.waiting = ""
+        self.hint = ""
 
     def __deepcopy__(self, memo):
         obj = super().__deepcopy__(memo)
@@ -130,6 +133,8 @@ class RecordPicker(forms.Select):
         context = super().get_context(name, value, attrs)
         widget_attrs = context["widget"]["attrs"]
         widget_attrs["data-picker"] = reverse(self.url_name)
+        if self.is_required:
+            widget_attrs["data-picker-required"] = "1"
         if self.params:
             widget_attrs["data-picker-params"] = json.dumps(self.params)
         if self.depends_on:
@@ -144,6 +149,11 @@ class RecordPicker(forms.Select):
         if self.waiting:
             widget_attrs["data-msg-wait"] = str(self.waiting)
         return context
+
+    def use_required_attribute(self, initial):
+        # not on the select: without JavaScript the text box beside it may carry the choice;
+        # the field still refuses an empty value, and the script marks the Tom Select
+        return False
 
     def format_value(self, value):
         if isinstance(value, Typed):
@@ -199,7 +209,7 @@ class RecordPicker(forms.Select):
             select,
             name + SEARCH_SUFFIX,
             typed,
-            _("…or type a name, tax id or id"),
+            _("…or type %(what)s") % {"what": self.hint} if self.hint else _("…or type"),
             _("Search"),
         )
 
@@ -214,7 +224,7 @@ class RecordField(forms.ModelChoiceField):
     default_error_messages = {
         "no_match": gettext_lazy("Nothing matches “%(text)s”."),
         "many_matches": gettext_lazy(
-            "Several match “%(text)s”: %(matches)s. Type more of the name, or the tax id."
+            "Several match “%(text)s”: %(matches)s. Type more to tell them apart."
         ),
     }
 
@@ -236,6 +246,7 @@ class RecordField(forms.ModelChoiceField):
             widget.depends_on = tuple(depends_on)
             widget.requires = lookup.requires
             widget.waiting = lookup.waiting
+            widget.hint = lookup.hint
 
     @classmethod
     def replacing(cls, field: forms.Field, lookup: Lookup, *, queryset: QuerySet, **kwargs):

@@ -57,7 +57,7 @@
 
   function init(select) {
     if (select.tomselect || select.disabled) return;
-    const optional = !select.required;
+    const optional = select.dataset.pickerRequired !== "1";
     const settings = {
       valueField: "id",
       labelField: "text",
