@@ -51,9 +51,6 @@
     return url.toString();
   }
 
-  function message(select, key, fallback) {
-    return '<div class="no-results">' + escapeHtml(select.dataset[key] || fallback) + "</div>";
-  }
 
   function init(select) {
     if (select.tomselect || select.disabled) return;
@@ -101,9 +98,7 @@
       },
       render: {
         no_results: function () {
-          return missing(select)
-            ? message(select, "msgWait", "…")
-            : message(select, "msgNone", "Nothing found");
+          return '<div class="no-results">' + escapeHtml(select.dataset.msgNone || "") + "</div>";
         },
         loading_more: function () {
           return (
@@ -118,15 +113,25 @@
         },
       },
     };
-    // a picker waiting for a required parameter says so when opened
-    if (missing(select)) settings.preload = false;
-    new TomSelect(select, settings); // eslint-disable-line no-new
+    const waiting = missing(select);
+    if (waiting) {
+      // nothing to list until a required field is filled in: say so, and wait
+      settings.preload = false;
+      settings.placeholder = select.dataset.msgWait || settings.placeholder;
+      select.dataset.pickerWaiting = "1";
+    }
+    const picker = new TomSelect(select, settings);
+    if (waiting) picker.disable();
   }
 
   // A field this picker depends on changed: empty it and start afresh (its cached pages
   // were for the old value).
   function reset(select) {
     if (select.tomselect) select.tomselect.destroy();
+    if (select.dataset.pickerWaiting) {
+      select.disabled = false;
+      delete select.dataset.pickerWaiting;
+    }
     for (const option of Array.from(select.options)) {
       if (option.value !== "") option.remove();
     }
