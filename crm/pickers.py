@@ -19,6 +19,7 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+import django_filters
 from django import forms
 from django.db.models import Model, QuerySet
 from django.http import JsonResponse
@@ -293,3 +294,11 @@ class RecordField(forms.ModelChoiceField):
             code="many_matches",
             params={"text": text, "matches": listed},
         )
+
+
+class RecordFilter(django_filters.ModelChoiceFilter):
+    """A FilterSet's filter that picks its record through the picker: ``RecordFilter(
+    lookup=USERS, queryset=..., params={"role": "account_manager"})``. ``scope_filterset``
+    scopes its queryset like any model-choice filter's."""
+
+    field_class = RecordField

@@ -221,3 +221,32 @@ def test_anonymous_is_sent_to_log_in(db):
 
 def test_role_choices_match_the_model():
     assert {User.Role.ACCOUNT_MANAGER, User.Role.MANAGER} <= set(User.Role.values)
+
+
+def test_a_filterset_picks_through_the_picker(owner, outsider, books):
+    import django_filters
+
+    from clients.models import Client
+    from clients.pickers import CLIENTS, USERS
+    from crm.filters import scope_filterset
+    from crm.pickers import RecordFilter
+
+    class Filter(django_filters.FilterSet):
+        am = RecordFilter(lookup=USERS, field_name="account_manager", queryset=User.objects.all())
+        parent = RecordFilter(lookup=CLIENTS, queryset=Client.objects.all())
+
+        class Meta:
+            model = Client
+            fields: list[str] = []
+
+    acme, _beta, theirs = books
+    filterset = scope_filterset(
+        Filter({"am": owner.pk, "parent": theirs.pk}, queryset=Client.objects.all()), owner
+    )
+    assert not filterset.is_valid()  # another account manager's client is no choice
+    assert list(filterset.errors) == ["parent"]
+    html = str(filterset.form["am"])
+    assert 'data-picker="/lookup/users/"' in html
+    assert f'<option value="{owner.pk}" selected>{owner}</option>' in html
+    filterset = Filter({"am": outsider.pk}, queryset=Client.objects.all())
+    assert list(filterset.qs) == [theirs]
