@@ -1,7 +1,7 @@
 """Filters of the client list, shared by the page, the export and the API."""
 
 import django_filters
-from django.db.models import Exists, F, OuterRef, Q, Subquery
+from django.db.models import F, OuterRef, Subquery
 from django.utils.translation import gettext_lazy as _
 
 from clients.models import AbcClass, Client, ContactPerson, Lifecycle, Tag, TargetSegment, XyzClass
@@ -154,22 +154,31 @@ class ClientFilter(django_filters.FilterSet):
 def client_search(queryset, value: str):
     """Clients matching what a user typed: a part of the name (the trigram index on
     PostgreSQL), the start of the tax id, the external id, the email or the end of a phone
-    number of the client or one of its contacts. The list's search and the record picker's."""
+    number of the client or one of its contacts. The list's search and the record picker's.
+
+    A name alone is one condition. With more, the matches are the union of one indexed read
+    per condition (``id IN (… UNION …)``): an OR of them, the contacts' among them, is no index
+    condition, and PostgreSQL then walked the whole name index filtering every client (330 ms
+    at 100 000 clients for a tax id). Migration 0009 adds the indexes of the other branches."""
     value = value.strip()
     if not value:
         return queryset
-    condition = Q(name__icontains=value)
+    clients = Client.objects.order_by()
+    contacts = ContactPerson.objects.order_by()
+    arms = [clients.filter(name__icontains=value).values("id")]
     digits = phone_digits(value)
     if value.isdigit():
-        condition |= Q(inn__startswith=value) | Q(external_id=value)
-    contacts = ContactPerson.objects.filter(client=OuterRef("pk"))
+        arms.append(clients.filter(inn__startswith=value).values("id"))
+        arms.append(clients.filter(external_id=value).values("id"))
     if "@" in value:
-        condition |= Q(email__iexact=value) | Exists(contacts.filter(email__iexact=value))
+        arms.append(clients.filter(email__iexact=value).values("id"))
+        arms.append(contacts.filter(email__iexact=value).values("client_id"))
     if len(digits) >= 5 and not value.isalpha():
-        condition |= Q(phone_digits__endswith=digits) | Exists(
-            contacts.filter(phone_digits__endswith=digits)
-        )
-    return queryset.filter(condition)
+        arms.append(clients.filter(phone_digits__endswith=digits).values("id"))
+        arms.append(contacts.filter(phone_digits__endswith=digits).values("client_id"))
+    if len(arms) == 1:
+        return queryset.filter(name__icontains=value)
+    return queryset.filter(pk__in=arms[0].union(*arms[1:]))
 
 
 def current_class(column: str) -> Subquery:
