@@ -12,8 +12,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
-from clients.filters import client_search
 from clients.models import Client, ContactPerson, Product
+from clients.search import client_search
 from clients.services import phone_digits
 from crm.access import get_for_user, scope_for_user, users_who_may_see
 from crm.models import User

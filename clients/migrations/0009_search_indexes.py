@@ -1,5 +1,5 @@
-"""Indexes for the branches of the client search besides the name (clients/filters.py:
-client_search), so each read of its union is an index read on PostgreSQL: the start of the
+"""Indexes for the branches of the client search besides the name (clients/search.py), so
+each read of its union is an index read on PostgreSQL: the start of the
 tax id (a pattern b-tree: the default collation's b-tree serves no LIKE), the email of a
 client or a contact regardless of case (``email__iexact`` is ``UPPER(email) = UPPER(%s)``),
 and the end of a phone number (a trigram index serves ``LIKE '%digits'``). SQLite has none of

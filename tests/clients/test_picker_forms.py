@@ -91,3 +91,11 @@ def test_a_logged_contact_is_one_of_the_clients_contacts(owner, own_client, cont
     response = owner_client.post(url, {**data, "contact": contact.pk})
     assert response.status_code == 302
     assert Interaction.objects.get().contact == contact
+
+
+def test_the_client_lists_account_manager_filter_is_a_picker(manager, owner, own_client):
+    http = client_for(manager, "en")
+    html = http.get(reverse("clients:list"), {"am": owner.pk}).content.decode()
+    assert options(html, "am") == [("", "---------", False), (str(owner.pk), str(owner), True)]
+    assert 'data-picker-params="{&quot;role&quot;: &quot;account_manager&quot;}"' in html
+    assert list(http.get(reverse("clients:list"), {"am": owner.pk}).context["page"]) == [own_client]
