@@ -8,7 +8,7 @@ from clients.models import Client, ContactPerson, Interaction
 from clients.pickers import CLIENTS, CONTACTS, ROLE_ANY, ROLE_RESPONSIBLE, USERS, users_for_role
 from crm.access import scope_for_user
 from crm.models import User
-from crm.pickers import RecordField
+from crm.pickers import SEARCH_SUFFIX, RecordField
 from crm.validators import DateField
 from feedback import services
 from feedback.models import Complaint, Priority, Theme
@@ -100,6 +100,11 @@ class ComplaintCreateForm(forms.Form):
             self.fields["client"].initial = client.pk
             self.fields["client"].widget = forms.HiddenInput()
             contacts = ContactPerson.objects.filter(client=client)
+        posted_client = str(self.data.get("client", "")) if self.is_bound else ""
+        typed_contact = self.is_bound and self.data.get("contact" + SEARCH_SUFFIX)
+        if typed_contact and posted_client.isdigit() and len(posted_client) <= 18:
+            # a contact typed without JavaScript is searched among the chosen client's
+            contacts = contacts.filter(client_id=int(posted_client))
         self.fields["contact"].queryset = contacts
         self.fields["theme"].queryset = Theme.objects.filter(is_active=True)
         self.fields["served_by"].queryset = users_for_role(ROLE_ANY)

@@ -166,3 +166,12 @@ def test_the_filter_picks_the_responsible_through_the_picker(owner, register):
         ("", "anyone", False),
         (str(owner.pk), str(owner), True),
     ]
+
+
+def test_without_javascript_a_contact_is_searched_among_the_chosen_clients(
+    owner, own_client, contact, theme
+):
+    make_contact(make_client(name="Second Co", account_manager=owner), full_name="Ivan Sidorov")
+    response = client_for(owner, "en").post(NEW, body(own_client, theme, contact__search="ivan"))
+    assert response.status_code == 302
+    assert Complaint.objects.get().contact == contact
