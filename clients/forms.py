@@ -83,6 +83,7 @@ class ClientForm(forms.ModelForm):
             CLIENTS,
             queryset=parents,
             help_text=_("The head company, for subdivisions."),
+            params={"exclude": self.instance.pk} if self.instance.pk else None,
         )
         if self.instance.pk:
             self.initial["tag_names"] = ", ".join(t.name for t in self.instance.tags.all())

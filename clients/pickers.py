@@ -133,7 +133,14 @@ def _answer(request, lookup: Lookup, queryset_of):
 @require_GET
 @login_required
 def clients(request):
-    return _answer(request, CLIENTS, lambda r: scope_for_user(Client.objects.all(), r.user))
+    """The user's clients; ``?exclude=<id>``: but that one (a client is not its own parent)."""
+
+    def queryset_of(r):
+        queryset = scope_for_user(Client.objects.all(), r.user)
+        exclude = positive_int(r.GET.get("exclude"), "exclude")
+        return queryset.exclude(pk=exclude) if exclude else queryset
+
+    return _answer(request, CLIENTS, queryset_of)
 
 
 @require_GET

@@ -58,6 +58,7 @@ def test_the_parent_is_one_of_the_users_clients(owner, own_client, foreign_clien
         ("", "---------", False),
         (str(head.pk), f"Head Co · {head.inn}", True),
     ]
+    assert f'data-picker-params="{{&quot;exclude&quot;: {own_client.pk}}}"' in html
     assert Client.objects.count() == 3
 
 

@@ -61,6 +61,13 @@ def test_clients_are_scoped_to_the_account_manager(books, owner, outsider, manag
     ]
 
 
+def test_clients_but_one(books, owner):
+    acme, beta, _theirs = books
+    status, body = get(client_for(owner), "/lookup/clients/", exclude=acme.pk)
+    assert (status, [r["id"] for r in body["results"]]) == (200, [beta.pk])
+    assert get(client_for(owner), "/lookup/clients/", exclude="x")[0] == 400
+
+
 def test_clients_are_searched_like_the_client_list(books, owner):
     acme, beta, _theirs = books
     http = client_for(owner)
