@@ -41,6 +41,7 @@ e2e: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
 	DEBUG=1 $(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null
 
@@ -58,17 +59,17 @@ messages: install
 	DEBUG=1 $(PY) manage.py compilemessages -l ru -i ".venv/*"
 
 bench: install
-	DEBUG= $(PY) -m benchmarks.run
+	DEBUG= $(PY) -m devtools.benchmarks.run
 
 # the pages at 1 000 000 clients / 20 000 000 settlements (seeded once, ~10 min; reused after)
 bench-million: install
-	DEBUG= BENCH_SIZE=million $(PY) -m benchmarks.run
+	DEBUG= BENCH_SIZE=million $(PY) -m devtools.benchmarks.run
 
 bench-segmentation: install
-	DEBUG= $(PY) -m benchmarks.segmentation
+	DEBUG= $(PY) -m devtools.benchmarks.segmentation
 
 bench-embedded: install
-	DEBUG= $(PY) -m benchmarks.embedded
+	DEBUG= $(PY) -m devtools.benchmarks.embedded
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache

@@ -2,8 +2,14 @@
 
 from rest_framework import mixins, serializers, viewsets
 
-from clients import services
-from clients.filters import ClientFilter
+from clients import extensions, selectors, services
+from clients.filters import (
+    ClientFilter,
+    ContactFilter,
+    InteractionFilter,
+    ProductFilter,
+    SettlementFilter,
+)
 from clients.models import (
     Client,
     ContactPerson,
@@ -16,7 +22,9 @@ from clients.models import (
 )
 from crm.access import scope_for_user
 from crm.api_fields import ScopedPrimaryKeyRelatedField
-from crm.api_router import router
+from crm.api_router import app_router
+
+router = app_router()
 
 
 class ScopedClientField(serializers.PrimaryKeyRelatedField):
@@ -31,16 +39,6 @@ class ClientSerializer(serializers.ModelSerializer):
         slug_field="name", many=True, required=False, queryset=Tag.objects.all()
     )
     parent = ScopedClientField(required=False, allow_null=True)
-    # the current classes are segmentation's (null until a run has classified the client)
-    abc_class = serializers.CharField(
-        source="segmentation.abc_class", read_only=True, default=None, allow_null=True
-    )
-    xyz_class = serializers.CharField(
-        source="segmentation.xyz_class", read_only=True, default=None, allow_null=True
-    )
-    lifecycle = serializers.CharField(
-        source="segmentation.lifecycle", read_only=True, default=None, allow_null=True
-    )
 
     class Meta:
         model = Client
@@ -67,9 +65,6 @@ class ClientSerializer(serializers.ModelSerializer):
             "phone",
             "city",
             "notes",
-            "abc_class",
-            "xyz_class",
-            "lifecycle",
             "last_contact_at",
             "next_step_date",
             "next_step_goal",
@@ -83,6 +78,22 @@ class ClientSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
+
+
+def _add_extension_fields(extension: extensions.ClientListExtension) -> None:
+    """An extension's read-only fields of a client (segmentation: the current classes), shown
+    after the client's own fields."""
+    fields = list(ClientSerializer.Meta.fields)
+    at = fields.index("last_contact_at")
+    for name, make in extension.api_fields.items():
+        ClientSerializer._declared_fields[name] = make()
+        if name not in fields:
+            fields.insert(at, name)
+            at += 1
+    ClientSerializer.Meta.fields = fields
+
+
+extensions.on_client_list_extension(_add_extension_fields)
 
 
 class ContactSerializer(serializers.ModelSerializer):
@@ -191,13 +202,16 @@ class ClientViewSet(
     ScopedViewSet,
 ):
     queryset = (
-        Client.objects.select_related("account_manager", "target_segment", "segmentation")
+        Client.objects.select_related("account_manager", "target_segment")
         .prefetch_related("tags")
         .order_by("name", "id")
     )
     serializer_class = ClientSerializer
     filterset_class = ClientFilter
     ordering_fields = ["name", "created_at", "last_contact_at", "next_step_date"]
+
+    def get_queryset(self):
+        return super().get_queryset().select_related(*selectors.card_related())
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
@@ -221,7 +235,7 @@ class ContactViewSet(
 ):
     queryset = ContactPerson.objects.select_related("client").order_by("id")
     serializer_class = ContactSerializer
-    filterset_fields = ["client", "is_primary", "survey_opt_out"]
+    filterset_class = ContactFilter
     search_fields = ["full_name", "email", "phone"]
 
     def perform_create(self, serializer):
@@ -244,7 +258,7 @@ class SettlementViewSet(
 ):
     queryset = Settlement.objects.select_related("client", "product").order_by("-date", "-id")
     serializer_class = SettlementSerializer
-    filterset_fields = {"client": ["exact"], "product": ["exact"], "date": ["gte", "lte", "exact"]}
+    filterset_class = SettlementFilter
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
@@ -265,12 +279,7 @@ class InteractionViewSet(
 ):
     queryset = Interaction.objects.select_related("client", "author").order_by("-occurred_at")
     serializer_class = InteractionSerializer
-    filterset_fields = {
-        "client": ["exact"],
-        "kind": ["exact"],
-        "next_step_date": ["gte", "lte"],
-        "promise_due": ["gte", "lte"],
-    }
+    filterset_class = InteractionFilter
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
@@ -309,7 +318,7 @@ class ProductLineViewSet(CatalogueViewSet):
 class ProductViewSet(CatalogueViewSet):
     queryset = Product.objects.order_by("name")
     serializer_class = ProductSerializer
-    filterset_fields = ["line", "is_active"]
+    filterset_class = ProductFilter
     save_service = staticmethod(services.product_save)
     instance_arg = "product"
 
@@ -329,3 +338,5 @@ router.register("interactions", InteractionViewSet, basename="interaction")
 router.register("product-lines", ProductLineViewSet, basename="productline")
 router.register("products", ProductViewSet, basename="product")
 router.register("target-segments", TargetSegmentViewSet, basename="targetsegment")
+
+urlpatterns = router.urls

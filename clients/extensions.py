@@ -1,4 +1,8 @@
-"""Extension points of the client card, so other apps add to it without clients importing them.
+"""The extension points of the client base: other apps add to the client card, the client list
+and My day without ``clients`` importing them (``clients`` is below every other app;
+docs/architecture.md, "Extension points").
+
+The client card:
 
 - timeline providers: ``register_timeline(fn)`` where ``fn(client, user, limit)`` returns a list
   of ``TimelineItem``; the card merges them with interactions and settlements, newest first.
@@ -9,7 +13,14 @@
 - card panels: ``register_card_panel(fn)`` where ``fn(client, user)`` returns a ``CardPanel``
   or None (a titled block rendered from its own template).
 
-Apps register in their ``AppConfig.ready()``.
+The client list (the page, its export and the API share one FilterSet) and My day:
+- ``register_client_list(ClientListExtension(...))``: filters, sorts, the related rows each list
+  row shows, and optional shortcuts for the count and the page of the whole base;
+- ``register_contact_cadence(ContactCadence(...))``: which clients are overdue for contact and
+  in which order My day lists them. Without one, no client is overdue.
+
+An app puts what it adds in its ``card.py`` (card) and ``client_list.py`` (list, cadence) and
+registers them in its ``AppConfig.ready()``.
 """
 
 from collections.abc import Callable
@@ -17,6 +28,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
+
+from django.core.paginator import Page
+from django.db.models import QuerySet
 
 
 @dataclass(frozen=True)
@@ -84,3 +98,89 @@ def card_actions(client, user) -> list[CardAction]:
 def card_panels(client, user) -> list[CardPanel]:
     panels = [p for fn in _panels if (p := fn(client, user)) is not None]
     return sorted(panels, key=lambda p: p.order)
+
+
+# --- the client list and My day -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ListScope:
+    """What a list extension may need to know of the list it filters or sorts."""
+
+    own_clients: bool  # one account manager's clients (a few thousand), not the whole base
+
+
+@dataclass(frozen=True)
+class ListSort:
+    label: str
+    apply: Callable[[QuerySet, ListScope], QuerySet]  # the ordering, ending with a unique key
+
+
+@dataclass(frozen=True)
+class ClientListExtension:
+    """What an app adds to the client list.
+
+    - ``filters``: name -> a django-filter ``Filter`` factory (called once per FilterSet class);
+      ``apply_filter(queryset, name, value, scope)`` applies one of them.
+    - ``sorts``: key -> ``ListSort``, offered after the list's own sorts.
+    - ``row_related`` / ``row_fields``: ``select_related`` and ``only`` additions for each row
+      (the columns and badges the list and the card header show).
+    - ``api_fields``: name -> a read-only serializer field factory for the client API.
+    - ``total(used)``: the list's exact size from the filters in use alone (a manager's list of
+      the whole base; ``used`` maps filter names to values, the sort excluded), or None.
+    - ``paginate(queryset, used, sort, number, per_page)``: a page of the whole base read a
+      cheaper way for this sort, or None to let the list page it.
+    """
+
+    filters: dict[str, Callable[[], Any]] = field(default_factory=dict)
+    apply_filter: Callable[[QuerySet, str, Any, ListScope], QuerySet] | None = None
+    sorts: dict[str, ListSort] = field(default_factory=dict)
+    row_related: tuple[str, ...] = ()
+    row_fields: tuple[str, ...] = ()
+    api_fields: dict[str, Callable[[], Any]] = field(default_factory=dict)
+    total: Callable[[dict], int | None] | None = None
+    paginate: Callable[[QuerySet, dict, str, Any, int], Page | None] | None = None
+
+
+@dataclass(frozen=True)
+class ContactCadence:
+    """How often clients must be contacted: ``overdue(queryset, now)`` narrows a client
+    queryset to the clients overdue for contact (annotated with ``contact_since``: the last
+    contact, or the day the client was added), ``order`` is My day's order of them."""
+
+    overdue: Callable[[QuerySet, datetime], QuerySet]
+    order: tuple
+
+
+_list_extensions: list[ClientListExtension] = []
+_list_listeners: list[Callable[[ClientListExtension], None]] = []
+_cadence: list[ContactCadence] = []
+
+
+def register_client_list(extension: ClientListExtension) -> ClientListExtension:
+    if extension not in _list_extensions:
+        _list_extensions.append(extension)
+        for listener in _list_listeners:
+            listener(extension)
+    return extension
+
+
+def on_client_list_extension(listener: Callable[[ClientListExtension], None]) -> None:
+    """Call ``listener`` with every list extension, those registered already and later ones
+    (the client FilterSet adds their filters to its class, so the API schema shows them)."""
+    _list_listeners.append(listener)
+    for extension in _list_extensions:
+        listener(extension)
+
+
+def client_list_extensions() -> list[ClientListExtension]:
+    return list(_list_extensions)
+
+
+def register_contact_cadence(cadence: ContactCadence) -> ContactCadence:
+    _cadence[:] = [cadence]
+    return cadence
+
+
+def contact_cadence() -> ContactCadence | None:
+    return _cadence[0] if _cadence else None

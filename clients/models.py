@@ -21,26 +21,6 @@ def stale_seconds() -> int:
     return getattr(settings, "CLIENT_IMPORT_STALE_SECONDS", IMPORT_STALE_SECONDS)
 
 
-class AbcClass(models.TextChoices):
-    A = "A", "A"
-    B = "B", "B"
-    C = "C", "C"
-
-
-class XyzClass(models.TextChoices):
-    X = "X", "X"
-    Y = "Y", "Y"
-    Z = "Z", "Z"
-
-
-class Lifecycle(models.TextChoices):
-    POTENTIAL = "potential", _("potential")
-    NEW = "new", _("new")
-    REGULAR = "regular", _("regular")
-    RESTORED = "restored", _("restored")
-    LOST = "lost", _("lost")
-
-
 class Tag(models.Model):
     name = models.CharField(_("name"), max_length=50, unique=True)
 
@@ -205,7 +185,7 @@ class Client(TimeStampedModel):
     city = models.CharField(_("city"), max_length=120, blank=True)
     notes = models.TextField(_("notes"), max_length=LONG_TEXT_MAX_LENGTH, blank=True)
 
-    # The current ABC/XYZ/lifecycle classes are segmentation's: client.segmentation
+    # The current ABC/XYZ/lifecycle classes are segmentation's: client.metrics
     # (segmentation.models.ClientMetrics, a narrow table the nightly run rewrites in bulk).
 
     # Denormalised from the contact log by services.interaction_log (My day, overdue lists).

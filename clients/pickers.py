@@ -91,19 +91,24 @@ USERS = Lookup(
 ROLE_ANY = "any"
 ROLE_ACCOUNT_MANAGER = "account_manager"
 ROLE_RESPONSIBLE = "responsible"
-ROLES = (ROLE_ANY, ROLE_ACCOUNT_MANAGER, ROLE_RESPONSIBLE)
+# every user, a departed one too (filters: their past records stay findable)
+ROLE_EVERYONE = "everyone"
+ROLES = (ROLE_ANY, ROLE_ACCOUNT_MANAGER, ROLE_RESPONSIBLE, ROLE_EVERYONE)
 
 
 def users_for_role(role: str = ROLE_ANY, client: Client | None = None) -> QuerySet[User]:
     """Active users who may hold ``role``: an account manager is an account manager or a
     manager (not an administrator); the responsible for a client's record is whoever may see
-    the client (admins, managers, its account manager); "any" is every active user."""
+    the client (admins, managers, its account manager); "any" is every active user;
+    "everyone" every user, inactive ones too."""
     if role == ROLE_ACCOUNT_MANAGER:
         return User.objects.filter(
             is_active=True, role__in=[User.Role.ACCOUNT_MANAGER, User.Role.MANAGER]
         )
     if role == ROLE_RESPONSIBLE and client is not None:
         return users_who_may_see(client)
+    if role == ROLE_EVERYONE:
+        return User.objects.all()
     return User.objects.filter(is_active=True)
 
 
@@ -164,8 +169,8 @@ def products(request):
 @require_GET
 @login_required
 def users(request):
-    """Users who may hold ``?role=`` (any, account_manager, responsible); a responsible for
-    a given ``?client=`` is someone who may see that client."""
+    """Users who may hold ``?role=`` (any, account_manager, responsible, everyone); a
+    responsible for a given ``?client=`` is someone who may see that client."""
 
     def queryset_of(r):
         role = r.GET.get("role") or ROLE_ANY

@@ -7,11 +7,7 @@ from decimal import Decimal
 from django.core.paginator import Page, Paginator
 from django.db.models import (
     Count,
-    DateTimeField,
-    Exists,
-    F,
     OuterRef,
-    Q,
     QuerySet,
     Subquery,
     Sum,
@@ -20,7 +16,12 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from clients.extensions import TimelineItem, timeline_items
+from clients.extensions import (
+    TimelineItem,
+    client_list_extensions,
+    contact_cadence,
+    timeline_items,
+)
 from clients.models import (
     Client,
     ContactPerson,
@@ -31,8 +32,6 @@ from clients.models import (
 )
 from crm.access import scope_for_user
 from crm.periods import months_through
-from segmentation.models import ClientMetrics
-from segmentation.selectors import cadence_days_by_class
 
 TIMELINE_LIMIT = 30
 
@@ -42,19 +41,20 @@ def clients_for(user) -> QuerySet[Client]:
 
 
 def client_list(user) -> QuerySet[Client]:
-    """The client list's base queryset: what the table shows, in two joins."""
+    """The client list's base queryset: what the table shows, with the rows the extensions'
+    columns need (segmentation: the classes) in the same query."""
+    related = [r for ext in client_list_extensions() for r in ext.row_related]
+    fields = [f for ext in client_list_extensions() for f in ext.row_fields]
     return (
         clients_for(user)
-        .select_related("account_manager", "target_segment", "segmentation")
+        .select_related("account_manager", "target_segment", *related)
         .only(
             "id",
             "name",
             "kind",
             "inn",
             "city",
-            "segmentation__abc_class",
-            "segmentation__xyz_class",
-            "segmentation__lifecycle",
+            *fields,
             "last_contact_at",
             "next_step_date",
             "next_step_goal",
@@ -102,39 +102,6 @@ def page_ids(ordered: QuerySet, start: int, stop: int, total: int) -> list:
         rows.reverse()
         return rows
     return list(ordered[start:stop])
-
-
-def paginate_by_abc_rank(queryset: QuerySet[Client], number, per_page: int) -> Page:
-    """A page of all clients in ABC order (rank: the largest client first, then the clients
-    without a rank by id) in two index reads instead of sorting a left join of every client:
-    the ranked part comes from the class table's rank index, the rest (no class row or no
-    rank) by id through an anti-join. Same order as filters.SORTS["abc"]. A page of the first
-    half that the ranked rows fill needs no count of them (a COUNT of up to every class
-    row); a page of the second half is read backwards (``page_ids``)."""
-    ranked = ClientMetrics.objects.filter(abc_rank__isnull=False)
-    total = queryset.count()
-    paginator = Paginator(range(total), per_page)
-    page = paginator.get_page(number)
-    start, stop = page.start_index() - 1, page.end_index()
-    ordered = ranked.order_by("abc_rank", "client_id").values_list("client_id", flat=True)
-    ids = []
-    if start < total - stop:  # the first half: read forward, count the ranked rows only if short
-        ids = list(ordered[max(start, 0) : stop])
-    if len(ids) < stop - max(start, 0):
-        ranked_total = ranked.count()
-        ids = page_ids(ordered, start, min(stop, ranked_total), ranked_total)
-        if stop > ranked_total:
-            rest = (
-                queryset.filter(~Exists(ranked.filter(client=OuterRef("pk"))))
-                .order_by("id")
-                .values_list("id", flat=True)
-            )
-            ids += page_ids(
-                rest, max(0, start - ranked_total), stop - ranked_total, total - ranked_total
-            )
-    rows = queryset.order_by().in_bulk(ids)
-    page.object_list = [rows[pk] for pk in ids if pk in rows]
-    return page
 
 
 @dataclass
@@ -294,23 +261,17 @@ class MyDay:
 def overdue_for_contact(
     queryset: QuerySet[Client], *, now: datetime | None = None
 ) -> QuerySet[Client]:
-    """Clients whose time without contact exceeds their ABC class's cadence.
+    """Clients overdue for contact by the registered cadence (segmentation: days per ABC
+    class), annotated with ``contact_since``; none without a cadence."""
+    cadence = contact_cadence()
+    if cadence is None:
+        return queryset.none()
+    return cadence.overdue(queryset, now or timezone.now())
 
-    A client never contacted counts from the day it was added to the CRM.
-    """
-    now = now or timezone.now()
-    cadence = cadence_days_by_class()
-    condition = Q()
-    for abc, days in cadence.items():
-        cls = (
-            Q(segmentation__abc_class__isnull=True)
-            if abc is None
-            else Q(segmentation__abc_class=abc)
-        )
-        condition |= cls & Q(contact_since__lt=now - timedelta(days=days))
-    return queryset.annotate(
-        contact_since=Coalesce("last_contact_at", "created_at", output_field=DateTimeField())
-    ).filter(condition)
+
+def card_related() -> list[str]:
+    """What the client card's header shows of other apps (segmentation: the classes)."""
+    return [r for ext in client_list_extensions() for r in ext.row_related]
 
 
 def my_day(user, *, today: date | None = None, limit: int = 50) -> MyDay:
@@ -331,12 +292,12 @@ def my_day(user, *, today: date | None = None, limit: int = 50) -> MyDay:
         .select_related("client", "contact")
         .order_by("promise_due")[:limit]
     )
-    # the most valuable class first, then the longest without contact
-    overdue = (
-        overdue_for_contact(mine)
-        .select_related("segmentation")
-        .order_by(F("segmentation__abc_class").asc(nulls_last=True), "contact_since", "id")
-    )
+    # in the cadence's order (segmentation: the most valuable class first, then the longest
+    # without contact)
+    cadence = contact_cadence()
+    overdue = overdue_for_contact(mine).select_related(*card_related())
+    if cadence is not None:
+        overdue = overdue.order_by(*cadence.order)
     # one pass over the user's clients for the total and the first ids (a COUNT and a LIMIT
     # query each joined every client of the user to its class row), then the rows by key
     overdue_ids = list(overdue.values_list("id", flat=True))

@@ -3,6 +3,7 @@ exception handler."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
+from django.urls import get_resolver
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status, viewsets
@@ -10,12 +11,33 @@ from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import api_view
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
+from rest_framework.reverse import reverse
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from crm import selectors, services
-from crm.api_router import router
+from crm.api_router import app_router
 from crm.models import CalendarDay, User
 from crm.validators import DATE_MAX, DATE_MIN
+
+router = app_router()
+
+
+@extend_schema(exclude=True)
+@api_view(["GET"])
+def api_root(request, format=None):  # noqa: A002 - DRF's name for the suffix argument
+    """The browsable API's index: every collection the apps' routers publish (their list
+    routes), found in the URLconf, so crm names no app."""
+    names = sorted(
+        name
+        for name in get_resolver().reverse_dict
+        if isinstance(name, str) and name.endswith("-list")
+    )
+    return Response(
+        {
+            name.removesuffix("-list"): reverse(name, request=request, format=format)
+            for name in names
+        }
+    )
 
 
 def exception_handler(exc, context):
@@ -95,3 +117,6 @@ class ObtainTokenView(ObtainAuthToken):
         serializer.is_valid(raise_exception=True)
         token = services.user_api_token(user=serializer.validated_data["user"])
         return Response({"token": token.key})
+
+
+urlpatterns = router.urls

@@ -1,5 +1,10 @@
-"""The API's single router: each app registers its viewsets here."""
+"""How an app publishes its API: its ``api.py`` builds a router with ``app_router()``, registers
+its viewsets on it and ends with ``urlpatterns = router.urls``; the project's URLconf includes
+each app's ``api`` module under ``/api/`` by name (``include("clients.api")``), so ``crm``
+imports no app and an app's API exists only where the URLconf says so."""
 
-from rest_framework.routers import DefaultRouter
+from rest_framework.routers import SimpleRouter
 
-router = DefaultRouter()
+
+def app_router() -> SimpleRouter:
+    return SimpleRouter()

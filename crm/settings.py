@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "feedback",
     "loyalty",
     "sales",
+    "devtools",  # demo data and benchmarks (development only; no app imports it)
 ]
 
 MIDDLEWARE = [
@@ -166,7 +167,16 @@ if REDIS_URL:
         "socket_connect_timeout": 1,
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # A cache in files under var/: the web process, the worker and beat share it (a version a
+    # worker bumps after an import or a run reaches the pages), with no server to install
+    # (docs/decisions/embedded-cache.md).
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+            "OPTIONS": {"MAX_ENTRIES": 10000},
+        }
+    }
     # kombu's filesystem transport: a real broker in a folder, so worker and beat run for real
     # on a bare machine with no server.
     CELERY_BROKER_URL = "filesystem://"
@@ -356,9 +366,9 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # one schema name per shared choice set (used by several fields and apps)
     "ENUM_NAME_OVERRIDES": {
-        "AbcClassEnum": "clients.models.AbcClass",
-        "XyzClassEnum": "clients.models.XyzClass",
-        "LifecycleEnum": "clients.models.Lifecycle",
+        "AbcClassEnum": "segmentation.models.AbcClass",
+        "XyzClassEnum": "segmentation.models.XyzClass",
+        "LifecycleEnum": "segmentation.models.Lifecycle",
         "ComplaintChannelEnum": "feedback.models.Complaint.Channel",
     },
 }

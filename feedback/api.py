@@ -9,10 +9,13 @@ from rest_framework.response import Response
 from clients.models import Client, ContactPerson
 from crm.access import scope_for_user
 from crm.api_fields import ScopedPrimaryKeyRelatedField
-from crm.api_router import router
+from crm.api_router import app_router
 from crm.models import LONG_TEXT_MAX_LENGTH, User
 from feedback import services
+from feedback.filters import ComplaintFilter
 from feedback.models import Complaint, Theme
+
+router = app_router()
 
 
 class ThemeSerializer(serializers.ModelSerializer):
@@ -121,7 +124,7 @@ class ComplaintViewSet(
 
     serializer_class = ComplaintSerializer
     permission_classes = [permissions.IsAuthenticated, IsManagerToDelete]
-    filterset_fields = ["status", "theme", "priority", "responsible", "client"]
+    filterset_class = ComplaintFilter
     ordering_fields = ["registered_at", "id"]
     search_fields = ["description"]
 
@@ -171,3 +174,5 @@ class ThemeViewSet(viewsets.ReadOnlyModelViewSet):
 
 router.register("complaints", ComplaintViewSet, basename="complaint")
 router.register("complaint-themes", ThemeViewSet, basename="complaint-theme")
+
+urlpatterns = router.urls

@@ -1,4 +1,4 @@
-"""What the complaints add to the client card (clients/extensions.py): timeline items, the
+"""What the complaints add to the client card (clients.extensions): timeline items, the
 "Register a complaint" button and a panel of open complaints. One query per provider."""
 
 from django.urls import reverse

@@ -25,43 +25,6 @@ WEEKDAYS = [
 ]
 
 
-def staff_users():
-    return User.objects.filter(is_active=True).order_by("first_name", "last_name", "username")
-
-
-class ComplaintFilterForm(forms.Form):
-    status = forms.ChoiceField(
-        label=_("Status"),
-        required=False,
-        choices=[("", _("any status")), *Complaint.Status.choices],
-    )
-    theme = forms.ModelChoiceField(
-        label=_("Theme"), required=False, queryset=Theme.objects.all(), empty_label=_("any theme")
-    )
-    responsible = RecordField(
-        USERS,
-        label=_("Responsible"),
-        required=False,
-        queryset=staff_users(),
-        empty_label=_("anyone"),
-    )
-    priority = forms.ChoiceField(
-        label=_("Priority"), required=False, choices=[("", _("any priority")), *Priority.choices]
-    )
-    overdue = forms.BooleanField(label=_("Overdue only"), required=False)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for name in ("status", "theme", "responsible", "priority"):
-            self.fields[name].widget.attrs["class"] = "form-select form-select-sm"
-        self.fields["overdue"].widget.attrs["class"] = "form-check-input"
-
-    def filters(self) -> dict:
-        if not self.is_valid():
-            return {}
-        return {k: v for k, v in self.cleaned_data.items() if v}
-
-
 class ComplaintCreateForm(forms.Form):
     client = RecordField(CLIENTS, label=_("Client"), queryset=Client.objects.none())
     contact = RecordField(

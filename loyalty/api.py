@@ -1,1 +1,3 @@
-"""REST API of the loyalty app: viewsets register on crm.api_router.router."""
+"""REST API of the loyalty app: its viewsets will register on an app router (crm.api_router)."""
+
+urlpatterns: list = []

@@ -1,1 +1,3 @@
-"""REST API of the sales app: viewsets register on crm.api_router.router."""
+"""REST API of the sales app: its viewsets will register on an app router (crm.api_router)."""
+
+urlpatterns: list = []

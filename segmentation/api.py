@@ -1,4 +1,4 @@
-"""REST API of the segmentation app: viewsets register on crm.api_router.router.
+"""REST API of the segmentation app (its router is included under /api/ by the URLconf).
 
 - ``segmentation/metrics``: each client's classes and the figures behind them (scoped).
 - ``segmentation/history``: class changes (scoped: account managers see their clients').
@@ -13,9 +13,12 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.response import Response
 
-from crm.api_router import router
+from crm.api_router import app_router
 from segmentation import selectors, services
+from segmentation.filters import ClassChangeFilter, MetricsFilter, RunFilter
 from segmentation.models import ClassChange, ClientMetrics, SegmentationRun
+
+router = app_router()
 
 
 class IsManager(permissions.BasePermission):
@@ -62,15 +65,7 @@ class MetricsViewSet(viewsets.ReadOnlyModelViewSet):
 
     serializer_class = MetricsSerializer
     lookup_field = "client"
-    filterset_fields = {
-        "client": ["exact"],
-        "abc_class": ["exact", "isnull"],
-        "xyz_class": ["exact", "isnull"],
-        "lifecycle": ["exact"],
-        "r_score": ["exact"],
-        "f_score": ["exact"],
-        "m_score": ["exact"],
-    }
+    filterset_class = MetricsFilter
     ordering_fields = ["abc_rank", "turnover", "cv", "client"]
     ordering = ["client"]
 
@@ -102,13 +97,7 @@ class ClassChangeSerializer(serializers.ModelSerializer):
 
 class HistoryViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = ClassChangeSerializer
-    filterset_fields = {
-        "client": ["exact"],
-        "run": ["exact"],
-        "date": ["gte", "lte", "exact"],
-        "abc_move": ["exact"],
-        "lifecycle_new": ["exact"],
-    }
+    filterset_class = ClassChangeFilter
     ordering = ["-date", "-id"]
 
     def get_queryset(self):
@@ -146,7 +135,7 @@ class RunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
     serializer_class = RunSerializer
     permission_classes = [IsManager]
-    filterset_fields = ["status", "trigger"]
+    filterset_class = RunFilter
 
     def get_queryset(self):
         return SegmentationRun.objects.select_related("requested_by").order_by("-requested_at")
@@ -216,3 +205,5 @@ router.register("segmentation/metrics", MetricsViewSet, basename="segmentation-m
 router.register("segmentation/history", HistoryViewSet, basename="segmentation-history")
 router.register("segmentation/runs", RunViewSet, basename="segmentation-runs")
 router.register("segmentation/matrix", MatrixViewSet, basename="segmentation-matrix")
+
+urlpatterns = router.urls

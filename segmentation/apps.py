@@ -7,7 +7,9 @@ class SegmentationConfig(AppConfig):
     verbose_name = _("Segmentation")
 
     def ready(self):
-        from clients.extensions import register_card_panel
-        from segmentation.panels import segmentation_panel
+        from clients import extensions
+        from segmentation import card, client_list
 
-        register_card_panel(segmentation_panel)
+        extensions.register_card_panel(card.segmentation_panel)
+        extensions.register_client_list(client_list.CLIENT_LIST)
+        extensions.register_contact_cadence(client_list.CONTACT_CADENCE)

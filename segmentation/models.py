@@ -4,7 +4,7 @@ figures behind them (ClientMetrics) and the class history (docs/domain.md).
 The current classes live here, in a narrow table of their own, not on clients.Client: a run
 that reclassifies most clients (the first run, a month roll-over) rewrites these rows, which
 is several times cheaper than rewriting wide client rows with all their indexes
-(docs/benchmarks.md, "Segmentation"). Readers reach them through ``client.segmentation``."""
+(docs/benchmarks.md, "Segmentation"). Readers reach them through ``client.metrics``."""
 
 from decimal import Decimal
 
@@ -14,10 +14,29 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from clients.models import AbcClass, Lifecycle, XyzClass
 from crm.validators import validate_date_range
 
 PCT = {"max_digits": 5, "decimal_places": 2}
+
+
+class AbcClass(models.TextChoices):
+    A = "A", "A"
+    B = "B", "B"
+    C = "C", "C"
+
+
+class XyzClass(models.TextChoices):
+    X = "X", "X"
+    Y = "Y", "Y"
+    Z = "Z", "Z"
+
+
+class Lifecycle(models.TextChoices):
+    POTENTIAL = "potential", _("potential")
+    NEW = "new", _("new")
+    REGULAR = "regular", _("regular")
+    RESTORED = "restored", _("restored")
+    LOST = "lost", _("lost")
 
 
 class SegmentationSettings(models.Model):
@@ -227,7 +246,7 @@ class ClientMetrics(models.Model):
         verbose_name=_("client"),
         primary_key=True,
         on_delete=models.CASCADE,
-        related_name="segmentation",
+        related_name="metrics",
         db_constraint=False,
     )
     abc_class = models.CharField(

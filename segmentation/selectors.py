@@ -13,10 +13,16 @@ from django.db.models.functions import TruncMonth
 from django.urls import reverse
 from django.utils.http import urlencode
 
-from clients.models import Client, Lifecycle, Settlement
+from clients.models import Client, Settlement
 from crm.access import scope_for_user
 from segmentation import analytics
-from segmentation.models import ClassChange, ClientMetrics, SegmentationRun, SegmentationSettings
+from segmentation.models import (
+    ClassChange,
+    ClientMetrics,
+    Lifecycle,
+    SegmentationRun,
+    SegmentationSettings,
+)
 
 ABC = ("A", "B", "C")
 XYZ = ("X", "Y", "Z", "none")
@@ -42,7 +48,7 @@ def cadence_days_by_class() -> dict[str | None, int]:
 
 def abc_class_of(client: Client) -> str | None:
     """The client's current ABC class (None before a run has classified it)."""
-    classes = getattr(client, "segmentation", None)  # no row: RelatedObjectDoesNotExist
+    classes = getattr(client, "metrics", None)  # no row: RelatedObjectDoesNotExist
     return classes.abc_class if classes else None
 
 
@@ -172,7 +178,7 @@ def what_if(*, basis: str, abc_a_pct, abc_b_pct, xyz_x_pct, xyz_y_pct) -> dict:
 # --- client card ------------------------------------------------------------------------------
 def client_explanation(client: Client) -> dict:
     """Metrics, monthly series of the last run's window, last changes: 4 queries."""
-    metrics = getattr(client, "segmentation", None)  # the classes row (no row: none yet)
+    metrics = getattr(client, "metrics", None)  # the classes row (no row: none yet)
     run = last_successful_run()
     series = []
     if run and run.window_start and run.window_end:
@@ -335,11 +341,11 @@ def _lifecycle_groups(user) -> dict[str | None, int]:
         return {(None if key == "none" else key): n for key, n in counts.items()}
     rows = (
         scope_for_user(Client.objects.all(), user)
-        .values("segmentation__lifecycle")
+        .values("metrics__lifecycle")
         .annotate(n=Count("id"))
         .order_by()
     )
-    return {row["segmentation__lifecycle"]: row["n"] for row in rows}
+    return {row["metrics__lifecycle"]: row["n"] for row in rows}
 
 
 def lifecycle_counts(user) -> dict[str, int]:

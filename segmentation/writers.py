@@ -14,9 +14,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from clients.models import AbcClass, Client, Lifecycle, XyzClass
+from clients.models import Client
 from crm.pgcopy import binary_copy
-from segmentation.models import ClassChange, ClientMetrics
+from segmentation.models import AbcClass, ClassChange, ClientMetrics, Lifecycle, XyzClass
 
 # Classes travel as small integer codes (0 = none) so the whole stage is fixed-width binary.
 ABC_CODES = [c.value for c in AbcClass]

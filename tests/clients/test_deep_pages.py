@@ -10,6 +10,7 @@ import pytest
 from clients import selectors
 from clients.filters import SORTS, ClientFilter
 from clients.models import Client
+from segmentation.client_list import ABC_ORDER
 from segmentation.models import ClientMetrics
 from tests.factories import ClientFactory
 
@@ -46,9 +47,12 @@ def _pages(queryset, per_page=PER_PAGE):
         yield number, selectors.paginate_clients(queryset, number, per_page)
 
 
-@pytest.mark.parametrize("sort", sorted(SORTS))
+ORDERS = {**SORTS, "abc": ABC_ORDER}  # the list's own sorts and segmentation's
+
+
+@pytest.mark.parametrize("sort", sorted(ORDERS))
 def test_every_page_equals_the_plain_ordered_query(clients_with_ties, sort):
-    ordered = Client.objects.order_by(*SORTS[sort])
+    ordered = Client.objects.order_by(*ORDERS[sort])
     expected = list(ordered.values_list("id", flat=True))
     seen = []
     for number, page in _pages(ordered):

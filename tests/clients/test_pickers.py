@@ -173,6 +173,8 @@ def test_users_by_role(books, staff, owner, outsider, manager):
     everyone = {manager.pk, owner.pk, outsider.pk, admin.pk}
     assert ids(get(http, "/lookup/users/")[1]) == everyone
     assert ids(get(http, "/lookup/users/", role="any")[1]) == everyone
+    # a filter's "everyone": inactive users too (their past records stay findable)
+    assert ids(get(http, "/lookup/users/", role="everyone")[1]) == everyone | {gone.pk}
     # an account manager is an account manager or a manager; never an inactive user
     assert ids(get(http, "/lookup/users/", role="account_manager")[1]) == {
         manager.pk,

@@ -14,10 +14,10 @@ from django.core.management import call_command
 from django.db import connection
 from django.db.models import Count, Max, Min, Q, Sum
 
-from clients.demo import plan_counts
 from clients.models import Client, ContactPerson, Interaction, Settlement, TargetSegment
 from crm.models import User
 from crm.periods import add_months
+from devtools.demo import plan_counts
 
 TODAY = date(2026, 3, 18)
 FROZEN = datetime(2026, 3, 18, 10, 30, tzinfo=ZoneInfo("Europe/Moscow"))
@@ -212,7 +212,7 @@ def test_a_chunked_run_loads_blocks_with_consistent_keys(frozen, monkeypatch):
     """Big sizes are planned and loaded a block of clients at a time (flat memory): the
     blocks add up to the exact sizes, keys point at existing rows and the settlements are
     numbered in date order across blocks; the first block equals an unchunked run."""
-    from clients.demo import generate
+    from devtools.demo import generate
 
     assert generate.chunk_sizes(250, 5000, chunk=100) == [(100, 2000), (100, 2000), (50, 1000)]
     seed(clients=100, settlements=2000)

@@ -50,3 +50,12 @@ def test_a_lookup_that_is_not_a_small_integer_is_a_404_not_a_500(manager_client)
     ):
         assert manager_client.get(path).status_code == 404, path
     assert manager_client.get("/api/clients/999999999999999999/").status_code == 404
+
+
+def test_the_api_root_lists_every_apps_collections(owner_client, client, db):
+    """Each app's router is included by name (crm imports no app); the index finds them all."""
+    assert client.get("/api/").status_code in (401, 403)
+    index = owner_client.get("/api/", HTTP_ACCEPT="application/json").json()
+    for name in ("client", "contact", "complaint", "segmentation-metrics", "calendar-day"):
+        assert index[name].startswith("http://testserver/api/"), name
+    assert owner_client.get(index["client"]).status_code == 200

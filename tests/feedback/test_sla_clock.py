@@ -20,6 +20,7 @@ import time_machine
 from django.urls import reverse
 
 from feedback import analytics, selectors, services
+from feedback.filters import ComplaintFilter
 from feedback.models import Complaint, SlaBreach
 from tests.conftest import client_for
 from tests.crm.factories import CalendarDayFactory, holidays
@@ -87,7 +88,7 @@ def test_waiting_begun_after_the_deadline_before_the_scan_is_still_escalated(
         assert len(services.sla_escalate_breaches()) == 1
         assert SlaBreach.objects.get().kind == "resolution"
         assert services.sla_escalate_breaches() == []
-        overdue = selectors.complaint_list(manager, filters={"overdue": True})
+        overdue = ComplaintFilter({"overdue": True}, queryset=selectors.complaint_list(manager)).qs
         assert list(overdue) == [c]
         assert resolution(c).minutes_left < 0  # the page says "overdue by …"
     # a wait begun before the deadline still stops the clock: no breach, not overdue

@@ -22,7 +22,7 @@ def classes() -> dict[str, tuple]:
     return {
         name: (abc, xyz, lifecycle)
         for name, abc, xyz, lifecycle in Client.objects.values_list(
-            "name", "segmentation__abc_class", "segmentation__xyz_class", "segmentation__lifecycle"
+            "name", "metrics__abc_class", "metrics__xyz_class", "metrics__lifecycle"
         )
     }
 

@@ -226,7 +226,7 @@ def test_settings_page_states_the_shared_analysis_window(manager, db):
 
 
 def test_card_panel_queries_are_bounded(owner, base, django_assert_max_num_queries):
-    from segmentation.panels import segmentation_panel
+    from segmentation.card import segmentation_panel
 
     recompute()
     with django_assert_max_num_queries(5):
@@ -302,15 +302,15 @@ def test_list_total_under_class_filters_comes_from_the_class_table(
 
 def test_abc_pages_from_the_rank_index_equal_the_sorted_join(base):
     from clients import selectors as client_selectors
-    from clients.filters import SORTS
     from clients.models import Client
+    from segmentation.client_list import ABC_ORDER, paginate_by_abc_rank
 
     recompute()
     ClientFactory(name="Added later")
     everyone = Client.objects.all()
     for number in range(1, 6):  # 7 clients by 2: the ranked/unranked boundary inside page 3
-        fast = client_selectors.paginate_by_abc_rank(everyone, number, 2)
-        joined = client_selectors.paginate_clients(everyone.order_by(*SORTS["abc"]), number, 2)
+        fast = paginate_by_abc_rank(everyone, number, 2)
+        joined = client_selectors.paginate_clients(everyone.order_by(*ABC_ORDER), number, 2)
         assert [c.pk for c in fast] == [c.pk for c in joined], number
         assert (fast.number, fast.paginator.count, fast.paginator.num_pages) == (
             joined.number,

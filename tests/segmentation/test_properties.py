@@ -51,7 +51,7 @@ def test_run_properties(rows):
         for i, days, _c in rows
         if WINDOW_START <= AS_OF - timedelta(days=days) < WINDOW_END
     }
-    classes = dict(Client.objects.values_list("pk", "segmentation__abc_class"))
+    classes = dict(Client.objects.values_list("pk", "metrics__abc_class"))
     assert {pk for pk, abc in classes.items() if abc} == in_window
     ranked = list(
         ClientMetrics.objects.filter(in_window=True)
