@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_SIZE ?= small
 
-.PHONY: run install migrate demo test e2e lint format fuzz bench bench-million bench-segmentation bench-embedded clean messages
+.PHONY: run install migrate demo test e2e lint format fuzz bench bench-million bench-segmentation bench-embedded bench-seed clean messages
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -59,17 +59,21 @@ messages: install
 	DEBUG=1 $(PY) manage.py compilemessages -l ru -i ".venv/*"
 
 bench: install
-	DEBUG= $(PY) -m benchmarks.run
+	DEBUG= $(PY) -m devtools.benchmarks.run
 
 # the pages at 1 000 000 clients / 20 000 000 settlements (seeded once, ~10 min; reused after)
 bench-million: install
-	DEBUG= BENCH_SIZE=million $(PY) -m benchmarks.run
+	DEBUG= BENCH_SIZE=million $(PY) -m devtools.benchmarks.run
 
 bench-segmentation: install
-	DEBUG= $(PY) -m benchmarks.segmentation
+	DEBUG= $(PY) -m devtools.benchmarks.segmentation
 
 bench-embedded: install
-	DEBUG= $(PY) -m benchmarks.embedded
+	DEBUG= $(PY) -m devtools.benchmarks.embedded
+
+# the wall time of the small demo data (make run's first load), target < 20 s
+bench-seed: install
+	DEBUG= $(PY) -m devtools.benchmarks.seed
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache

@@ -3,7 +3,13 @@
 from rest_framework import mixins, serializers, viewsets
 
 from clients import extensions, selectors, services
-from clients.filters import ClientFilter
+from clients.filters import (
+    ClientFilter,
+    ContactFilter,
+    InteractionFilter,
+    ProductFilter,
+    SettlementFilter,
+)
 from clients.models import (
     Client,
     ContactPerson,
@@ -109,6 +115,10 @@ class ContactSerializer(serializers.ModelSerializer):
             "survey_opt_out",
             "external_id",
         ]
+        # no "one primary per client" check here: making a contact primary un-marks the
+        # previous one (clients.services.contact_save), as on the page; the database
+        # constraint still holds
+        validators: list = []
 
 
 class SettlementSerializer(serializers.ModelSerializer):
@@ -229,7 +239,7 @@ class ContactViewSet(
 ):
     queryset = ContactPerson.objects.select_related("client").order_by("id")
     serializer_class = ContactSerializer
-    filterset_fields = ["client", "is_primary", "survey_opt_out"]
+    filterset_class = ContactFilter
     search_fields = ["full_name", "email", "phone"]
 
     def perform_create(self, serializer):
@@ -252,7 +262,7 @@ class SettlementViewSet(
 ):
     queryset = Settlement.objects.select_related("client", "product").order_by("-date", "-id")
     serializer_class = SettlementSerializer
-    filterset_fields = {"client": ["exact"], "product": ["exact"], "date": ["gte", "lte", "exact"]}
+    filterset_class = SettlementFilter
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
@@ -273,12 +283,7 @@ class InteractionViewSet(
 ):
     queryset = Interaction.objects.select_related("client", "author").order_by("-occurred_at")
     serializer_class = InteractionSerializer
-    filterset_fields = {
-        "client": ["exact"],
-        "kind": ["exact"],
-        "next_step_date": ["gte", "lte"],
-        "promise_due": ["gte", "lte"],
-    }
+    filterset_class = InteractionFilter
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
@@ -317,7 +322,7 @@ class ProductLineViewSet(CatalogueViewSet):
 class ProductViewSet(CatalogueViewSet):
     queryset = Product.objects.order_by("name")
     serializer_class = ProductSerializer
-    filterset_fields = ["line", "is_active"]
+    filterset_class = ProductFilter
     save_service = staticmethod(services.product_save)
     instance_arg = "product"
 

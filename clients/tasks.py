@@ -4,8 +4,8 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import translation
 
+from clients.imports import import_job_run
 from clients.models import ImportJob
-from clients.services_import import import_job_run
 
 
 @shared_task(name="clients.import_job_run")

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from clients import views
-from clients.urls_transfer import urlpatterns as transfer_urlpatterns
+from clients.imports.urls import urlpatterns as import_urlpatterns
 
 app_name = "clients"
 
@@ -24,5 +24,5 @@ urlpatterns = [
     path("catalogue/products/<int:pk>/", views.product_edit, name="product_edit"),
     path("catalogue/segments/new/", views.segment_edit, name="segment_create"),
     path("catalogue/segments/<int:pk>/", views.segment_edit, name="segment_edit"),
-    *transfer_urlpatterns,
+    *import_urlpatterns,
 ]

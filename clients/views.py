@@ -24,16 +24,10 @@ from clients.forms import (
 )
 from clients.models import Client, ContactPerson, Interaction, Product, ProductLine, TargetSegment
 from crm.access import get_for_user, require_manager
+from crm.filters import filter_errors, filtered
+from crm.forms import add_service_errors
 
 PAGE_SIZE = 50
-
-
-def _form_errors_to(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 @login_required
@@ -43,7 +37,7 @@ def client_list(request):
     )
     # Client.Meta orders by name; the filter's "sort" overrides it. Invalid filters are ignored
     # (and reported on the page), not half-applied.
-    queryset = filterset.qs if filterset.is_valid() else filterset.queryset
+    queryset = filtered(filterset)
     page = filterset.extension_page(queryset, request.GET.get("page"), PAGE_SIZE)
     if page is None:
         page = selectors.paginate_clients(
@@ -61,7 +55,7 @@ def client_list(request):
             "filter": filterset,
             "page": page,
             "query": query.urlencode(),
-            "filter_errors": filterset.errors if filterset.is_bound else {},
+            "filter_errors": filter_errors(filterset),
             "today": timezone.localdate(),
         },
     )
@@ -104,7 +98,7 @@ def client_create(request):
                 actor=request.user, data=form.data_for_service(), tags=form.tags()
             )
         except ValidationError as exc:
-            _form_errors_to(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Client created."))
             return redirect("clients:detail", pk=client.pk)
@@ -121,7 +115,7 @@ def client_edit(request, pk: int):
                 actor=request.user, client=client, data=form.data_for_service(), tags=form.tags()
             )
         except ValidationError as exc:
-            _form_errors_to(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Client saved."))
             return redirect("clients:detail", pk=client.pk)
@@ -145,7 +139,7 @@ def contact_edit(request, pk: int, contact_pk: int | None = None):
                 actor=request.user, client=client, contact=contact, data=form.cleaned_data
             )
         except ValidationError as exc:
-            _form_errors_to(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Contact person saved."))
             return redirect("clients:detail", pk=client.pk)
@@ -168,7 +162,7 @@ def settlement_create(request, pk: int):
         try:
             services.settlement_record(actor=request.user, client=client, **form.cleaned_data)
         except ValidationError as exc:
-            _form_errors_to(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Settlement recorded."))
             return redirect("clients:detail", pk=client.pk)
@@ -187,7 +181,7 @@ def interaction_log(request, pk: int):
         try:
             services.interaction_log(actor=request.user, client=client, data=form.cleaned_data)
         except ValidationError as exc:
-            _form_errors_to(form, exc)
+            add_service_errors(form, exc)
         else:
             saved = True
             form = InteractionForm(client=client)
@@ -262,7 +256,7 @@ def _catalogue_form(request, form_class, instance, save, title, *, arg, m2m=None
         try:
             save(actor=request.user, data=data, **{arg: instance}, **extra)
         except ValidationError as exc:
-            _form_errors_to(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Saved."))
             return redirect("clients:catalogue")

@@ -1,19 +1,25 @@
-"""The API's filter backend: django-filter with every reference filter scoped to the user and
+"""Filtering of every list: one django-filter FilterSet per list (in its app's ``filters.py``),
+shared by the page, the export and the API, with every reference filter scoped to the user and
 the sane date range on every date filter.
 
 - A filter such as ``?client=<id>`` or ``?contact=<id>`` accepts only rows the user may see
   (``crm.access.scope_if_owned``): another account manager's client is refused with the same
   400 "Select a valid choice" as an id that does not exist, so the answer reveals nothing.
-- Viewsets list their filters with ``filterset_fields``; django-filter builds them from the
-  model fields. Here a date or datetime model field becomes a filter whose form field refuses a
-  date outside ``crm.validators``' range (400 with the message instead of an overflow deeper
-  down), for every app's viewsets at once.
+- A page or an export builds the list's FilterSet with the user (``FilterSet(data, queryset=...,
+  user=...)``) and reads it through ``filtered``: an invalid filter set changes nothing (the
+  page shows ``filterset.errors``, the export answers 400), never a half-applied filter. The API
+  (``ScopedFilterBackend``) answers 400 with the same messages.
+- A FilterSet's ``Meta.fields`` are built by django-filter from the model fields. Here a date
+  or datetime model field becomes a filter whose form field refuses a date outside
+  ``crm.validators``' range (400 with the message instead of an overflow deeper down), for
+  every app's lists at once; a declared date filter uses ``DateFilter`` below.
 """
 
 from copy import deepcopy
 
 import django_filters
 from django.db import models
+from django.db.models import QuerySet
 from django_filters import ModelChoiceFilter, ModelMultipleChoiceFilter
 from django_filters import rest_framework as filters
 
@@ -30,6 +36,9 @@ class DateTimeFilter(django_filters.DateTimeFilter):
 
 
 class FilterSet(filters.FilterSet):
+    """The base of every list's FilterSet. Given ``user`` (or a ``request`` with one), its
+    reference filters accept only the rows that user may see."""
+
     FILTER_DEFAULTS = deepcopy(filters.FilterSet.FILTER_DEFAULTS)
     FILTER_DEFAULTS.update(
         {
@@ -38,10 +47,38 @@ class FilterSet(filters.FilterSet):
         }
     )
 
+    def __init__(self, data=None, queryset=None, *, request=None, prefix=None, user=None):
+        super().__init__(data, queryset, request=request, prefix=prefix)
+        self.user = user if user is not None else getattr(request, "user", None)
+        if self.user is not None:
+            scope_filterset(self, self.user)
+
+
+def filtered(filterset) -> QuerySet:
+    """The list ``filterset`` gives, or its whole queryset when a filter is not valid (the
+    caller shows ``filterset.errors``): never a half-applied filter set."""
+    if filterset.is_bound and not filterset.is_valid():
+        return filterset.queryset.all()
+    return filterset.qs
+
+
+def filter_errors(filterset) -> dict:
+    """``{field label: [messages]}`` of an invalid bound filter set, for the page's notice."""
+    if not filterset.is_bound or filterset.is_valid():
+        return {}
+    form = filterset.form
+    return {
+        str(form.fields[name].label or name) if name in form.fields else name: errors
+        for name, errors in form.errors.items()
+    }
+
 
 def scope_filterset(filterset, user):
     """Limit the choices of every model-choice filter of ``filterset`` to what ``user`` may
     see (owned models only). Returns the filterset; pages and exports call it too."""
+    if getattr(filterset, "_scoped_for", None) is user:
+        return filterset
+    filterset._scoped_for = user
     for flt in filterset.filters.values():
         if isinstance(flt, ModelChoiceFilter | ModelMultipleChoiceFilter):
             queryset = flt.queryset

@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "surveys",
     "loyalty",
     "sales",
+    "devtools",  # demo data and benchmarks (development only; no app imports it)
 ]
 
 MIDDLEWARE = [
@@ -167,7 +168,16 @@ if REDIS_URL:
         "socket_connect_timeout": 1,
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # A cache in files under var/: the web process, the worker and beat share it (a version a
+    # worker bumps after an import or a run reaches the pages), with no server to install
+    # (docs/decisions/embedded-cache.md).
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+            "OPTIONS": {"MAX_ENTRIES": 10000},
+        }
+    }
     # kombu's filesystem transport: a real broker in a folder, so worker and beat run for real
     # on a bare machine with no server.
     CELERY_BROKER_URL = "filesystem://"

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from crm import selectors
 from crm.access import manager_required
 from crm.context_processors import section_label
-from crm.forms import CalendarDayForm, ProfileForm
+from crm.forms import CalendarDayForm, ProfileForm, add_service_errors
 from crm.models import CalendarDay
 from crm.services import (
     calendar_day_delete,
@@ -125,8 +125,7 @@ def calendar_edit(request, pk=None):
         try:
             day = calendar_day_save(actor=request.user, day=day, data=form.cleaned_data)
         except ValidationError as exc:
-            for message in exc.messages:
-                form.add_error(None, message)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Calendar saved."))
             return HttpResponseRedirect(_calendar_url(day.date.year))

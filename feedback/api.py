@@ -12,6 +12,7 @@ from crm.api_fields import ScopedPrimaryKeyRelatedField
 from crm.api_router import app_router
 from crm.models import LONG_TEXT_MAX_LENGTH, User
 from feedback import services
+from feedback.filters import ComplaintFilter
 from feedback.models import Complaint, Theme
 
 router = app_router()
@@ -123,7 +124,7 @@ class ComplaintViewSet(
 
     serializer_class = ComplaintSerializer
     permission_classes = [permissions.IsAuthenticated, IsManagerToDelete]
-    filterset_fields = ["status", "theme", "priority", "responsible", "client"]
+    filterset_class = ComplaintFilter
     ordering_fields = ["registered_at", "id"]
     search_fields = ["description"]
 

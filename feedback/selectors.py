@@ -37,24 +37,11 @@ def overdue_q(now: datetime) -> Q:
     )
 
 
-def complaint_list(user, *, filters: dict | None = None, now: datetime | None = None):
-    """The complaint list: scoped, filtered, with what a row shows joined in."""
-    now = now or timezone.now()
-    filters = filters or {}
+def complaint_list(user, *, mine: bool = False) -> QuerySet[Complaint]:
+    """The complaint list: scoped (``mine``: the user's own as responsible or account manager),
+    with what a row shows joined in, newest first. Its filters: ``filters.ComplaintFilter``."""
     qs = complaints_for(user).select_related("client", "theme", "responsible")
-    if filters.get("status"):
-        qs = qs.filter(status=filters["status"])
-    if filters.get("theme"):
-        qs = qs.filter(theme=filters["theme"])
-    if filters.get("responsible"):
-        qs = qs.filter(responsible=filters["responsible"])
-    if filters.get("priority"):
-        qs = qs.filter(priority=filters["priority"])
-    if filters.get("client"):
-        qs = qs.filter(client=filters["client"])
-    if filters.get("overdue"):
-        qs = qs.filter(overdue_q(now))
-    if filters.get("mine"):
+    if mine:
         qs = qs.filter(Q(responsible=user) | Q(client__account_manager=user))
     return qs.order_by("-registered_at", "-id")
 
@@ -62,13 +49,13 @@ def complaint_list(user, *, filters: dict | None = None, now: datetime | None = 
 BOARD_LIMIT = 25
 
 
-def complaint_board(user, *, filters: dict | None = None) -> list[dict]:
-    """Columns by status: count and the newest cards of each (one query per column)."""
-    qs = complaint_list(user, filters=filters)
-    counts = dict(qs.order_by().values_list("status").annotate(n=Count("id")))
+def complaint_board(queryset: QuerySet[Complaint]) -> list[dict]:
+    """Columns by status of the (scoped, filtered) ``queryset``: count and the newest cards of
+    each (one query per column)."""
+    counts = dict(queryset.order_by().values_list("status").annotate(n=Count("id")))
     columns = []
     for status, label in Complaint.Status.choices:
-        cards = list(qs.filter(status=status)[:BOARD_LIMIT]) if counts.get(status) else []
+        cards = list(queryset.filter(status=status)[:BOARD_LIMIT]) if counts.get(status) else []
         columns.append(
             {"status": status, "label": label, "count": counts.get(status, 0), "cards": cards}
         )

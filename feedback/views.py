@@ -19,12 +19,14 @@ from django.views.decorators.http import require_POST
 
 from clients.models import Client
 from crm.access import get_for_user, manager_required
+from crm.filters import filter_errors, filtered
+from crm.forms import add_service_errors
 from crm.worktime import format_minutes
-from feedback import analytics, selectors, services
+from feedback import analytics, selectors, services, sla
+from feedback.filters import ComplaintBoardFilter, ComplaintFilter
 from feedback.forms import (
     ComplaintCreateForm,
     ComplaintEditForm,
-    ComplaintFilterForm,
     InformForm,
     PeriodForm,
     SlaSettingsForm,
@@ -65,32 +67,21 @@ def _complaint(request, pk) -> Complaint:
     )
 
 
-def _error_messages(exc: ValidationError) -> list[str]:
-    if hasattr(exc, "error_dict"):
-        return [m for msgs in exc.message_dict.values() for m in msgs]
-    return list(exc.messages)
-
-
-def _add_errors(form, exc: ValidationError) -> None:
-    """A service's refusal, shown above the form (the messages name the fields)."""
-    for message in _error_messages(exc):
-        form.add_error(None, message)
-
-
 def _cache_scope(user) -> str:
     """The part of a cache key that says whose complaints a cached figure covers."""
     return "all" if user.sees_everything else f"user{user.pk}"
 
 
 def _list_page(request, *, mine: bool, template: str):
-    form = ComplaintFilterForm(request.GET or None)
-    filters = form.filters() if request.GET else {}
-    if mine:
-        filters["mine"] = True
-    qs = selectors.complaint_list(request.user, filters=filters)
-    scope = _cache_scope(request.user)
-    key = ":".join([scope, *(f"{k}={getattr(v, 'pk', v)}" for k, v in sorted(filters.items()))])
-    paginator = CachedCountPaginator(qs, PAGE_SIZE, cache_key=key, overdue="overdue" in filters)
+    filterset = ComplaintFilter(
+        request.GET or None,
+        queryset=selectors.complaint_list(request.user, mine=mine),
+        user=request.user,
+    )
+    qs = filtered(filterset)
+    scope = _cache_scope(request.user) + (":mine" if mine else "")
+    key = ":".join(part for part in (scope, filterset.cache_key()) if part)
+    paginator = CachedCountPaginator(qs, PAGE_SIZE, cache_key=key, overdue=filterset.overdue_used)
     page = paginator.get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -99,7 +90,8 @@ def _list_page(request, *, mine: bool, template: str):
         request,
         template,
         {
-            "form": form,
+            "form": filterset.form,
+            "filter_errors": filter_errors(filterset),
             "page": page,
             "overdue": {c.pk for c in page if c.is_overdue(now)},
             "query": query.urlencode(),
@@ -120,10 +112,10 @@ def my_complaints(request):
 
 @login_required
 def complaint_board(request):
-    form = ComplaintFilterForm(request.GET or None)
-    filters = form.filters() if request.GET else {}
-    filters.pop("status", None)
-    columns = selectors.complaint_board(request.user, filters=filters)
+    filterset = ComplaintBoardFilter(
+        request.GET or None, queryset=selectors.complaint_list(request.user), user=request.user
+    )
+    columns = selectors.complaint_board(filtered(filterset))
     now = timezone.now()
     for column in columns:
         column["cards"] = [
@@ -132,7 +124,7 @@ def complaint_board(request):
     return render(
         request,
         "feedback/complaint_board.html",
-        {"form": form, "columns": columns},
+        {"form": filterset.form, "filter_errors": filter_errors(filterset), "columns": columns},
     )
 
 
@@ -159,7 +151,7 @@ def complaint_create(request):
                 responsible=data["responsible"],
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Complaint #%(n)s registered.") % {"n": complaint.pk})
             return HttpResponseRedirect(reverse("feedback:detail", kwargs={"pk": complaint.pk}))
@@ -215,7 +207,7 @@ def complaint_edit(request, pk):
                 actor=request.user, complaint=_complaint(request, pk), data=data
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Complaint saved."))
             return HttpResponseRedirect(reverse("feedback:detail", kwargs={"pk": pk}))
@@ -236,9 +228,9 @@ def complaint_step(request, pk, action):
                 actor=request.user, complaint=complaint, action=action, data=form.cleaned_data
             )
         except ValidationError as exc:
-            for message in _error_messages(exc):
-                form.add_error(None, message)
-                if request.POST.get("from") == "board":
+            add_service_errors(form, exc)
+            if request.POST.get("from") == "board":
+                for message in exc.messages:
                     messages.error(request, message)
             if request.POST.get("from") == "board":
                 return HttpResponseRedirect(reverse("feedback:board"))
@@ -276,7 +268,7 @@ def complaint_inform(request, pk):
                 language=form.cleaned_data["language"],
             )
         except ValidationError as exc:
-            for message in _error_messages(exc):
+            for message in exc.messages:
                 messages.error(request, message)
         else:
             messages.success(request, _("Recorded: the client is informed."))
@@ -336,9 +328,9 @@ def sla_settings(request):
     form = SlaSettingsForm(request.POST or None, instance=instance)
     if request.method == "POST" and form.is_valid():
         try:
-            services.sla_settings_update(actor=request.user, data=form.to_data())
+            sla.sla_settings_update(actor=request.user, data=form.to_data())
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("SLA settings saved."))
             return HttpResponseRedirect(reverse("feedback:settings"))

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 
 from crm.api_router import app_router
 from segmentation import selectors, services
+from segmentation.filters import ClassChangeFilter, MetricsFilter, RunFilter
 from segmentation.models import ClassChange, ClientMetrics, SegmentationRun
 
 router = app_router()
@@ -64,15 +65,7 @@ class MetricsViewSet(viewsets.ReadOnlyModelViewSet):
 
     serializer_class = MetricsSerializer
     lookup_field = "client"
-    filterset_fields = {
-        "client": ["exact"],
-        "abc_class": ["exact", "isnull"],
-        "xyz_class": ["exact", "isnull"],
-        "lifecycle": ["exact"],
-        "r_score": ["exact"],
-        "f_score": ["exact"],
-        "m_score": ["exact"],
-    }
+    filterset_class = MetricsFilter
     ordering_fields = ["abc_rank", "turnover", "cv", "client"]
     ordering = ["client"]
 
@@ -104,13 +97,7 @@ class ClassChangeSerializer(serializers.ModelSerializer):
 
 class HistoryViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = ClassChangeSerializer
-    filterset_fields = {
-        "client": ["exact"],
-        "run": ["exact"],
-        "date": ["gte", "lte", "exact"],
-        "abc_move": ["exact"],
-        "lifecycle_new": ["exact"],
-    }
+    filterset_class = ClassChangeFilter
     ordering = ["-date", "-id"]
 
     def get_queryset(self):
@@ -148,7 +135,7 @@ class RunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
     serializer_class = RunSerializer
     permission_classes = [IsManager]
-    filterset_fields = ["status", "trigger"]
+    filterset_class = RunFilter
 
     def get_queryset(self):
         return SegmentationRun.objects.select_related("requested_by").order_by("-requested_at")
@@ -156,7 +143,7 @@ class RunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=None, responses={202: RunSerializer, 409: None})
     def create(self, request, *args, **kwargs):
         try:
-            run = services.run_start(user=request.user, trigger=SegmentationRun.Trigger.API)
+            run = services.run_start(actor=request.user, trigger=SegmentationRun.Trigger.API)
         except services.RunRefused as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
         return Response(RunSerializer(run).data, status=status.HTTP_202_ACCEPTED)

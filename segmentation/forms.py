@@ -62,14 +62,18 @@ class WhatIfForm(forms.ModelForm):
         return data
 
 
+def month_to_date() -> tuple[date, date]:
+    """The default period of the segmentation pages: this month up to today."""
+    today = timezone.localdate()
+    return today.replace(day=1), today
+
+
 class PeriodForm(forms.Form):
     start = DateField(label=_("from"), required=False, widget=forms.DateInput({"type": "date"}))
     end = DateField(label=_("to"), required=False, widget=forms.DateInput({"type": "date"}))
 
     def period(self) -> tuple[date, date]:
-        today = timezone.localdate()
-        start = today.replace(day=1)
-        end = today
+        start, end = month_to_date()
         if self.is_valid():
             start = self.cleaned_data.get("start") or start
             end = self.cleaned_data.get("end") or end

@@ -10,7 +10,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from crm.access import manager_required
+from crm.filters import filter_errors, filtered
+from crm.forms import add_service_errors
 from segmentation import selectors, services
+from segmentation.filters import ClassChangeFilter
 from segmentation.forms import PeriodForm, SettingsForm, WhatIfForm
 from segmentation.models import SegmentationRun
 
@@ -58,23 +61,29 @@ def lifecycle(request):
 
 @login_required
 def changes(request):
-    form = PeriodForm(request.GET or None)
-    start, end = form.period()
-    qs = selectors.history_for_user(request.user).filter(date__gte=start, date__lte=end)
-    kind = request.GET.get("kind", "")
-    if kind in selectors.CHANGE_KINDS:
-        qs = qs.filter(selectors.CHANGE_KINDS[kind])
+    filterset = ClassChangeFilter(
+        request.GET,
+        queryset=selectors.history_for_user(request.user),
+        user=request.user,
+        default_period=True,
+    )
+    start, end = filterset.period()
+    qs = filtered(filterset)
+    if not filterset.is_valid():  # nothing of it applies; the page still shows one period
+        qs = qs.filter(date__gte=start, date__lte=end)
+    kind = (filterset.form.cleaned_data.get("kind") or "") if filterset.is_valid() else ""
     page = Paginator(qs.order_by("-date", "-id"), 50).get_page(request.GET.get("page"))
     return render(
         request,
         "segmentation/changes.html",
         {
-            "form": form,
             "start": start,
             "end": end,
             "kind": kind,
             "page": page,
             "query": urlencode({"start": start, "end": end, "kind": kind}),
+            "period_query": urlencode({"start": start, "end": end}),
+            "filter_errors": filter_errors(filterset),
             "report": selectors.changes_report(request.user, start, end),
         },
     )
@@ -88,9 +97,9 @@ def what_if(request):
         form = WhatIfForm(request.POST, instance=selectors.settings_load())
         if form.is_valid():
             try:
-                services.settings_update(user=request.user, data=form.cleaned_data)
+                services.settings_update(actor=request.user, data=form.cleaned_data)
             except ValidationError as exc:
-                form.add_error(None, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(
                     request,
@@ -131,9 +140,9 @@ def settings_page(request):
         form = SettingsForm(data, instance=instance)
         if form.is_valid():
             try:
-                services.settings_update(user=request.user, data=form.cleaned_data)
+                services.settings_update(actor=request.user, data=form.cleaned_data)
             except ValidationError as exc:
-                form.add_error(None, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(request, _("Segmentation settings saved."))
                 return redirect("segmentation:settings")
@@ -156,7 +165,7 @@ def runs(request):
 @require_POST
 def run_start(request):
     try:
-        run = services.run_start(user=request.user)
+        run = services.run_start(actor=request.user)
     except services.RunRefused as exc:
         messages.warning(request, str(exc))
     else:

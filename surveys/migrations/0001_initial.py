@@ -13,7 +13,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('clients', '0009_contact_language'),
+        ('clients', '0010_contact_language'),
         ('feedback', '0007_date_range_new_fields'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

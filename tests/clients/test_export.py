@@ -8,7 +8,7 @@ from django.http import StreamingHttpResponse
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from clients.exports import CLIENT_EXPORT_COLUMNS, escape_cell
+from clients.imports.exports import CLIENT_EXPORT_COLUMNS, escape_cell
 from clients.models import Client, ImportJob
 from tests.clients.test_import_views import english, media_root, upload  # noqa: F401
 from tests.factories import ClientFactory, TargetSegmentFactory
@@ -194,6 +194,6 @@ def test_control_characters_do_not_break_the_xlsx_export(manager_client):
     [("a\x07b", "ab"), ("=x\x00", "'=x"), (5, 5), (None, ""), ("ok\n", "ok\n")],
 )
 def test_xlsx_cell(value, expected):
-    from clients.exports import xlsx_cell
+    from clients.imports.exports import xlsx_cell
 
     assert xlsx_cell(value) == expected

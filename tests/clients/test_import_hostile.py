@@ -10,8 +10,8 @@ import pytest
 from django.urls import reverse
 from openpyxl import Workbook
 
-from clients import imports
-from clients.imports import ImportFileError
+from clients.imports import parsing, rules, xlsx
+from clients.imports.limits import ImportFileError
 from clients.models import Client, ImportJob, Settlement
 from tests.clients.test_import_views import english, last_job, media_root, upload  # noqa: F401
 from tests.factories import ClientFactory
@@ -178,18 +178,18 @@ def test_hostile_file_fails_the_job_with_a_message_and_leaves_nothing(
 ):
     ClientFactory(inn="7701234567")
     # the web request must not parse the file: the full reader is out of reach there
-    real_read_table = imports.read_table
+    real_read_table = parsing.read_table
 
     def not_in_the_request(*args, **kwargs):
         raise AssertionError("read_table called in the web request")
 
-    monkeypatch.setattr(imports, "read_table", not_in_the_request)
+    monkeypatch.setattr(parsing, "read_table", not_in_the_request)
     started = time.monotonic()
     with django_capture_on_commit_callbacks(execute=False) as queued:
         response = upload(manager_client, content, name=name, kind=kind, run=False)
     assert time.monotonic() - started < 5
     assert response.status_code == 302
-    monkeypatch.setattr(imports, "read_table", real_read_table)
+    monkeypatch.setattr(parsing, "read_table", real_read_table)
     for callback in queued:  # the task, as a worker runs it
         callback()
     job = last_job()
@@ -231,43 +231,43 @@ def test_a_bad_amount_in_valid_rows_mode_is_a_bad_row_not_a_crash(manager_client
 def test_numbers_are_bounded_before_they_become_decimals(text, message):
     started = time.monotonic()
     with pytest.raises(ValueError, match=message):
-        imports.parse_decimal(text)
+        rules.parse_decimal(text)
     assert time.monotonic() - started < 0.1
 
 
 def test_numbers_within_bounds_still_parse():
-    assert str(imports.parse_decimal("999 999 999 999,99")) == "999999999999.99"
-    assert str(imports.parse_decimal("1.2300")) == "1.23"
-    assert imports.parse_int("1 200") == 1200
-    assert imports.parse_int("120,0") == 120
+    assert str(rules.parse_decimal("999 999 999 999,99")) == "999999999999.99"
+    assert str(rules.parse_decimal("1.2300")) == "1.23"
+    assert rules.parse_int("1 200") == 1200
+    assert rules.parse_int("120,0") == 120
     for bad in ("1e999999", "9" * 100, "1.5"):
         with pytest.raises(ValueError):
-            imports.parse_int(bad)
+            rules.parse_int(bad)
 
 
 def test_notes_longer_than_the_model_allows_are_a_bad_row():
     limit = Client._meta.get_field("notes").max_length
     assert limit == 10_000
-    _values, reasons = imports.clean_row("clients", {"name": "A", "notes": "x" * (limit + 1)})
+    _values, reasons = rules.clean_row("clients", {"name": "A", "notes": "x" * (limit + 1)})
     assert reasons == ["notes: longer than 10,000 characters (10,001)"]
-    values, reasons = imports.clean_row("clients", {"name": "A", "notes": "x" * limit})
+    values, reasons = rules.clean_row("clients", {"name": "A", "notes": "x" * limit})
     assert (reasons, len(values["notes"])) == ([], limit)
 
 
 def test_a_multiline_note_with_delimiters_is_not_taken_for_a_broken_quote():
     data = 'name;notes\nАльфа;"first line; still\nsecond line"\nБета;x\n'.encode()
-    table = imports.read_table(data, "a.csv")
+    table = parsing.read_table(data, "a.csv")
     assert table.rows == [(2, ["Альфа", "first line; still\nsecond line"]), (4, ["Бета", "x"])]
 
 
 def test_an_unclosed_quote_at_the_end_is_refused():
     with pytest.raises(ImportFileError, match="line 2"):
-        imports.read_table(b'name;inn\n"Alpha;7701234567\n', "a.csv")
+        parsing.read_table(b'name;inn\n"Alpha;7701234567\n', "a.csv")
 
 
 def test_russian_cp1251_with_a_latin_brand_is_still_accepted():
     data = "name;city\nООО «Ёлка» (Siemens);Москва\nИП Петров — №5;Тверь\n".encode("cp1251")
-    assert imports.read_table(data, "a.csv").rows[0][1] == ["ООО «Ёлка» (Siemens)", "Москва"]
+    assert parsing.read_table(data, "a.csv").rows[0][1] == ["ООО «Ёлка» (Siemens)", "Москва"]
 
 
 def test_openpyxl_parses_through_defusedxml():
@@ -276,9 +276,9 @@ def test_openpyxl_parses_through_defusedxml():
 
 def test_entity_expansion_is_refused_by_the_parser_too(monkeypatch):
     """Even past the cheap DOCTYPE check, openpyxl (through defusedxml) refuses entities."""
-    monkeypatch.setattr(imports, "XML_HEAD", 0)
+    monkeypatch.setattr(xlsx, "XML_HEAD", 0)
     with pytest.raises(ImportFileError, match="XML entity declarations"):
-        imports.read_table(entity_xlsx(), "a.xlsx")
+        parsing.read_table(entity_xlsx(), "a.xlsx")
 
 
 def test_xlsx_limits_come_from_the_zip_directory(settings):
@@ -286,18 +286,18 @@ def test_xlsx_limits_come_from_the_zip_directory(settings):
     data = bomb_xlsx_with_dimension()
     assert len(data) < 50_000
     with pytest.raises(ImportFileError, match="unpacks to"):
-        imports.inspect_upload(data, "a.xlsx", "clients")
+        parsing.inspect_upload(data, "a.xlsx", "clients")
 
 
 def test_declared_dimension_over_the_row_limit_is_refused_cheaply(settings):
     settings.CLIENT_IMPORT_MAX_ROWS = 100
     with pytest.raises(ImportFileError, match="more than 100 rows"):
-        imports.inspect_upload(bomb_xlsx_with_dimension(), "a.xlsx", "clients")
+        parsing.inspect_upload(bomb_xlsx_with_dimension(), "a.xlsx", "clients")
 
 
 def test_a_good_xlsx_estimate_comes_from_its_dimension():
     data = xlsx_bytes([["name"], ["A"], ["B"], ["C"]])
-    assert imports.inspect_upload(data, "a.xlsx", "clients") == 3
+    assert parsing.inspect_upload(data, "a.xlsx", "clients") == 3
 
 
 @pytest.mark.parametrize(("value", "reason"), [(b"1e999999", "not a number"), (b"1e30", "too")])
@@ -312,10 +312,10 @@ def test_huge_numeric_xlsx_cells_are_bad_amounts(value, reason):
         b'<c r="C2"><v>' + value + b"</v></c></row></sheetData></worksheet>"
     )
     data = replace_part(xlsx_bytes([["x"]]), "xl/worksheets/sheet1.xml", sheet)
-    table = imports.read_table(data, "s.xlsx")
-    columns = imports.check_columns("settlements", table.headers)
+    table = parsing.read_table(data, "s.xlsx")
+    columns = parsing.check_columns("settlements", table.headers)
     cells = dict(zip(columns, table.rows[0][1], strict=True))
-    _values, reasons = imports.clean_row("settlements", cells)
+    _values, reasons = rules.clean_row("settlements", cells)
     assert len(reasons) == 1
     assert reasons[0].startswith("amount: ")
     assert reason in reasons[0]

@@ -9,14 +9,14 @@ import time_machine
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from clients.models import Client, ImportJob
-from clients.services_import import (
+from clients.imports import jobs, limits, writers
+from clients.imports.jobs import (
     import_job_cancel,
     import_job_create,
     import_job_retry,
     import_job_run,
-    jobs,
 )
+from clients.models import Client, ImportJob
 from clients.tasks import import_job_run_task
 from crm import queue
 from crm.models import OutboxMessage
@@ -59,7 +59,7 @@ def test_a_crash_in_the_run_fails_the_job_and_removes_the_upload(
     def boom(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(jobs.CHECKERS["clients"], "write", boom)
+    monkeypatch.setitem(writers.WRITERS, "clients", boom)
     result = import_job_run_task.delay(pending_job.pk).get()
     assert result["status"] == "failed"
     pending_job.refresh_from_db()
@@ -146,7 +146,7 @@ def test_cancel_ends_the_job_and_removes_the_upload(pending_job, manager_client,
     }
     assert not Client.objects.exists()
     with pytest.raises(ValidationError, match="already ended"):
-        import_job_cancel(job=pending_job, user=pending_job.user)
+        import_job_cancel(job=pending_job, actor=pending_job.user)
 
 
 def test_a_superseded_run_writes_nothing(pending_job, monkeypatch, media_root):  # noqa: F811
@@ -211,7 +211,7 @@ def test_reading_a_large_file_shows_signs_of_life_and_stops_when_cancelled(
     monkeypatch,
     media_root,  # noqa: F811
 ):
-    monkeypatch.setattr(jobs.imports, "PROGRESS_LINES", 1)
+    monkeypatch.setattr(limits, "PROGRESS_LINES", 1)
     beats = []
     original = jobs._beat
 

@@ -7,8 +7,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from clients.imports.jobs import import_job_create
 from clients.models import Client, ImportJob
-from clients.services_import import import_job_create
 from clients.tasks import import_job_run_task
 from tests.clients.test_import_views import english, media_root  # noqa: F401
 

@@ -5,7 +5,7 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from clients import imports
+from clients.imports import rules
 from clients.models import Client, Interaction, ProductLine, TargetSegment
 from crm.models import LONG_TEXT_MAX_LENGTH
 from feedback.models import Complaint, Theme
@@ -92,4 +92,4 @@ def test_import_reports_a_note_over_the_limit_as_a_bad_row(manager_client):
     job = last_job()
     assert (job.status, job.created_count, job.error_count) == ("done", 1, 1)
     assert list(Client.objects.values_list("name", "notes")) == [("B", "fine")]
-    assert imports.clean_row("clients", {"name": "A", "notes": "y" * LIMIT})[1] == []
+    assert rules.clean_row("clients", {"name": "A", "notes": "y" * LIMIT})[1] == []

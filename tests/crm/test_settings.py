@@ -35,7 +35,22 @@ def test_embedded_defaults_are_sqlite_and_filesystem_broker():
     engine, broker, cache = result.stdout.split("\n")[:3]
     assert engine == "django.db.backends.sqlite3"
     assert broker == "filesystem"
-    assert cache.endswith("LocMemCache")
+    assert cache.endswith("FileBasedCache")  # shared by web, worker and beat
+
+
+def test_the_embedded_cache_is_shared_between_processes(tmp_path):
+    """A value one process stores (a worker bumping a data version) is read by another (the
+    web process): the local-memory cache would keep it to itself."""
+    write = (
+        "from django.core.cache import cache; "
+        "cache.set('shared-probe', 41); cache.incr('shared-probe')"
+    )
+    read = "from django.core.cache import cache; print(cache.get('shared-probe'))"
+    env = {"DEBUG": "1", "VAR_DIR": str(tmp_path)}
+    setup = "import django; django.setup(); "
+    assert run_python(env, "-c", setup + write).returncode == 0
+    result = run_python(env, "-c", setup + read)
+    assert result.stdout.strip() == "42", result.stderr
 
 
 def test_database_and_redis_urls_switch_to_postgresql_and_redis():
