@@ -16,6 +16,7 @@ from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from crm.forms import add_service_errors
 from surveys import selectors, services
 from surveys.forms import AnswerForm
 
@@ -34,15 +35,6 @@ def _language(request, invitation=None) -> str:
     if invitation is not None and invitation.language in LANGS:
         return invitation.language
     return (getattr(request, "LANGUAGE_CODE", "") or settings.LANGUAGE_CODE)[:2]
-
-
-def _errors_to_form(form, exc: ValidationError) -> None:
-    """A service's errors onto the form: on their field when the form has it."""
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc)
-        return
-    for name, errors in exc.error_dict.items():
-        form.add_error(name if name in form.fields else None, errors)
 
 
 def _page(request, template: str, context: dict, lang: str, status: int = 200):
@@ -76,7 +68,7 @@ def answer(request, token: str):
             try:
                 services.answer_submit(invitation=invitation, data=form.service_data())
             except ValidationError as exc:
-                _errors_to_form(form, exc)
+                add_service_errors(form, exc)
             else:
                 return _page(request, "surveys/link_answered.html", {"fresh": True}, lang)
     if request.method == "GET":
