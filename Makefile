@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_SIZE ?= small
 
-.PHONY: run install migrate demo test e2e lint format fuzz bench bench-million bench-segmentation bench-embedded clean messages
+.PHONY: run install migrate demo test e2e lint format fuzz bench bench-million bench-segmentation bench-embedded bench-seed clean messages
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -70,6 +70,10 @@ bench-segmentation: install
 
 bench-embedded: install
 	DEBUG= $(PY) -m devtools.benchmarks.embedded
+
+# the wall time of the small demo data (make run's first load), target < 20 s
+bench-seed: install
+	DEBUG= $(PY) -m devtools.benchmarks.seed
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache

@@ -115,6 +115,10 @@ class ContactSerializer(serializers.ModelSerializer):
             "survey_opt_out",
             "external_id",
         ]
+        # no "one primary per client" check here: making a contact primary un-marks the
+        # previous one (clients.services.contact_save), as on the page; the database
+        # constraint still holds
+        validators: list = []
 
 
 class SettlementSerializer(serializers.ModelSerializer):

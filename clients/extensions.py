@@ -19,6 +19,11 @@ The client list (the page, its export and the API share one FilterSet) and My da
 - ``register_contact_cadence(ContactCadence(...))``: which clients are overdue for contact and
   in which order My day lists them. Without one, no client is overdue.
 
+Events of the client base:
+- ``register_on_settlements_created(fn)``: ``fn(settlement_ids)`` is called after the transaction
+  that created settlements (the settlement form and API, the import) committed; a failing
+  listener is logged, never undoes the write. Surveys detects a first purchase in a product line.
+
 An app puts what it adds in its ``card.py`` (card) and ``client_list.py`` (list, cadence) and
 registers them in its ``AppConfig.ready()``.
 """
@@ -27,9 +32,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from django.core.paginator import Page
+from django.db import transaction
 from django.db.models import QuerySet
 
 
@@ -184,3 +191,22 @@ def register_contact_cadence(cadence: ContactCadence) -> ContactCadence:
 
 def contact_cadence() -> ContactCadence | None:
     return _cadence[0] if _cadence else None
+
+
+# --- events -----------------------------------------------------------------------------------
+_on_settlements_created: list[Callable[[list[int]], None]] = []
+
+
+def register_on_settlements_created(fn: Callable[[list[int]], None]) -> Callable:
+    return _register(_on_settlements_created, fn)
+
+
+def _call_settlements_created(ids: list[int]) -> None:
+    for fn in list(_on_settlements_created):
+        fn(ids)
+
+
+def settlements_created(ids: list[int]) -> None:
+    """Tell the listeners of new settlements once the current transaction commits."""
+    if ids and _on_settlements_created:
+        transaction.on_commit(partial(_call_settlements_created, list(ids)), robust=True)

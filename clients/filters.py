@@ -7,7 +7,7 @@ lists them too."""
 from collections import OrderedDict
 
 import django_filters
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
 from clients import extensions
@@ -20,9 +20,11 @@ from clients.models import (
     Tag,
     TargetSegment,
 )
-from clients.services import phone_digits
+from clients.pickers import ROLE_ACCOUNT_MANAGER, USERS
+from clients.search import client_search
 from crm.filters import FilterSet
 from crm.models import User
+from crm.pickers import RecordFilter
 
 # Each order is served by an index of Client.Meta (PostgreSQL scans a DESC NULLS LAST index
 # backwards for the ASC NULLS FIRST order). Clients never contacted come first under "longest
@@ -50,7 +52,9 @@ class ClientFilter(django_filters.FilterSet):
     segment = django_filters.ModelChoiceFilter(
         label=_("Target segment"), field_name="target_segment", queryset=TargetSegment.objects.all()
     )
-    am = django_filters.ModelChoiceFilter(
+    am = RecordFilter(
+        lookup=USERS,
+        params={"role": ROLE_ACCOUNT_MANAGER},
         label=_("Account manager"),
         field_name="account_manager",
         queryset=User.objects.filter(is_active=True),
@@ -150,21 +154,7 @@ class ClientFilter(django_filters.FilterSet):
         return queryset
 
     def search(self, queryset, name, value):
-        value = value.strip()
-        if not value:
-            return queryset
-        condition = Q(name__icontains=value)
-        digits = phone_digits(value)
-        if value.isdigit():
-            condition |= Q(inn__startswith=value) | Q(external_id=value)
-        contacts = ContactPerson.objects.filter(client=OuterRef("pk"))
-        if "@" in value:
-            condition |= Q(email__iexact=value) | Exists(contacts.filter(email__iexact=value))
-        if len(digits) >= 5 and not value.isalpha():
-            condition |= Q(phone_digits__endswith=digits) | Exists(
-                contacts.filter(phone_digits__endswith=digits)
-            )
-        return queryset.filter(condition)
+        return client_search(queryset, value)
 
     def sort_by(self, queryset, name, value):
         for extension in extensions.client_list_extensions():

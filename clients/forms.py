@@ -14,8 +14,18 @@ from clients.models import (
     Tag,
     TargetSegment,
 )
+from clients.pickers import (
+    CLIENTS,
+    CONTACTS,
+    PRODUCTS,
+    ROLE_ACCOUNT_MANAGER,
+    USERS,
+    products_to_pick,
+    users_for_role,
+)
 from crm.access import scope_for_user
 from crm.models import User
+from crm.pickers import RecordField
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -55,18 +65,26 @@ class ClientForm(forms.ModelForm):
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
-        self.fields["account_manager"].queryset = User.objects.filter(
-            is_active=True, role__in=[User.Role.ACCOUNT_MANAGER, User.Role.MANAGER]
+        fields = self.fields
+        fields["account_manager"] = RecordField.replacing(
+            fields["account_manager"],
+            USERS,
+            queryset=users_for_role(ROLE_ACCOUNT_MANAGER),
+            params={"role": ROLE_ACCOUNT_MANAGER},
         )
         if not user.sees_everything:
-            self.fields["account_manager"].disabled = True
-            self.fields["account_manager"].initial = user
-        parents = scope_for_user(Client.objects.all(), user).only("id", "name")
+            fields["account_manager"].disabled = True
+            fields["account_manager"].initial = user
+        parents = scope_for_user(Client.objects.all(), user)
         if self.instance.pk:
             parents = parents.exclude(pk=self.instance.pk)
-        self.fields["parent"].queryset = parents
-        self.fields["parent"].widget = forms.TextInput(attrs={"placeholder": _("Client id")})
-        self.fields["parent"].help_text = _("The id of the head company, for subdivisions.")
+        fields["parent"] = RecordField.replacing(
+            fields["parent"],
+            CLIENTS,
+            queryset=parents,
+            help_text=_("The head company, for subdivisions."),
+            params={"exclude": self.instance.pk} if self.instance.pk else None,
+        )
         if self.instance.pk:
             self.initial["tag_names"] = ", ".join(t.name for t in self.instance.tags.all())
         self.fields["external_id"].required = False
@@ -119,8 +137,8 @@ class SettlementForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["product"].queryset = Product.objects.filter(is_active=True).select_related(
-            "line"
+        self.fields["product"] = RecordField.replacing(
+            self.fields["product"], PRODUCTS, queryset=products_to_pick()
         )
         self.fields["date"].initial = timezone.localdate
 
@@ -151,8 +169,15 @@ class InteractionForm(forms.ModelForm):
 
     def __init__(self, *args, client: Client, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["contact"].queryset = client.contacts.all()
-        self.fields["next_step_product"].queryset = Product.objects.filter(is_active=True)
+        self.fields["contact"] = RecordField.replacing(
+            self.fields["contact"],
+            CONTACTS,
+            queryset=client.contacts.all(),
+            params={"client": client.pk},
+        )
+        self.fields["next_step_product"] = RecordField.replacing(
+            self.fields["next_step_product"], PRODUCTS, queryset=products_to_pick()
+        )
         self.fields["occurred_at"].initial = lambda: timezone.localtime().replace(
             second=0, microsecond=0
         )

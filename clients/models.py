@@ -236,7 +236,7 @@ class Client(TimeStampedModel):
 
 class ClientTally(models.Model):
     """The number of clients, kept exact by the database on PostgreSQL: triggers of
-    ``clients_client`` (migration 0009) append one row per statement that inserts or deletes
+    ``clients_client`` (migration 0011) append one row per statement that inserts or deletes
     clients with the number of rows it added (or minus the number it removed), and a TRUNCATE
     empties this table; the sum of ``delta`` is then the number of clients any transaction
     sees, committed with the change that made it (``selectors.client_total``). A manager's
@@ -284,6 +284,15 @@ class ContactPerson(TimeStampedModel):
     greeting_consent = models.BooleanField(_("agrees to greetings"), default=False)
     is_primary = models.BooleanField(_("primary contact"), default=False)
     survey_opt_out = models.BooleanField(_("opted out of surveys"), default=False)
+    # the language of the surveys sent to the contact; blank: the account manager's, else the
+    # site's (a database default too: the bulk loaders name their columns)
+    language = models.CharField(
+        _("preferred language"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        blank=True,
+        db_default="",
+    )
     external_id = models.CharField(
         _("external id"), max_length=64, unique=True, null=True, blank=True
     )

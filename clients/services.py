@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from clients import extensions
 from clients.models import (
     Client,
     ContactPerson,
@@ -102,7 +103,7 @@ def settlement_record(
     document_number: str = "",
     external_id: str | None = None,
 ) -> Settlement:
-    return save_with_audit(
+    settlement = save_with_audit(
         actor=actor,
         instance=Settlement(client=client),
         data={
@@ -114,6 +115,8 @@ def settlement_record(
             "external_id": external_id or None,  # unique when given; none is NULL, not ""
         },
     )
+    extensions.settlements_created([settlement.pk])
+    return settlement
 
 
 @transaction.atomic

@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "clients",
     "segmentation",
     "feedback",
+    "surveys",
     "loyalty",
     "sales",
     "devtools",  # demo data and benchmarks (development only; no app imports it)

@@ -28,8 +28,12 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("clients/", include("clients.urls")),
+    # the record picker's scoped search endpoints (crm/pickers.py)
+    path("lookup/", include("clients.urls_lookup")),
     path("segments/", include("segmentation.urls")),
     path("feedback/", include("feedback.urls")),
+    # the respondent's survey pages: no login, the emailed token is the key
+    path("s/", include("surveys.urls")),
     path("loyalty/", include("loyalty.urls")),
     path("pipeline/", include("sales.urls")),
     path("admin/", admin.site.urls),

@@ -6,8 +6,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clients.models import Client
+from clients.pickers import ROLE_EVERYONE, USERS
 from crm.filters import FilterSet
 from crm.models import User
+from crm.pickers import RecordFilter
 from feedback.models import Complaint, Priority, Theme
 from feedback.selectors import overdue_q
 
@@ -20,9 +22,11 @@ class ComplaintFilter(FilterSet):
         label=_("Theme"), queryset=Theme.objects.all(), empty_label=_("any theme")
     )
     # every user, a departed one too: the complaints they were responsible for stay findable
-    responsible = django_filters.ModelChoiceFilter(
+    responsible = RecordFilter(
+        lookup=USERS,
+        params={"role": ROLE_EVERYONE},
         label=_("Responsible"),
-        queryset=User.objects.order_by("-is_active", "first_name", "last_name", "username"),
+        queryset=User.objects.all(),
         empty_label=_("anyone"),
     )
     priority = django_filters.ChoiceFilter(

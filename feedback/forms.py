@@ -5,8 +5,10 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from clients.models import Client, ContactPerson, Interaction
-from crm.access import scope_for_user, users_who_may_see
+from clients.pickers import CLIENTS, CONTACTS, ROLE_ANY, ROLE_RESPONSIBLE, USERS, users_for_role
+from crm.access import scope_for_user
 from crm.models import User
+from crm.pickers import SEARCH_SUFFIX, RecordField
 from crm.validators import DateField
 from feedback import services
 from feedback.models import Complaint, Priority, Theme
@@ -23,14 +25,14 @@ WEEKDAYS = [
 ]
 
 
-def staff_users():
-    return User.objects.filter(is_active=True).order_by("first_name", "last_name", "username")
-
-
 class ComplaintCreateForm(forms.Form):
-    client = forms.ModelChoiceField(label=_("Client"), queryset=Client.objects.none())
-    contact = forms.ModelChoiceField(
-        label=_("Contact person"), queryset=ContactPerson.objects.none(), required=False
+    client = RecordField(CLIENTS, label=_("Client"), queryset=Client.objects.none())
+    contact = RecordField(
+        CONTACTS,
+        label=_("Contact person"),
+        queryset=ContactPerson.objects.none(),
+        required=False,
+        depends_on=["client"],
     )
     theme = forms.ModelChoiceField(label=_("Theme"), queryset=Theme.objects.none())
     priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices, initial="normal")
@@ -39,14 +41,17 @@ class ComplaintCreateForm(forms.Form):
     description = forms.CharField(
         label=_("Description"), widget=forms.Textarea(attrs={"rows": 4}), max_length=5000
     )
-    served_by = forms.ModelChoiceField(
-        label=_("Served by"), queryset=User.objects.none(), required=False
+    served_by = RecordField(
+        USERS, label=_("Served by"), queryset=User.objects.none(), required=False
     )
-    responsible = forms.ModelChoiceField(
+    responsible = RecordField(
+        USERS,
         label=_("Responsible"),
         queryset=User.objects.none(),
         required=False,
         help_text=_("Empty: the client's account manager."),
+        params={"role": ROLE_RESPONSIBLE},
+        depends_on=["client"],
     )
 
     def __init__(self, *args, user, client=None, **kwargs):
@@ -58,15 +63,16 @@ class ComplaintCreateForm(forms.Form):
             self.fields["client"].initial = client.pk
             self.fields["client"].widget = forms.HiddenInput()
             contacts = ContactPerson.objects.filter(client=client)
-        self.fields["contact"].queryset = contacts.select_related("client")
+        posted_client = str(self.data.get("client", "")) if self.is_bound else ""
+        typed_contact = self.is_bound and self.data.get("contact" + SEARCH_SUFFIX)
+        if typed_contact and posted_client.isdigit() and len(posted_client) <= 18:
+            # a contact typed without JavaScript is searched among the chosen client's
+            contacts = contacts.filter(client_id=int(posted_client))
+        self.fields["contact"].queryset = contacts
         self.fields["theme"].queryset = Theme.objects.filter(is_active=True)
-        self.fields["served_by"].queryset = staff_users()
+        self.fields["served_by"].queryset = users_for_role(ROLE_ANY)
         # the responsible must be able to see the client (checked again by the service)
-        self.fields["responsible"].queryset = (
-            users_who_may_see(client).order_by("first_name", "last_name", "username")
-            if client is not None
-            else staff_users()
-        )
+        self.fields["responsible"].queryset = users_for_role(ROLE_RESPONSIBLE, client)
 
     def clean(self):
         data = super().clean()
@@ -91,13 +97,25 @@ class ComplaintEditForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["contact"].queryset = ContactPerson.objects.filter(client=self.instance.client)
-        self.fields["served_by"].queryset = staff_users()
+        client = self.instance.client
+        fields = self.fields
+        fields["contact"] = RecordField.replacing(
+            fields["contact"],
+            CONTACTS,
+            queryset=ContactPerson.objects.filter(client=client),
+            params={"client": client.pk},
+        )
+        fields["served_by"] = RecordField.replacing(
+            fields["served_by"], USERS, queryset=users_for_role(ROLE_ANY)
+        )
         # who may see the client, and whoever is responsible now (kept if not changed)
-        may_see = users_who_may_see(self.instance.client)
+        may_see = users_for_role(ROLE_RESPONSIBLE, client)
         current = User.objects.filter(pk=self.instance.responsible_id)
-        self.fields["responsible"].queryset = (may_see | current).order_by(
-            "first_name", "last_name", "username"
+        fields["responsible"] = RecordField.replacing(
+            fields["responsible"],
+            USERS,
+            queryset=may_see | current,
+            params={"role": ROLE_RESPONSIBLE, "client": client.pk},
         )
 
 

@@ -6,7 +6,7 @@ registers them with the worker through autodiscovery.
 
 from celery import shared_task
 
-from feedback import services
+from feedback import sla
 from feedback.emails import (  # noqa: F401 - registered with the worker
     send_assignment_email,
     send_client_resolution_email,
@@ -17,4 +17,4 @@ from feedback.emails import (  # noqa: F401 - registered with the worker
 @shared_task(name="feedback.escalate_sla_breaches")
 def escalate_sla_breaches() -> int:
     """Beat, every 5 minutes (data migration 0002): escalate new SLA breaches once each."""
-    return len(services.sla_escalate_breaches())
+    return len(sla.sla_escalate_breaches())

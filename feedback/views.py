@@ -22,7 +22,7 @@ from crm.access import get_for_user, manager_required
 from crm.filters import filter_errors, filtered
 from crm.forms import add_service_errors
 from crm.worktime import format_minutes
-from feedback import analytics, selectors, services
+from feedback import analytics, selectors, services, sla
 from feedback.filters import ComplaintBoardFilter, ComplaintFilter
 from feedback.forms import (
     ComplaintCreateForm,
@@ -328,7 +328,7 @@ def sla_settings(request):
     form = SlaSettingsForm(request.POST or None, instance=instance)
     if request.method == "POST" and form.is_valid():
         try:
-            services.sla_settings_update(actor=request.user, data=form.to_data())
+            sla.sla_settings_update(actor=request.user, data=form.to_data())
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:

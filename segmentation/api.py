@@ -143,7 +143,7 @@ class RunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=None, responses={202: RunSerializer, 409: None})
     def create(self, request, *args, **kwargs):
         try:
-            run = services.run_start(user=request.user, trigger=SegmentationRun.Trigger.API)
+            run = services.run_start(actor=request.user, trigger=SegmentationRun.Trigger.API)
         except services.RunRefused as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
         return Response(RunSerializer(run).data, status=status.HTTP_202_ACCEPTED)

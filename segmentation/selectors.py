@@ -15,7 +15,7 @@ from django.utils.http import urlencode
 
 from clients.models import Client, Settlement
 from crm.access import scope_for_user
-from segmentation import analytics
+from segmentation import analytics, loading
 from segmentation.models import (
     ClassChange,
     ClassTally,
@@ -172,7 +172,7 @@ def what_if(*, basis: str, abc_a_pct, abc_b_pct, xyz_x_pct, xyz_y_pct) -> dict:
         "mean": "float64",
         "months": "int64",
     }
-    frame = analytics.read_frame(connection, sql, [], columns, dtypes)
+    frame = loading.read_frame(connection, sql, [], columns, dtypes)
     if frame.empty:
         return {"rows": build_matrix({}, 0), "total_cents": 0, "classified": 0}
     ids = frame["client_id"].to_numpy()

@@ -35,7 +35,7 @@ from clients.models import Client, Settlement
 from crm.queue import enqueue
 from crm.selectors import outbox_waiting
 from crm.services import save_with_audit
-from segmentation import analytics, writers
+from segmentation import analytics, loading, writers
 from segmentation.models import ClientMetrics, SegmentationRun, SegmentationSettings
 from segmentation.selectors import settings_load
 
@@ -68,15 +68,15 @@ def stale_after() -> timedelta:
 
 # --- settings ---------------------------------------------------------------------------------
 @transaction.atomic
-def settings_update(*, user, data: dict) -> SegmentationSettings:
+def settings_update(*, actor, data: dict) -> SegmentationSettings:
     """Save validated settings (the form/serializer validated ``data``; the model's
     full_clean and DB constraints check again); audited when something changed."""
     instance, _ = SegmentationSettings.objects.select_for_update().get_or_create(
         pk=SegmentationSettings.SINGLETON_ID
     )
-    instance.updated_by = user if getattr(user, "is_authenticated", False) else None
+    instance.updated_by = actor if getattr(actor, "is_authenticated", False) else None
     return save_with_audit(
-        actor=user,
+        actor=actor,
         instance=instance,
         data={name: data[name] for name in SETTINGS_FIELDS if name in data},
     )
@@ -162,7 +162,7 @@ def _release_abandoned() -> None:
 
 
 # --- runs -------------------------------------------------------------------------------------
-def run_request(*, trigger: str, user=None, as_of: date | None = None) -> SegmentationRun:
+def run_request(*, trigger: str, actor=None, as_of: date | None = None) -> SegmentationRun:
     """Create the RUNNING run row (the lock) or raise RunRefused if one is in progress."""
     _release_abandoned()
     run_date = as_of or timezone.localdate()
@@ -172,7 +172,7 @@ def run_request(*, trigger: str, user=None, as_of: date | None = None) -> Segmen
             return SegmentationRun.objects.create(
                 status=SegmentationRun.Status.RUNNING,
                 trigger=trigger,
-                requested_by=user if getattr(user, "is_authenticated", False) else None,
+                requested_by=actor if getattr(actor, "is_authenticated", False) else None,
                 as_of=run_date,
                 window_start=params.window_start,
                 window_end=params.window_end,
@@ -208,7 +208,7 @@ def _progress(run_id: int, progress: int, stage: str, **extra) -> None:
 
 def compute(params: analytics.Params) -> analytics.Result:
     """Aggregate in the database and classify (reads only)."""
-    frames = analytics.load_frames(
+    frames = loading.load_frames(
         connection,
         params,
         settlement_table=Settlement._meta.db_table,
@@ -290,14 +290,14 @@ def run_execute(*, run_id: int) -> SegmentationRun:
 EXECUTE_TASK = "segmentation.execute_run"  # segmentation.tasks.execute_run
 
 
-def run_start(*, user, trigger: str = SegmentationRun.Trigger.MANUAL) -> SegmentationRun:
+def run_start(*, actor, trigger: str = SegmentationRun.Trigger.MANUAL) -> SegmentationRun:
     """Request a run and queue its execution ("Recompute now", API); raises RunRefused.
 
     The run row and its outbox message are written in one transaction: with the broker down
     the run waits as "queued" and starts once the message is published (crm.queue); it never
     stays RUNNING with no message on its way."""
     with transaction.atomic():
-        run = run_request(trigger=trigger, user=user)
+        run = run_request(trigger=trigger, actor=actor)
         enqueue(EXECUTE_TASK, run.pk)
     return run
 
@@ -307,7 +307,7 @@ def run_waiting_for_queue(run: SegmentationRun) -> bool:
     return run.is_running and run.attempts == 0 and outbox_waiting(EXECUTE_TASK, run.pk)
 
 
-def recompute(*, trigger: str, user=None, as_of: date | None = None) -> SegmentationRun:
+def recompute(*, trigger: str, actor=None, as_of: date | None = None) -> SegmentationRun:
     """Request and execute a run synchronously (management command, nightly task)."""
-    run = run_request(trigger=trigger, user=user, as_of=as_of)
+    run = run_request(trigger=trigger, actor=actor, as_of=as_of)
     return run_execute(run_id=run.pk)

@@ -97,7 +97,7 @@ def what_if(request):
         form = WhatIfForm(request.POST, instance=selectors.settings_load())
         if form.is_valid():
             try:
-                services.settings_update(user=request.user, data=form.cleaned_data)
+                services.settings_update(actor=request.user, data=form.cleaned_data)
             except ValidationError as exc:
                 add_service_errors(form, exc)
             else:
@@ -140,7 +140,7 @@ def settings_page(request):
         form = SettingsForm(data, instance=instance)
         if form.is_valid():
             try:
-                services.settings_update(user=request.user, data=form.cleaned_data)
+                services.settings_update(actor=request.user, data=form.cleaned_data)
             except ValidationError as exc:
                 add_service_errors(form, exc)
             else:
@@ -165,7 +165,7 @@ def runs(request):
 @require_POST
 def run_start(request):
     try:
-        run = services.run_start(user=request.user)
+        run = services.run_start(actor=request.user)
     except services.RunRefused as exc:
         messages.warning(request, str(exc))
     else:

@@ -311,13 +311,13 @@ def import_job_retry(*, job: ImportJob) -> ImportJob:
     return job
 
 
-def import_job_cancel(*, job: ImportJob, user: User) -> ImportJob:
+def import_job_cancel(*, job: ImportJob, actor: User) -> ImportJob:
     """Stop a job that has not ended (a running run stops at its next progress update or before
     writing); nothing is imported and the upload is removed."""
     ended = _finish(
         job,
         status=ImportJob.Status.CANCELLED,
-        message=_("Cancelled by %(user)s; nothing was imported.") % {"user": user},
+        message=_("Cancelled by %(user)s; nothing was imported.") % {"user": actor},
     )
     if not ended:
         raise ValidationError(_("The import has already ended."))

@@ -106,7 +106,7 @@ def import_job_retry_view(request, pk: int):
 def import_job_cancel_view(request, pk: int):
     job = get_for_user(ImportJob.objects.select_related("user"), request.user, pk=pk)
     try:
-        import_job_cancel(job=job, user=request.user)
+        import_job_cancel(job=job, actor=request.user)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     return redirect("clients:import_job", pk=job.pk)

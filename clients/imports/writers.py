@@ -11,6 +11,7 @@ from django.db.models import Model
 from django.utils import timezone
 from psycopg2.extras import execute_batch
 
+from clients import extensions
 from clients.imports.checks import Checker, RowResult
 from clients.models import Client, ContactPerson, Settlement, Tag
 from clients.services import phone_digits
@@ -250,6 +251,7 @@ def write_settlements(checker: Checker, rows: list[RowResult]) -> tuple[int, int
             changed.append(row.target)
     Settlement.objects.bulk_create(new, batch_size=BATCH)
     bulk_update(Settlement, changed, SETTLEMENT_FIELDS)
+    extensions.settlements_created([s.pk for s in new if s.pk is not None])  # after commit
     return len(new), len(changed)
 
 

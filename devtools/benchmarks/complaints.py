@@ -10,7 +10,7 @@ bulk inserts (``seed_complaints.generate_bulk``) and reuses them when the count 
 1. Server time (p50/p95, 200 requests) of the complaint list (page 1; filtered; an account
    manager's scoped list) and of the analytics page (manager: all 200 000; account manager).
 2. The escalation scan over 200 000 OPEN complaints: all complaints are made open with
-   deadlines spread around now (1 % already past), then ``services.sla_escalate_breaches`` is
+   deadlines spread around now (1 % already past), then ``sla.sla_escalate_breaches`` is
    timed on the first run (inserts the new breaches and notices) and on a repeat run (nothing
    new: the steady state of the 5-minute beat). Emails are enqueued in chunks by the real code;
    here the enqueue is counted instead of sent to a broker.
@@ -150,14 +150,14 @@ def time_scan() -> tuple[int, float, int, float, int]:
     from django.db import connection, transaction
 
     from devtools.benchmarks.common import time_call
-    from feedback import services
+    from feedback import sla
     from feedback.models import Complaint, Notice, SlaBreach
 
     qn = connection.ops.quote_name
     table = qn(Complaint._meta.db_table)
     enqueued: list = []
-    real_enqueue = services.enqueue
-    services.enqueue = lambda task, *args, **kwargs: enqueued.append(args)
+    real_enqueue = sla.enqueue
+    sla.enqueue = lambda task, *args, **kwargs: enqueued.append(args)
     try:
         with transaction.atomic():
             with connection.cursor() as cursor:
@@ -175,13 +175,13 @@ def time_scan() -> tuple[int, float, int, float, int]:
                 )
                 cursor.execute(f"ANALYZE {table}")
             open_count = Complaint.objects.filter(status__in=Complaint.OPEN_STATUSES).count()
-            first_s, created = time_call(services.sla_escalate_breaches, "first scan")
-            repeat_s, again = time_call(services.sla_escalate_breaches, "repeat scan", n=3)
+            first_s, created = time_call(sla.sla_escalate_breaches, "first scan")
+            repeat_s, again = time_call(sla.sla_escalate_breaches, "repeat scan", n=3)
             if again or SlaBreach.objects.count() != len(created):
                 raise SystemExit("a repeat scan must find nothing new")
             transaction.set_rollback(True)
     finally:
-        services.enqueue = real_enqueue
+        sla.enqueue = real_enqueue
     return open_count, first_s, len(created), repeat_s, len(enqueued)
 
 

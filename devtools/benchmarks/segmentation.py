@@ -159,7 +159,7 @@ def main(argv=None) -> None:
 
     from crm.models import User
     from devtools.benchmarks.common import HEADER, client_for, collectstatic, time_get
-    from segmentation import analytics, services
+    from segmentation import analytics, loading, services
 
     call_command("migrate", verbosity=0)
     manager, _ = User.objects.get_or_create(
@@ -246,7 +246,7 @@ def main(argv=None) -> None:
 
     # phases of one compute (no writes) for the record
     t0 = time.perf_counter()
-    frames = analytics.load_frames(
+    frames = loading.load_frames(
         connection,
         params,
         settlement_table="clients_settlement",

@@ -146,7 +146,7 @@ def test_cancel_ends_the_job_and_removes_the_upload(pending_job, manager_client,
     }
     assert not Client.objects.exists()
     with pytest.raises(ValidationError, match="already ended"):
-        import_job_cancel(job=pending_job, user=pending_job.user)
+        import_job_cancel(job=pending_job, actor=pending_job.user)
 
 
 def test_a_superseded_run_writes_nothing(pending_job, monkeypatch, media_root):  # noqa: F811

@@ -89,7 +89,7 @@ def test_my_day_follows_the_configured_cadence(owner, owner_client):
     assert selectors.my_day(owner, today=today).contact_overdue == []
     assert "A-8" not in owner_client.get(reverse("clients:my_day")).content.decode()
 
-    segmentation_services.settings_update(user=None, data={"cadence_a_days": 7})
+    segmentation_services.settings_update(actor=None, data={"cadence_a_days": 7})
 
     day = selectors.my_day(owner, today=today)
     assert day.contact_overdue == [a_8] and day.contact_overdue_total == 1

@@ -24,10 +24,26 @@ def test_login_and_logout(client, manager):
     assert client.get(reverse("dashboard")).status_code == 302
 
 
-def test_wrong_password_is_refused_with_a_message(client, manager):
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        (
+            "en",
+            "Please enter a correct username and password. Note that both fields may be "
+            "case-sensitive.",
+        ),
+        (
+            "ru",
+            "Пожалуйста, введите правильные имя пользователя и пароль. Оба поля могут быть "
+            "чувствительны к регистру.",
+        ),
+    ],
+)
+def test_wrong_password_is_refused_with_a_message(client, manager, language, message):
+    client.cookies["django_language"] = language
     response = client.post(reverse("login"), {"username": "boss", "password": "nope"})
     assert response.status_code == 200
-    assert "errorlist" in response.content.decode() or "alert" in response.content.decode()
+    assert message in response.content.decode()
     assert "_auth_user_id" not in client.session
 
 

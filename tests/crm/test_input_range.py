@@ -15,7 +15,7 @@ from tests.conftest import client_for
 from tests.factories import ClientFactory, SettlementFactory
 
 DJANGO_OWN = {"last_login", "date_joined"}
-PROJECT_APPS = {"crm", "clients", "segmentation", "feedback", "loyalty", "sales"}
+PROJECT_APPS = {"crm", "clients", "segmentation", "feedback", "surveys", "loyalty", "sales"}
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from clients.models import Interaction
 from tests.conftest import login, screenshot
+from tests.e2e.pickers import pick
 from tests.factories import ClientFactory, ContactFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -26,7 +27,7 @@ def test_account_manager_logs_a_call_and_finds_the_next_step_on_my_day(page, liv
 
     today = timezone.localdate().isoformat()
     page.select_option("#id_kind", "call")
-    page.select_option("#id_contact", label="Иван Петров")
+    pick(page, "contact", "Иван Петров")
     page.fill("#id_summary", "Обсудили поставку к весне")
     page.fill("#id_next_step_date", today)
     page.fill("#id_next_step_goal", "Отправить коммерческое предложение")

@@ -7,6 +7,7 @@ from django.core.cache import cache
 from clients.models import Client, ContactPerson
 from feedback.models import Complaint, Theme
 from tests.conftest import login, screenshot
+from tests.e2e.pickers import pick
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -37,7 +38,7 @@ def test_account_manager_runs_a_complaint_and_manager_sees_it(page, live_server,
     page.wait_for_selector("#complaint-form")
     page.select_option("#id_theme", label="Ошибки в документах")
     page.select_option("#id_priority", "urgent")
-    page.select_option("#id_contact", label="Иван Петров")
+    pick(page, "contact", "Иван Петров")
     page.fill("#id_description", "В счёте неверная сумма")
     screenshot(page, "complaint-register")
     page.click("#complaint-submit")

@@ -10,7 +10,7 @@ from django.core import mail
 from django.db import connection, transaction
 from django_celery_beat.models import PeriodicTask
 
-from feedback import services, tasks
+from feedback import services, sla, tasks
 from feedback.models import Complaint, Notice, SlaBreach
 from tests.factories import ManagerFactory
 from tests.feedback.conftest import msk
@@ -29,10 +29,10 @@ def test_each_breach_escalated_once_however_often_the_scan_runs(
 ):
     c = register(priority="urgent")
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.sla_escalate_breaches(now=msk(2026, 11, 23, 10, 59)) == []  # not yet
-        first = services.sla_escalate_breaches(now=msk(2026, 11, 23, 11, 30))
+        assert sla.sla_escalate_breaches(now=msk(2026, 11, 23, 10, 59)) == []  # not yet
+        first = sla.sla_escalate_breaches(now=msk(2026, 11, 23, 11, 30))
         for _ in range(5):
-            assert services.sla_escalate_breaches(now=msk(2026, 11, 23, 11, 45)) == []
+            assert sla.sla_escalate_breaches(now=msk(2026, 11, 23, 11, 45)) == []
     assert len(first) == 1
     breach = SlaBreach.objects.get()
     assert (breach.complaint, breach.kind, breach.escalated_to) == (c, "ack", manager)
@@ -43,8 +43,8 @@ def test_each_breach_escalated_once_however_often_the_scan_runs(
     assert Notice.objects.filter(recipient=manager, kind="escalation").count() == 1
     # 15:00: the resolution deadline (14:00) has passed too → a second, different breach
     with django_capture_on_commit_callbacks(execute=True):
-        assert len(services.sla_escalate_breaches(now=msk(2026, 11, 23, 15))) == 1
-        assert services.sla_escalate_breaches(now=msk(2026, 11, 23, 16)) == []
+        assert len(sla.sla_escalate_breaches(now=msk(2026, 11, 23, 15))) == 1
+        assert sla.sla_escalate_breaches(now=msk(2026, 11, 23, 16)) == []
     assert sorted(SlaBreach.objects.values_list("kind", flat=True)) == ["ack", "resolution"]
     assert len(mail.outbox) == 2
 
@@ -56,7 +56,7 @@ def test_closed_or_acknowledged_in_time_complaints_are_not_escalated(register, o
         actor=owner, complaint=c, action="review", now=msk(2026, 11, 23, 10, 30)
     )
     # 12:00: acknowledged in time; resolution due 14:00 → nothing
-    assert services.sla_escalate_breaches(now=msk(2026, 11, 23, 12)) == []
+    assert sla.sla_escalate_breaches(now=msk(2026, 11, 23, 12)) == []
     rejected = register(priority="urgent")
     services.complaint_transition(
         actor=owner,
@@ -66,7 +66,7 @@ def test_closed_or_acknowledged_in_time_complaints_are_not_escalated(register, o
         now=msk(2026, 11, 23, 10, 5),
     )
     # 15:00: only the first (still under review) misses its resolution deadline
-    created = services.sla_escalate_breaches(now=msk(2026, 11, 23, 15))
+    created = sla.sla_escalate_breaches(now=msk(2026, 11, 23, 15))
     assert list(SlaBreach.objects.filter(pk__in=created).values_list("complaint", "kind")) == [
         (c.pk, "resolution")
     ]
@@ -81,7 +81,7 @@ def test_responsible_without_a_head_breach_recorded_no_email(
     register(priority="urgent", responsible=lonely)
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        assert len(services.sla_escalate_breaches(now=msk(2026, 11, 23, 12))) == 1
+        assert len(sla.sla_escalate_breaches(now=msk(2026, 11, 23, 12))) == 1
     assert SlaBreach.objects.get().escalated_to is None
     assert mail.outbox == [] and not Notice.objects.filter(kind="escalation").exists()
 
@@ -89,7 +89,7 @@ def test_responsible_without_a_head_breach_recorded_no_email(
 @pytest.mark.django_db
 def test_email_task_delivered_twice_sends_once(register, manager):
     register(priority="urgent")
-    ids = services.sla_escalate_breaches(now=msk(2026, 11, 23, 12))
+    ids = sla.sla_escalate_breaches(now=msk(2026, 11, 23, 12))
     assert tasks.send_escalation_emails(ids) == 1
     assert tasks.send_escalation_emails(ids) == 0  # a redelivered message
     assert len(mail.outbox) == 1
@@ -110,7 +110,7 @@ def test_beat_task_eager_with_frozen_time(register, manager, django_capture_on_c
 @pytest.mark.django_db
 def test_overdue_shown_on_the_complaint_page(register, manager, manager_client):
     c = register(priority="urgent")
-    services.sla_escalate_breaches(now=msk(2026, 11, 23, 11, 30))
+    sla.sla_escalate_breaches(now=msk(2026, 11, 23, 11, 30))
     manager_client.cookies["django_language"] = "en"
     with time_machine.travel(msk(2026, 11, 23, 11, 30), tick=False):
         html = manager_client.get(f"/feedback/complaints/{c.pk}/").content.decode()
@@ -133,7 +133,7 @@ def test_two_workers_scanning_at_once_escalate_once(postgres_required, register,
     def worker_a():
         try:
             with transaction.atomic():
-                results["a"] = services.sla_escalate_breaches(now=now)
+                results["a"] = sla.sla_escalate_breaches(now=now)
                 a_inserted.set()
                 time.sleep(1.0)  # hold the uncommitted rows while B runs into them
         except BaseException as exc:  # noqa: BLE001 - reported by the main thread
@@ -145,7 +145,7 @@ def test_two_workers_scanning_at_once_escalate_once(postgres_required, register,
     def worker_b():
         try:
             a_inserted.wait(10)
-            results["b"] = services.sla_escalate_breaches(now=now)
+            results["b"] = sla.sla_escalate_breaches(now=now)
         except BaseException as exc:  # noqa: BLE001
             errors.append(exc)
         finally:
@@ -176,7 +176,7 @@ def test_many_workers_started_together_escalate_once(postgres_required, register
     def worker():
         try:
             barrier.wait(10)
-            found.extend(services.sla_escalate_breaches(now=now))
+            found.extend(sla.sla_escalate_breaches(now=now))
         except BaseException as exc:  # noqa: BLE001
             errors.append(exc)
         finally:

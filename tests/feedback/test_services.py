@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import translation
 
 from crm.models import AuditEntry
-from feedback import services
+from feedback import services, sla
 from feedback.models import Complaint, Notice
 from tests.factories import ClientFactory, ManagerFactory
 from tests.feedback.conftest import make_contact, msk
@@ -271,7 +271,7 @@ def test_a_paused_complaint_is_not_escalated(register, owner, manager):
     c = register(priority="urgent")
     advance(c, owner, ["review", "wait"], at=msk(2026, 11, 23, 10, 15))
     # Monday 16:00: resolution was due 14:00 but the clock is paused
-    assert services.sla_escalate_breaches(now=msk(2026, 11, 23, 16)) == []
+    assert sla.sla_escalate_breaches(now=msk(2026, 11, 23, 16)) == []
 
 
 def test_informing_the_client_by_email_in_russian_and_english(
@@ -325,22 +325,22 @@ def test_sla_settings_validation(manager):
     bad = default_sla_targets()
     bad["urgent"]["ack"] = 600  # acknowledge slower than resolve (240)
     with pytest.raises(ValidationError) as exc:
-        services.sla_settings_update(actor=manager, data={"targets": bad})
+        sla.sla_settings_update(actor=manager, data={"targets": bad})
     assert "urgent: acknowledgement cannot take longer than resolution." in exc.value.messages
     loose = default_sla_targets()
     loose["low"]["resolve_a"] = 5000  # class A looser than normal (4320)
     with pytest.raises(ValidationError, match="as tight as or tighter"):
-        services.sla_settings_update(actor=manager, data={"targets": loose})
+        sla.sla_settings_update(actor=manager, data={"targets": loose})
     with pytest.raises(ValidationError):
-        services.sla_settings_update(actor=manager, data={"time_zone": "Mars/Olympus"})
+        sla.sla_settings_update(actor=manager, data={"time_zone": "Mars/Olympus"})
     with pytest.raises(ValidationError):
-        services.sla_settings_update(actor=manager, data={"working_days": []})
-    ok = services.sla_settings_update(actor=manager, data={"working_days": [1, 2, 3, 4, 5, 6]})
+        sla.sla_settings_update(actor=manager, data={"working_days": []})
+    ok = sla.sla_settings_update(actor=manager, data={"working_days": [1, 2, 3, 4, 5, 6]})
     assert ok.working_days == [1, 2, 3, 4, 5, 6]
 
 
 def test_six_day_week_setting_changes_new_deadlines(register, manager):
-    services.sla_settings_update(actor=manager, data={"working_days": [1, 2, 3, 4, 5, 6]})
+    sla.sla_settings_update(actor=manager, data={"working_days": [1, 2, 3, 4, 5, 6]})
     # Friday 17:30 urgent: 30 min Friday + 30 min SATURDAY → ack Saturday 09:30
     c = register(priority="urgent", at=msk(2026, 11, 20, 17, 30))
     assert c.ack_due_at == msk(2026, 11, 21, 9, 30)

@@ -14,7 +14,7 @@ from django.urls import reverse
 from crm import queue
 from crm.celery import app as celery_app
 from crm.models import OutboxMessage
-from feedback import emails, services
+from feedback import emails, sla
 from feedback.models import Complaint, Notice, SlaBreach
 from tests.conftest import client_for, closed_port
 from tests.feedback.conftest import msk
@@ -147,7 +147,7 @@ def retries_run_eagerly():
 @pytest.fixture
 def breach_ids(register, manager, retries_run_eagerly):
     register(priority="urgent")  # the responsible's head (manager) is escalated to
-    return services.sla_escalate_breaches(now=msk(2026, 11, 23, 12))
+    return sla.sla_escalate_breaches(now=msk(2026, 11, 23, 12))
 
 
 def test_escalation_emailed_after_a_refusal_then_marked(smtp, breach_ids, manager):

@@ -19,7 +19,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from feedback import analytics, selectors, services
+from feedback import analytics, selectors, services, sla
 from feedback.filters import ComplaintFilter
 from feedback.models import Complaint, SlaBreach
 from tests.conftest import client_for
@@ -47,7 +47,7 @@ def test_a_pause_begun_after_the_deadline_keeps_the_escalated_breach(register, o
         clock.move_to(msk(2026, 11, 23, 10, 15))
         c = step(c, owner, "review")
         clock.move_to(msk(2026, 11, 23, 14, 5))
-        assert len(services.sla_escalate_breaches()) == 1
+        assert len(sla.sla_escalate_breaches()) == 1
         breach = SlaBreach.objects.get()
         assert (breach.kind, breach.due_at) == ("resolution", msk(2026, 11, 23, 14))
         # waiting for the client 16:00–21:00 (120 working minutes) after the deadline
@@ -61,7 +61,7 @@ def test_a_pause_begun_after_the_deadline_keeps_the_escalated_breach(register, o
         c = step(c, owner, "resume")
         assert c.resolve_due_at == msk(2026, 11, 23, 14)  # not 16:00
         assert c.resolve_overdue(msk(2026, 11, 23, 21))
-        assert services.sla_escalate_breaches() == []  # the breach stands, escalated once
+        assert sla.sla_escalate_breaches() == []  # the breach stands, escalated once
         # resolved Tuesday 10:00: Mon 10→18 (480) + Tue 9→10 (60) − pause 16→18 (120) = 420
         clock.move_to(msk(2026, 11, 24, 10))
         c = step(c, owner, "resolve", **RESOLVE)
@@ -85,9 +85,9 @@ def test_waiting_begun_after_the_deadline_before_the_scan_is_still_escalated(
         clock.move_to(msk(2026, 11, 23, 14, 2))  # due 14:00; the 5-minute scan has not run yet
         c = step(c, owner, "wait")
         clock.move_to(msk(2026, 11, 23, 14, 5))
-        assert len(services.sla_escalate_breaches()) == 1
+        assert len(sla.sla_escalate_breaches()) == 1
         assert SlaBreach.objects.get().kind == "resolution"
-        assert services.sla_escalate_breaches() == []
+        assert sla.sla_escalate_breaches() == []
         overdue = ComplaintFilter({"overdue": True}, queryset=selectors.complaint_list(manager)).qs
         assert list(overdue) == [c]
         assert resolution(c).minutes_left < 0  # the page says "overdue by …"
@@ -97,7 +97,7 @@ def test_waiting_begun_after_the_deadline_before_the_scan_is_still_escalated(
         clock.move_to(msk(2026, 11, 23, 13, 59))
         d = step(d, owner, "wait")
         clock.move_to(msk(2026, 11, 24, 12))
-        assert services.sla_escalate_breaches() == []
+        assert sla.sla_escalate_breaches() == []
         assert not d.resolve_overdue(msk(2026, 11, 24, 12))
         assert resolution(d).minutes_left is None
 
@@ -124,7 +124,7 @@ def test_a_pause_before_the_deadline_moves_it_by_the_paused_working_minutes(regi
         # paused 11:00–12:30 = 90 working minutes: 14:00 → 15:30
         assert c.resolve_due_at == msk(2026, 11, 23, 15, 30)
         clock.move_to(msk(2026, 11, 23, 15))
-        assert services.sla_escalate_breaches() == []  # 14:00 has passed, but it moved
+        assert sla.sla_escalate_breaches() == []  # 14:00 has passed, but it moved
         clock.move_to(msk(2026, 11, 23, 15, 20))
         c = step(c, owner, "resolve", **RESOLVE)
         # Mon 10:00→15:20 = 320 − 90 paused = 230 working minutes, within 240
@@ -139,15 +139,15 @@ def test_a_pause_across_the_deadline_moves_it_by_all_of_its_working_time(registe
         clock.move_to(msk(2026, 11, 23, 13))
         c = step(c, owner, "wait")  # one working hour left of the 240
         clock.move_to(msk(2026, 11, 23, 14, 30))
-        assert services.sla_escalate_breaches() == []  # the clock is stopped
+        assert sla.sla_escalate_breaches() == []  # the clock is stopped
         clock.move_to(msk(2026, 11, 23, 15))
         c = step(c, owner, "resume")
         # the hour left at 13:00 is spent after 15:00 → 16:00 (= 14:00 + the 120 paused)
         assert c.resolve_due_at == msk(2026, 11, 23, 16)
         clock.move_to(msk(2026, 11, 23, 15, 59))
-        assert services.sla_escalate_breaches() == []
+        assert sla.sla_escalate_breaches() == []
         clock.move_to(msk(2026, 11, 23, 16, 1))
-        assert len(services.sla_escalate_breaches()) == 1
+        assert len(sla.sla_escalate_breaches()) == 1
 
 
 def test_a_priority_change_replans_with_only_the_pauses_before_each_deadline(register, owner):
@@ -177,7 +177,7 @@ def test_a_priority_change_replans_with_only_the_pauses_before_each_deadline(reg
 # --- daylight saving time -------------------------------------------------------------------
 @pytest.fixture
 def berlin_round_the_clock(manager):
-    services.sla_settings_update(
+    sla.sla_settings_update(
         actor=manager,
         data={
             "working_days": [1, 2, 3, 4, 5, 6, 7],
@@ -239,7 +239,7 @@ def test_new_year_holidays_are_skipped(register, owner):
         clock.move_to(msk(2026, 12, 30, 11))
         step(c, owner, "review")
         clock.move_to(msk(2027, 1, 8, 17))
-        assert services.sla_escalate_breaches() == []
+        assert sla.sla_escalate_breaches() == []
         # urgent on Thursday 31 December 16:00: 120 that day, 120 on Monday 11 January
         late = register(priority="urgent", at=msk(2026, 12, 31, 16))
     assert late.resolve_due_at == msk(2027, 1, 11, 11)

@@ -5,7 +5,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from feedback import services
+from feedback import services, sla
 from feedback.models import Complaint, SlaSettings, Theme
 from tests.conftest import client_for
 from tests.factories import ManagerFactory
@@ -356,7 +356,7 @@ def test_notices_page(manager_client, manager, register):
     from tests.feedback.conftest import msk
 
     register(priority="urgent")
-    services.sla_escalate_breaches(now=msk(2026, 11, 23, 12))
+    sla.sla_escalate_breaches(now=msk(2026, 11, 23, 12))
     html = manager_client.get(reverse("feedback:notices")).content.decode()
     assert 'data-notice="escalation"' in html
     manager_client.post(reverse("feedback:notices"))

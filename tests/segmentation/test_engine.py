@@ -287,7 +287,7 @@ def test_management_command_prints_a_summary(base, capsys):
 
 def test_cadence_comes_from_the_settings(db):
     assert selectors.cadence_days_by_class() == {"A": 14, "B": 30, "C": 90, None: 30}
-    services.settings_update(user=None, data={"cadence_a_days": 7, "cadence_none_days": 45})
+    services.settings_update(actor=None, data={"cadence_a_days": 7, "cadence_none_days": 45})
     assert selectors.cadence_days_by_class() == {"A": 7, "B": 30, "C": 90, None: 45}
 
 
@@ -297,7 +297,7 @@ def test_margin_basis(db):
     sale(big_margin, date(2025, 5, 1), 500)
     Settlement.objects.filter(client=big_turnover).update(margin=Decimal("10"))
     Settlement.objects.filter(client=big_margin).update(margin=Decimal("200"))
-    services.settings_update(user=None, data={"abc_basis": "margin"})
+    services.settings_update(actor=None, data={"abc_basis": "margin"})
     recompute()
     assert (current(big_margin).abc_class, current(big_turnover).abc_class) == ("A", "C")
 

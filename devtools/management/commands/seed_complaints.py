@@ -17,7 +17,7 @@ from django.utils import timezone
 from clients.models import Client
 from crm.models import User
 from crm.worktime import add_working_minutes
-from feedback import selectors, services
+from feedback import selectors, services, sla
 from feedback.models import Complaint, Priority, SlaBreach, Theme
 
 SERVICE_LIMIT = 500
@@ -168,7 +168,7 @@ class Command(BaseCommand):
                 )
             else:
                 made = self._through_services(count, rng, client_rows, themes, now)
-            breaches = services.sla_escalate_breaches(now=now)
+            breaches = sla.sla_escalate_breaches(now=now)
         self.stdout.write(
             self.style.SUCCESS(
                 f"{made} complaints created; {len(breaches)} SLA breaches escalated "

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('clients', '0009_client_tally'),
+        ('clients', '0011_client_tally'),
     ]
 
     operations = [

@@ -27,6 +27,6 @@ def drop(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("clients", "0010_segment_index_with_id")]
+    dependencies = [("clients", "0012_segment_index_with_id")]
 
     operations = [migrations.RunPython(create, drop)]

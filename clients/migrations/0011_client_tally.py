@@ -56,7 +56,7 @@ def drop(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("clients", "0008_date_range_new_fields")]
+    dependencies = [("clients", "0010_contact_language")]
 
     operations = [
         migrations.CreateModel(

@@ -1,0 +1,85 @@
+"""The answer form, built from the invitation's questionnaire: radio inputs (styled as big
+buttons) that work without JavaScript."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from crm.models import User
+from surveys.models import COMMENT_MAX_LENGTH, Questionnaire
+
+NPS_CHOICES = [(str(n), str(n)) for n in range(11)]
+ITEM_CHOICES = [(str(n), str(n)) for n in range(1, 6)]
+
+
+class EmployeeChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj):  # names only: no email, no login
+        return obj.get_full_name() or obj.username
+
+
+class AnswerForm(forms.Form):
+    comment = forms.CharField(
+        label=_("Anything you would like to tell us?"),
+        required=False,
+        max_length=COMMENT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3, "class": "form-control"}),
+    )
+
+    def __init__(self, *args, questionnaire: Questionnaire, items, anonymous: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.questionnaire = questionnaire
+        self.item_fields = []
+        if questionnaire.ask_nps:
+            self.fields["nps"] = forms.ChoiceField(
+                label=_("How likely are you to recommend us to a friend or colleague?"),
+                choices=NPS_CHOICES,
+                widget=forms.RadioSelect(attrs={"class": "btn-check"}),
+                error_messages={"required": _("Please choose a score from 0 to 10.")},
+            )
+        for item in items:
+            name = f"item_{item.pk}"
+            self.fields[name] = forms.ChoiceField(
+                label=item.text("text"),
+                choices=ITEM_CHOICES,
+                widget=forms.RadioSelect(attrs={"class": "btn-check"}),
+                required=False,
+            )
+            self.item_fields.append(name)
+        if not questionnaire.ask_comment:
+            del self.fields["comment"]
+        if questionnaire.ask_liked:
+            self.fields["liked"] = forms.CharField(
+                label=_("What did you like?"),
+                required=False,
+                max_length=COMMENT_MAX_LENGTH,
+                widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"}),
+            )
+        if questionnaire.ask_best_employee:
+            self.fields["best_employee"] = EmployeeChoice(
+                label=_("Who of our staff helped you best?"),
+                queryset=User.objects.filter(is_active=True).order_by("last_name", "first_name"),
+                required=False,
+                empty_label=_("— nobody in particular —"),
+                widget=forms.Select(attrs={"class": "form-select"}),
+            )
+        if anonymous:
+            self.fields["may_contact"] = forms.BooleanField(
+                label=_("If something went wrong, you may contact me about it"),
+                help_text=_("Only then is your answer passed on with your name."),
+                required=False,
+                widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+            )
+
+    def service_data(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "nps": data.get("nps"),
+            "items": {
+                int(name.split("_", 1)[1]): data[name]
+                for name in self.item_fields
+                if data.get(name)
+            },
+            "comment": data.get("comment", ""),
+            "liked": data.get("liked", ""),
+            "best_employee": data.get("best_employee"),
+            "may_contact": data.get("may_contact", False),
+        }

@@ -1,0 +1,44 @@
+"""Every write of surveys: campaigns and triggers (``campaigns``), the respondent's answer, opt-out
+and the closed loop (``answers``), sending, reminders and expiry (``delivery``), the settings
+(``settings``)."""
+
+from surveys.services.answers import (
+    AnswerState,
+    answer_state,
+    answer_submit,
+    contact_opt_out,
+    invitation_open,
+)
+from surveys.services.campaigns import (
+    campaign_launch,
+    campaign_save,
+    campaigns_due,
+    clean_filters,
+    first_purchases_fire,
+    on_complaint_closed,
+    on_settlements_created,
+    trigger_deal_won,
+    trigger_fire,
+)
+from surveys.services.delivery import expire_invitations, send_batch
+from surveys.services.settings import survey_settings_update
+
+__all__ = [
+    "AnswerState",
+    "answer_state",
+    "answer_submit",
+    "campaign_launch",
+    "campaign_save",
+    "clean_filters",
+    "campaigns_due",
+    "contact_opt_out",
+    "expire_invitations",
+    "first_purchases_fire",
+    "invitation_open",
+    "on_complaint_closed",
+    "on_settlements_created",
+    "send_batch",
+    "survey_settings_update",
+    "trigger_deal_won",
+    "trigger_fire",
+]
