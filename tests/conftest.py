@@ -367,3 +367,36 @@ def login(page, live_server, username: str, password: str = "secret-pass-123") -
     page.fill("input[name=password]", password)
     page.click("#login-submit")
     page.wait_for_url(f"{live_server.url}/")
+
+
+# --- a real SMTP server on localhost --------------------------------------------------------
+@pytest.fixture
+def smtp_server(settings):
+    """``smtp_server(handler)`` starts an aiosmtpd server with that handler on a free port and
+    points Django's SMTP backend at it; every server started is stopped after the test."""
+    from aiosmtpd.controller import Controller
+
+    controllers = []
+
+    def start(handler):
+        controller = Controller(handler, hostname="127.0.0.1", port=closed_port())
+        controller.start()
+        controllers.append(controller)
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
+        settings.EMAIL_USE_TLS, settings.EMAIL_TIMEOUT = False, 5
+        return handler
+
+    yield start
+    for controller in controllers:
+        controller.stop()
+
+
+@pytest.fixture
+def retries_run_eagerly():
+    """Eager tasks keep their exceptions in the result, so an eager retry chain runs to its
+    end (success or the last retry) as a worker would run it, only without the countdowns."""
+    saved = celery_app.conf.task_eager_propagates
+    celery_app.conf.task_eager_propagates = False
+    yield
+    celery_app.conf.task_eager_propagates = saved

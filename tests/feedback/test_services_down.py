@@ -7,12 +7,10 @@ import threading
 import time
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.core import mail
 from django.urls import reverse
 
 from crm import queue
-from crm.celery import app as celery_app
 from crm.models import OutboxMessage
 from feedback import emails, sla
 from feedback.models import Complaint, Notice, SlaBreach
@@ -114,34 +112,9 @@ class FlakySmtp:
 
 
 @pytest.fixture
-def smtp(settings):
+def smtp(smtp_server):
     """Start an SMTP server with ``smtp(refuse=N)``; Django sends to it."""
-    controllers = []
-
-    def start(*, refuse: int) -> FlakySmtp:
-        handler = FlakySmtp(refuse)
-        controller = Controller(handler, hostname="127.0.0.1", port=closed_port())
-        controller.start()
-        controllers.append(controller)
-        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
-        settings.EMAIL_USE_TLS, settings.EMAIL_TIMEOUT = False, 5
-        return handler
-
-    yield start
-    for controller in controllers:
-        controller.stop()
-
-
-@pytest.fixture
-def retries_run_eagerly():
-    """Eager tasks keep their exceptions in the result, so an eager retry chain runs to its
-    end (success or the last retry) as a worker would run it, only without the countdowns."""
-    conf = celery_app.conf
-    saved = conf.task_eager_propagates
-    conf.task_eager_propagates = False
-    yield
-    conf.task_eager_propagates = saved
+    return lambda *, refuse: smtp_server(FlakySmtp(refuse))
 
 
 @pytest.fixture

@@ -8,13 +8,10 @@ import threading
 from email import policy
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.test import Client as Browser
 
-from crm.celery import app as celery_app
 from surveys import tasks
 from surveys.models import Answer, EmailBounce, Invitation
-from tests.conftest import closed_port
 from tests.factories import ContactFactory
 from tests.surveys.conftest import invite
 
@@ -48,31 +45,8 @@ class Smtp:
 
 
 @pytest.fixture
-def smtp(settings):
-    controllers = []
-
-    def start(**kwargs) -> Smtp:
-        handler = Smtp(**kwargs)
-        controller = Controller(handler, hostname="127.0.0.1", port=closed_port())
-        controller.start()
-        controllers.append(controller)
-        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
-        settings.EMAIL_USE_TLS, settings.EMAIL_TIMEOUT = False, 5
-        return handler
-
-    yield start
-    for controller in controllers:
-        controller.stop()
-
-
-@pytest.fixture
-def retries_run_eagerly():
-    """An eager retry chain runs to its end as a worker would run it, without the countdowns."""
-    saved = celery_app.conf.task_eager_propagates
-    celery_app.conf.task_eager_propagates = False
-    yield
-    celery_app.conf.task_eager_propagates = saved
+def smtp(smtp_server):
+    return lambda **kwargs: smtp_server(Smtp(**kwargs))
 
 
 def test_delivered_link_is_opened_and_answered(smtp, make_campaign, contact, settings):
