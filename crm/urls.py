@@ -32,6 +32,8 @@ urlpatterns = [
     path("lookup/", include("clients.urls_lookup")),
     path("segments/", include("segmentation.urls")),
     path("feedback/", include("feedback.urls")),
+    # survey analytics and the answers behind its figures (before the campaign pages' prefix)
+    path("surveys/analytics/", include("surveys.urls_analytics")),
     # the respondent's survey pages: no login, the emailed token is the key
     path("s/", include("surveys.urls")),
     path("loyalty/", include("loyalty.urls")),
@@ -48,4 +50,5 @@ urlpatterns = [
     path("api/", include("clients.api")),
     path("api/", include("segmentation.api")),
     path("api/", include("feedback.api")),
+    path("api/", include("surveys.api")),
 ]

@@ -65,19 +65,26 @@ def share_pct(part: int, whole: int) -> Decimal | None:
     return _round(Decimal(100 * part) / Decimal(whole), ONE_DECIMAL)
 
 
+def csat_from_counts(satisfied: int, scores: int) -> Decimal | None:
+    """CSAT % from counts (the analytics' SQL aggregates): ``satisfied`` 4–5 of ``scores``."""
+    return share_pct(satisfied, scores)
+
+
 def csat_pct(scores: Iterable[int]) -> Decimal | None:
     values = _items(scores)
-    if not values:
+    return csat_from_counts(sum(1 for s in values if s >= SATISFIED_MIN), len(values))
+
+
+def index_from_sum(total: int, scores: int) -> Decimal | None:
+    """The integral index from the sum and the number of item scores."""
+    if scores == 0:
         return None
-    satisfied = sum(1 for s in values if s >= SATISFIED_MIN)
-    return _round(Decimal(100 * satisfied) / Decimal(len(values)), ONE_DECIMAL)
+    return _round(Decimal(total) / Decimal(scores), TWO_DECIMALS)
 
 
 def integral_index(scores: Iterable[int]) -> Decimal | None:
     values = _items(scores)
-    if not values:
-        return None
-    return _round(Decimal(sum(values)) / Decimal(len(values)), TWO_DECIMALS)
+    return index_from_sum(sum(values), len(values))
 
 
 def is_unhappy(nps_score: int | None, item_scores: Iterable[int]) -> bool:

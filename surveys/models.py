@@ -303,6 +303,8 @@ class Invitation(models.Model):
             models.Index(fields=["contact", "-created_at"], name="invitation_contact_idx"),
             # relationship audience: clients not surveyed lately; client card history
             models.Index(fields=["client", "-created_at"], name="invitation_client_idx"),
+            # the analytics' response rate: invitations sent in a period
+            models.Index(fields=["sent_at"], name="invitation_sent_idx"),
             # reminders and the expiry sweep scan the delivered, unanswered ones
             models.Index(
                 fields=["expires_at"],
@@ -341,6 +343,8 @@ class InvitationToken(models.Model):
 
 class Answer(models.Model):
     """The one answer of an invitation (a database constraint refuses a second)."""
+
+    owner_field = "invitation__client__account_manager"
 
     invitation = models.OneToOneField(
         Invitation, on_delete=models.CASCADE, related_name="answer", verbose_name=_("invitation")

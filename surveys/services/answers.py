@@ -14,7 +14,7 @@ from crm.models import AuditEntry, User
 from crm.services import audit_record
 from feedback.models import Complaint, Theme
 from feedback.services import complaint_register
-from surveys import metrics
+from surveys import analytics, metrics
 from surveys.models import COMMENT_MAX_LENGTH, Answer, AnswerItem, Invitation
 
 S = Invitation.Status
@@ -156,6 +156,8 @@ def answer_submit(
         invitation.status, invitation.answered_at = S.ANSWERED, now
         if answer.unhappy:
             _close_the_loop(answer=answer, invitation=invitation, now=now)
+        # the cached analytics reports go stale once the answer is committed
+        transaction.on_commit(analytics.bump_version)
     return answer
 
 

@@ -1,0 +1,363 @@
+"""Survey analytics (docs/domain.md, "Surveys"; docs/decisions/survey-analytics.md): NPS, CSAT %,
+the integral index and the response rate, by period and by breakdown, from raw answers.
+
+Every figure is one grouped SQL aggregate (``COUNT(*) FILTER (WHERE …)``, ``SUM``, ``GROUP BY``
+the breakdown's key) over the answers the viewer may see; the formulas are those of
+``surveys/metrics.py``, applied to the counts. No Python loop over answers.
+
+Who sees what (``answers_for``): managers every answer; an account manager the answers of
+their own clients in **named** campaigns only (never an anonymous campaign's, never another
+account manager's figures).
+
+Anonymity (``MIN_CELL``): a cell — a breakdown row, a month of the trend, the totals — that
+holds 1 to 4 answers of anonymous campaigns is not shown ("—"), whatever the number of named
+answers beside them: a mixed cell of 20 named answers and 2 anonymous ones is hidden too,
+because the named answers can be listed and subtracted from it. A cell with none or at least
+5 anonymous answers is shown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from decimal import Decimal
+
+from django.core.cache import cache
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+
+from crm.access import scope_for_user
+from crm.periods import Period
+from surveys import metrics
+from surveys.models import Answer, AnswerItem, Invitation
+
+MIN_CELL = 5  # anonymous answers: a cell with 1 to MIN_CELL - 1 of them is hidden
+TARGET_NPS = 40  # the trend chart's target line
+NONE = "none"  # the key of "no class / no segment / no account manager"
+
+# breakdown -> the answer's lookup of its key
+DIMENSIONS = {
+    "abc": "invitation__client__metrics__abc_class",
+    "xyz": "invitation__client__metrics__xyz_class",
+    "lifecycle": "invitation__client__metrics__lifecycle",
+    "segment": "invitation__client__target_segment_id",
+    "account_manager": "invitation__client__account_manager_id",
+    "campaign": "invitation__campaign_id",
+    "best_employee": "best_employee_id",
+    "month": "month",
+}
+ITEM_DIMENSIONS = {"product_line": "item__product_line_id"}
+BREAKDOWNS = ("abc", "xyz", "lifecycle", "segment", "account_manager", "product_line", "campaign")
+
+
+def answers_for(user) -> QuerySet[Answer]:
+    """The answers ``user`` may count and list: managers all, account managers their own
+    clients' answers in named campaigns."""
+    qs = scope_for_user(Answer.objects.all(), user)
+    if not getattr(user, "sees_everything", False):
+        qs = qs.filter(invitation__campaign__anonymous=False)
+    return qs
+
+
+def invitations_for(user) -> QuerySet[Invitation]:
+    qs = scope_for_user(Invitation.objects.all(), user)
+    if not getattr(user, "sees_everything", False):
+        qs = qs.filter(campaign__anonymous=False)
+    return qs
+
+
+def bounds(period: Period) -> tuple[datetime, datetime]:
+    """The half-open period of days as aware datetimes in the site's time zone."""
+    tz = timezone.get_current_timezone()
+    return (
+        datetime.combine(period.start, time.min, tzinfo=tz),
+        datetime.combine(period.end, time.min, tzinfo=tz),
+    )
+
+
+def in_period(qs: QuerySet[Answer], period: Period) -> QuerySet[Answer]:
+    start, end = bounds(period)
+    return qs.filter(submitted_at__gte=start, submitted_at__lt=end)
+
+
+@dataclass
+class Cell:
+    key: object  # the breakdown's value (a class, an id, a month; None for the totals)
+    answers: int = 0
+    anonymous: int = 0
+    nps_answers: int = 0
+    promoters: int = 0
+    passives: int = 0
+    detractors: int = 0
+    scores: int = 0  # item scores
+    satisfied: int = 0
+    score_sum: int = 0
+    label: str = ""
+
+    @property
+    def hidden(self) -> bool:
+        return 0 < self.anonymous < MIN_CELL
+
+    @property
+    def nps(self) -> Decimal | None:
+        if self.hidden:
+            return None
+        return metrics.nps_from_counts(self.promoters, self.passives, self.detractors)
+
+    @property
+    def csat(self) -> Decimal | None:
+        return None if self.hidden else metrics.csat_from_counts(self.satisfied, self.scores)
+
+    @property
+    def index(self) -> Decimal | None:
+        return None if self.hidden else metrics.index_from_sum(self.score_sum, self.scores)
+
+    def as_dict(self) -> dict:
+        shown = not self.hidden
+        return {
+            "key": self.key,
+            "label": self.label,
+            "hidden": self.hidden,
+            "answers": self.answers if shown else None,
+            "promoters": self.promoters if shown else None,
+            "passives": self.passives if shown else None,
+            "detractors": self.detractors if shown else None,
+            "nps": self.nps,
+            "csat": self.csat,
+            "index": self.index,
+        }
+
+
+ANSWER_SUMS = {
+    "answers": Count("id"),
+    "anonymous": Count("id", filter=Q(invitation__campaign__anonymous=True)),
+    "nps_answers": Count("nps"),
+    "promoters": Count("id", filter=Q(nps__gte=metrics.PROMOTER_MIN)),
+    "passives": Count("id", filter=Q(nps__gt=metrics.DETRACTOR_MAX, nps__lt=metrics.PROMOTER_MIN)),
+    "detractors": Count("id", filter=Q(nps__lte=metrics.DETRACTOR_MAX)),
+}
+ITEM_SUMS = {
+    "scores": Count("id"),
+    "satisfied": Count("id", filter=Q(score__gte=metrics.SATISFIED_MIN)),
+    "score_sum": Sum("score"),
+}
+
+
+def _key(value):
+    if value is None:
+        return NONE
+    if isinstance(value, datetime):
+        return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+    return value
+
+
+def breakdown(answers: QuerySet[Answer], dimension: str) -> list[Cell]:
+    """One cell per value of ``dimension`` among ``answers`` (already scoped and filtered):
+    two grouped aggregates, the answers' and their item scores'."""
+    if dimension in ITEM_DIMENSIONS:
+        return _item_breakdown(answers, ITEM_DIMENSIONS[dimension])
+    lookup = DIMENSIONS[dimension]
+    base = answers.order_by()
+    if dimension == "month":
+        base = base.annotate(month=TruncMonth("submitted_at"))
+    cells: dict = {}
+    for row in base.values(lookup).annotate(**ANSWER_SUMS):
+        key = _key(row.pop(lookup))
+        cells[key] = Cell(key=key, **row)
+    items = AnswerItem.objects.filter(answer__in=answers.order_by().values("id")).order_by()
+    item_lookup = f"answer__{lookup}"
+    if dimension == "month":
+        items = items.annotate(month=TruncMonth("answer__submitted_at"))
+        item_lookup = "month"
+    for row in items.values(item_lookup).annotate(**ITEM_SUMS):
+        key = _key(row.pop(item_lookup))
+        cell = cells.get(key)
+        if cell is not None:
+            cell.scores, cell.satisfied = row["scores"], row["satisfied"]
+            cell.score_sum = row["score_sum"] or 0
+    return list(cells.values())
+
+
+def _item_breakdown(answers: QuerySet[Answer], lookup: str) -> list[Cell]:
+    """Items tied to a product line: CSAT % and the index of that line's item scores; the
+    answers are those with a score for the line (counted once)."""
+    items = (
+        AnswerItem.objects.filter(
+            answer__in=answers.order_by().values("id"), item__product_line__isnull=False
+        )
+        .order_by()
+        .values(lookup)
+        .annotate(
+            answers=Count("answer", distinct=True),
+            anonymous=Count(
+                "answer", distinct=True, filter=Q(answer__invitation__campaign__anonymous=True)
+            ),
+            **ITEM_SUMS,
+        )
+    )
+    cells = []
+    for row in items:
+        key = _key(row.pop(lookup))
+        row["score_sum"] = row["score_sum"] or 0
+        cells.append(Cell(key=key, **row))
+    return cells
+
+
+def totals(answers: QuerySet[Answer]) -> Cell:
+    row = answers.order_by().aggregate(**ANSWER_SUMS)
+    cell = Cell(key=None, **row)
+    items = AnswerItem.objects.filter(answer__in=answers.order_by().values("id")).aggregate(
+        **ITEM_SUMS
+    )
+    cell.scores, cell.satisfied = items["scores"], items["satisfied"]
+    cell.score_sum = items["score_sum"] or 0
+    return cell
+
+
+# --- response rate -----------------------------------------------------------------------------
+DELIVERED = ("sent", "opened", "answered", "expired")  # as surveys.selectors.campaign_progress
+
+
+@dataclass
+class Rate:
+    key: object
+    delivered: int = 0
+    answered: int = 0
+    label: str = ""
+
+    @property
+    def rate(self) -> Decimal | None:
+        return metrics.share_pct(self.answered, self.delivered)
+
+    def as_dict(self) -> dict:
+        return {
+            "key": self.key,
+            "label": self.label,
+            "delivered": self.delivered,
+            "answered": self.answered,
+            "rate": self.rate,
+        }
+
+
+def response_rates(invitations: QuerySet[Invitation]) -> tuple[Rate, list[Rate]]:
+    """Answered ÷ delivered (sent, opened, answered or expired) of the invitations sent in the
+    period, in all and per campaign: one grouped aggregate."""
+    rows = (
+        invitations.filter(status__in=DELIVERED)
+        .order_by()
+        .values("campaign_id")
+        .annotate(delivered=Count("id"), answered=Count("id", filter=Q(status="answered")))
+    )
+    per = [
+        Rate(key=r["campaign_id"], delivered=r["delivered"], answered=r["answered"]) for r in rows
+    ]
+    total = Rate(
+        key=None,
+        delivered=sum(r.delivered for r in per),
+        answered=sum(r.answered for r in per),
+    )
+    return total, per
+
+
+# --- the page's whole report, cached -----------------------------------------------------------
+@dataclass
+class Report:
+    period: Period
+    totals: Cell
+    response: Rate
+    breakdowns: dict[str, list[Cell]] = field(default_factory=dict)
+    trend: list[Cell] = field(default_factory=list)
+    trend_period: Period | None = None
+    best_employee: list[Cell] = field(default_factory=list)
+    campaign_rates: list[Rate] = field(default_factory=list)
+
+
+def report(
+    user, *, period: Period, trend_period: Period, account_manager: int | None = None
+) -> Report:
+    answers = answers_for(user)
+    invitations = invitations_for(user)
+    if account_manager is not None:
+        answers = answers.filter(invitation__client__account_manager_id=account_manager)
+        invitations = invitations.filter(client__account_manager_id=account_manager)
+    scoped = in_period(answers, period)
+    start, end = bounds(period)
+    total_rate, rates = response_rates(invitations.filter(sent_at__gte=start, sent_at__lt=end))
+    result = Report(
+        period=period,
+        totals=totals(scoped),
+        response=total_rate,
+        trend_period=trend_period,
+        campaign_rates=rates,
+    )
+    for name in BREAKDOWNS:
+        result.breakdowns[name] = breakdown(scoped, name)
+    result.trend = sorted(breakdown(in_period(answers, trend_period), "month"), key=_sort_key)
+    result.best_employee = [c for c in breakdown(scoped, "best_employee") if c.key != NONE]
+    return result
+
+
+def _sort_key(cell: Cell):
+    return (cell.key == NONE, str(cell.key))
+
+
+VERSION_KEY = "surveys:analytics:version"
+CACHE_SECONDS = 300
+
+
+def data_version() -> int:
+    return cache.get_or_set(VERSION_KEY, 1, timeout=None)
+
+
+def bump_version() -> None:
+    """Every answer write calls this after its commit: all cached reports go stale at once."""
+    try:
+        cache.incr(VERSION_KEY)
+    except ValueError:
+        cache.set(VERSION_KEY, 2, timeout=None)
+
+
+def scope_key(user) -> str:
+    return "all" if getattr(user, "sees_everything", False) else f"user{user.pk}"
+
+
+def cached_report(
+    user, *, period: Period, trend_period: Period, account_manager: int | None = None
+) -> Report:
+    """``report`` kept in the cache per scope, period and filter for ``CACHE_SECONDS`` (a
+    segmentation run that moves clients between classes shows after that at most); any answer
+    write makes every cached report stale (``bump_version``)."""
+    key = ":".join(
+        str(part)
+        for part in (
+            "surveys:analytics",
+            data_version(),
+            scope_key(user),
+            period.start,
+            period.end,
+            trend_period.start,
+            account_manager or "",
+        )
+    )
+    value = cache.get(key)
+    if value is None:
+        value = report(
+            user, period=period, trend_period=trend_period, account_manager=account_manager
+        )
+        cache.set(key, value, CACHE_SECONDS)
+    return value
+
+
+def month_period(day: date) -> Period:
+    from crm.periods import add_months, month_start
+
+    start = month_start(day)
+    return Period(start, add_months(start, 1))
+
+
+def has_line(product_line_id) -> Exists:
+    """An answer with a score for an item of that product line (the answers list's filter)."""
+    return Exists(
+        AnswerItem.objects.filter(answer=OuterRef("pk"), item__product_line_id=product_line_id)
+    )

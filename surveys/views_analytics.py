@@ -1,0 +1,247 @@
+"""Survey analytics pages: the figures (``/surveys/analytics/``) and the answers behind them
+(``/surveys/analytics/answers/``). Every figure links to the answers list with the same
+filters; see ``surveys/analytics.py`` for the scope and the anonymity rule."""
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpResponse, HttpResponseBadRequest
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+
+from clients.models import ProductLine, TargetSegment
+from crm.filters import filter_errors, filtered
+from crm.models import User
+from segmentation.models import Lifecycle
+from surveys import analytics
+from surveys.filters import AnalyticsForm, AnswerFilter
+from surveys.models import Campaign
+
+PAGE_SIZE = 25
+
+BREAKDOWN_TITLES = {
+    "abc": _("ABC class"),
+    "xyz": _("XYZ class"),
+    "lifecycle": _("Lifecycle status"),
+    "segment": _("Target segment"),
+    "account_manager": _("Account manager"),
+    "product_line": _("Product line"),
+    "campaign": _("Campaign"),
+}
+
+
+def _labels(name: str, keys: list) -> dict:
+    ids = [k for k in keys if k != analytics.NONE]
+    if name in ("abc", "xyz"):
+        return {k: k for k in ids}
+    if name == "lifecycle":
+        return {k: str(Lifecycle(k).label) if k in Lifecycle.values else k for k in ids}
+    model = {
+        "segment": TargetSegment,
+        "account_manager": User,
+        "best_employee": User,
+        "product_line": ProductLine,
+        "campaign": Campaign,
+    }[name]
+    return {
+        obj.pk: str(obj.get_full_name() or obj) if model is User else str(obj)
+        for obj in model.objects.filter(pk__in=ids)
+    }
+
+
+def _none_label(name: str) -> str:
+    return {
+        "segment": _("no segment"),
+        "account_manager": _("no account manager"),
+    }.get(name, _("no class"))
+
+
+def cell_query(base: dict, name: str | None, cell: analytics.Cell) -> dict:
+    """The answers list's filters of one figure: the page's, plus the cell's own."""
+    query = dict(base)
+    if name == "month":
+        period = analytics.month_period(cell.key)
+        query["date_from"] = period.start.isoformat()
+        query["date_to"] = period.last_day.isoformat()
+    elif name is not None:
+        query[name] = cell.key
+    return query
+
+
+def _link(base: dict, name: str | None, cell: analytics.Cell) -> str | None:
+    if cell.hidden or not cell.answers:
+        return None
+    if name == "account_manager" and cell.key == analytics.NONE:
+        return None  # the list's account-manager filter has no "none"
+    return reverse("survey_analytics:answers") + "?" + urlencode(cell_query(base, name, cell))
+
+
+@login_required
+def analytics_page(request):
+    today = timezone.localdate()
+    form = AnalyticsForm(request.GET or None, user=request.user, today=today)
+    period, trend_period, am = form.chosen()
+    data = analytics.cached_report(
+        request.user, period=period, trend_period=trend_period, account_manager=am
+    )
+    base = {"date_from": period.start.isoformat(), "date_to": period.last_day.isoformat()}
+    if am:
+        base["account_manager"] = am
+    tables = []
+    for name in analytics.BREAKDOWNS:
+        cells = data.breakdowns[name]
+        labels = _labels(name, [c.key for c in cells])
+        rows = []
+        for cell in sorted(
+            cells, key=lambda c: (c.key == analytics.NONE, str(labels.get(c.key, c.key)))
+        ):
+            label = _none_label(name) if cell.key == analytics.NONE else labels.get(cell.key, "?")
+            rows.append({"label": label, "cell": cell, "url": _link(base, name, cell)})
+        tables.append({"name": name, "title": BREAKDOWN_TITLES[name], "rows": rows})
+    employees = _labels("best_employee", [c.key for c in data.best_employee])
+    mentions = [
+        {"label": employees.get(c.key, "?"), "cell": c, "url": _link(base, "best_employee", c)}
+        for c in sorted(data.best_employee, key=lambda c: -c.answers)
+    ]
+    campaigns = _labels("campaign", [r.key for r in data.campaign_rates])
+    rates = [
+        {"label": campaigns.get(r.key, "?"), "rate": r}
+        for r in sorted(data.campaign_rates, key=lambda r: str(campaigns.get(r.key, "")))
+    ]
+    total_url = _link(base, None, data.totals)
+
+    def band_url(band):
+        if not total_url:
+            return None
+        return reverse("survey_analytics:answers") + "?" + urlencode({**base, "band": band})
+
+    trend = [
+        {
+            "label": date_format(c.key, "YEAR_MONTH_FORMAT"),
+            "cell": c,
+            "url": _link(base, "month", c),
+        }
+        for c in data.trend
+    ]
+    chart = {
+        "months": [t["label"] for t in trend],
+        "nps": [float(t["cell"].nps) if t["cell"].nps is not None else None for t in trend],
+        "csat": [float(t["cell"].csat) if t["cell"].csat is not None else None for t in trend],
+        "target": analytics.TARGET_NPS,
+    }
+    return render(
+        request,
+        "surveys/analytics/analytics.html",
+        {
+            "form": form,
+            "period": period,
+            "s": data.totals,
+            "response": data.response,
+            "total_url": total_url,
+            "band_urls": {b: band_url(b) for b in ("promoter", "passive", "detractor")},
+            "tables": tables,
+            "mentions": mentions,
+            "rates": rates,
+            "trend": trend,
+            "chart": chart,
+            "target": analytics.TARGET_NPS,
+            "min_cell": analytics.MIN_CELL,
+        },
+    )
+
+
+def answer_rows(user, params):
+    """The answers list for ``user`` filtered by ``params``: (filterset, queryset, anonymous
+    answers hidden because fewer than MIN_CELL of them matched)."""
+    filterset = AnswerFilter(
+        params or None,
+        queryset=analytics.answers_for(user).select_related(
+            "invitation__client", "invitation__contact", "invitation__campaign", "best_employee"
+        ),
+        user=user,
+    )
+    qs = filtered(filterset)
+    anonymous = qs.filter(invitation__campaign__anonymous=True).count()
+    hidden = 0
+    if 0 < anonymous < analytics.MIN_CELL:
+        qs = qs.exclude(invitation__campaign__anonymous=True)
+        hidden = anonymous
+    return filterset, qs.order_by("-submitted_at", "-id"), hidden
+
+
+@login_required
+def answer_list(request):
+    filterset, qs, hidden = answer_rows(request.user, request.GET)
+    if request.GET.get("format") == "xlsx":
+        if filter_errors(filterset):
+            return HttpResponseBadRequest(_("The filters are not valid."))
+        return _xlsx(qs)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "surveys/analytics/answers.html",
+        {
+            "form": filterset.form,
+            "filter_errors": filter_errors(filterset),
+            "page": page,
+            "query": query.urlencode(),
+            "hidden": hidden,
+            "min_cell": analytics.MIN_CELL,
+        },
+    )
+
+
+XLSX_LIMIT = 100_000
+
+
+def _xlsx(qs) -> HttpResponse:
+    """The filtered answers as a workbook; anonymous answers without client or contact."""
+    from io import BytesIO
+
+    from openpyxl import Workbook
+
+    from clients.imports.exports import xlsx_cell
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(_("Answers"))
+    sheet.append(
+        [
+            _("Submitted"),
+            _("Campaign"),
+            _("Client"),
+            _("Contact"),
+            "NPS",
+            _("Comment"),
+            _("What they liked"),
+            _("Complaint"),
+        ]
+    )
+    for a in qs[:XLSX_LIMIT]:
+        inv = a.invitation
+        anonymous = inv.campaign.anonymous
+        submitted = timezone.localtime(a.submitted_at)
+        sheet.append(
+            [
+                submitted.date().isoformat() if anonymous else submitted.strftime("%Y-%m-%d %H:%M"),
+                xlsx_cell(inv.campaign.name),
+                "" if anonymous else xlsx_cell(inv.client.name),
+                "" if anonymous else xlsx_cell(inv.contact.full_name),
+                a.nps,
+                xlsx_cell(a.comment),
+                xlsx_cell(a.liked),
+                "" if anonymous else (a.complaint_id or ""),
+            ]
+        )
+    out = BytesIO()
+    book.save(out)
+    response = HttpResponse(
+        out.getvalue(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = 'attachment; filename="survey-answers.xlsx"'
+    return response
