@@ -1,0 +1,402 @@
+"""Survey analytics benchmark (`make bench-surveys`).
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/crm python -m devtools.benchmarks.surveys \
+        [--answers 1000000] [--database crm_bench_surveys] [--requests 100] [--no-docs]
+
+Refuses to run unless DATABASE_URL is PostgreSQL. Works in its own database (created and
+migrated if missing): 20 account managers, 20 000 clients with current classes and segments,
+one contact each, 10 campaigns (2 anonymous) and ``--answers`` answers over the last 12 months
+(plus a quarter as many invitations delivered and not answered), each answer with two general
+CSAT items and, one in three, an item of a product line. The random values are drawn with
+numpy, sent with PostgreSQL's binary COPY (``crm.pgcopy``) into a staging table and turned
+into the real rows by ``INSERT … SELECT``; the data are reused when the count matches.
+
+Timed:
+1. each breakdown's SQL aggregate, uncached (``surveys.analytics.breakdown``; p50/p95 of
+   ``--requests // 5`` runs), for a manager over the last 12 months and for one account
+   manager;
+2. the page, the API and the answers list through Django's test client (p50/p95 of
+   ``--requests``), the page's report served from the cache as it is between answer writes,
+   and the first request after a write (the whole report recomputed).
+
+Prints a markdown table and writes it to the "## Survey analytics" section of
+docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCS = ROOT / "docs" / "benchmarks.md"
+AMS = 20
+CLIENTS = 20_000
+CAMPAIGNS = 10
+ANONYMOUS = 2
+BUDGET_MS = 150
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description="Survey analytics benchmark")
+    parser.add_argument("--answers", type=int, default=1_000_000)
+    parser.add_argument("--database", default="crm_bench_surveys")
+    parser.add_argument("--requests", type=int, default=100)
+    parser.add_argument("--no-docs", action="store_true")
+    return parser.parse_args(argv)
+
+
+def _clients_and_campaigns():
+    """Users, clients with classes, one contact each, product lines, campaigns."""
+    import numpy as np
+    from django.db import transaction
+
+    from clients.models import Client, ContactPerson, ProductLine, TargetSegment
+    from crm.models import User
+    from segmentation.models import ClientMetrics
+    from surveys.models import Campaign, Questionnaire, QuestionnaireItem
+
+    manager = User.objects.get(username="manager")
+    with transaction.atomic():
+        for i in range(1, AMS + 1):
+            User.objects.get_or_create(
+                username=f"bench_am{i:02d}",
+                defaults={"role": User.Role.ACCOUNT_MANAGER, "head": manager},
+            )
+        ams = list(
+            User.objects.filter(username__startswith="bench_am")
+            .order_by("username")
+            .values_list("id", flat=True)
+        )
+        if Client.objects.count() < CLIENTS:
+            rng = np.random.default_rng(7)
+            segments = [
+                TargetSegment.objects.get_or_create(name=f"Bench segment {i}")[0].pk
+                for i in range(5)
+            ]
+            Client.objects.bulk_create(
+                [
+                    Client(
+                        name=f"Bench client {i:05d}",
+                        account_manager_id=ams[i % len(ams)],
+                        target_segment_id=segments[i % 5] if i % 7 else None,
+                    )
+                    for i in range(CLIENTS)
+                ],
+                batch_size=5000,
+            )
+            ids = list(Client.objects.order_by("id").values_list("id", flat=True))
+            abc = rng.choice(["A", "B", "C"], len(ids), p=[0.1, 0.3, 0.6])
+            xyz = rng.choice(["X", "Y", "Z"], len(ids))
+            life = rng.choice(["new", "regular", "restored", "lost"], len(ids))
+            ClientMetrics.objects.bulk_create(
+                [
+                    ClientMetrics(client_id=c, abc_class=a, xyz_class=x, lifecycle=lc)
+                    for c, a, x, lc in zip(ids, abc, xyz, life, strict=True)
+                ],
+                batch_size=5000,
+            )
+            ContactPerson.objects.bulk_create(
+                [
+                    ContactPerson(
+                        client_id=c, full_name=f"Contact {c}", email=f"c{c}@bench.example"
+                    )
+                    for c in ids
+                ],
+                batch_size=5000,
+            )
+        q = Questionnaire.objects.get(code="product-csat")
+        lines = [ProductLine.objects.get_or_create(name=f"Bench line {i}")[0] for i in range(3)]
+        general = list(q.items.filter(product_line__isnull=True).order_by("id")[:2])
+        line_items = []
+        for line in lines:
+            item = q.items.filter(product_line=line).first() or QuestionnaireItem.objects.create(
+                questionnaire=q,
+                text_ru=f"Линия {line.pk}",
+                text_en=f"Line {line.pk}",
+                product_line=line,
+            )
+            line_items.append(item.pk)
+        campaigns = list(Campaign.objects.filter(name__startswith="Bench campaign").order_by("id"))
+        for i in range(len(campaigns), CAMPAIGNS):
+            campaigns.append(
+                Campaign.objects.create(
+                    name=f"Bench campaign {i}",
+                    questionnaire=q,
+                    status=Campaign.Status.ACTIVE,
+                    anonymous=i < ANONYMOUS,
+                )
+            )
+    return ams, [c.pk for c in campaigns], [g.pk for g in general], line_items
+
+
+def seed(n: int) -> float | None:
+    import numpy as np
+    from django.core.management import call_command
+    from django.db import connection, transaction
+
+    from crm.pgcopy import binary_copy
+    from surveys.models import Answer
+
+    call_command("migrate", interactive=False, verbosity=0)
+    from devtools.benchmarks.common import collectstatic
+
+    collectstatic()
+    call_command("create_demo_users", verbosity=0)
+    if Answer.objects.count() == n:
+        return None
+    started = time.perf_counter()
+    ams, campaigns, general, line_items = _clients_and_campaigns()
+    from clients.models import Client
+
+    client_ids = np.array(
+        Client.objects.order_by("id").values_list("id", flat=True), dtype=np.int64
+    )
+    total = n + n // 4  # a quarter more delivered and not answered
+    rng = np.random.default_rng(12)
+    data = {
+        "i": np.arange(1, total + 1, dtype=np.int64),
+        "client": rng.choice(client_ids, total),
+        "campaign": rng.choice(np.array(campaigns, dtype=np.int64), total),
+        "secs": rng.integers(0, 365 * 86400, total, dtype=np.int64),
+        # NPS: a skewed mix (about 45 % promoters, 30 % passives, 25 % detractors)
+        "nps": rng.choice(
+            np.arange(11),
+            total,
+            p=[0.02, 0.02, 0.02, 0.03, 0.03, 0.05, 0.08, 0.12, 0.18, 0.2, 0.25],
+        ),
+        "s1": rng.integers(1, 6, total, dtype=np.int64),
+        "s2": rng.integers(1, 6, total, dtype=np.int64),
+        "line_item": np.where(
+            rng.random(total) < 1 / 3, rng.choice(np.array(line_items, dtype=np.int64), total), 0
+        ),
+        "best": np.where(
+            rng.random(total) < 0.1, rng.choice(np.array(ams, dtype=np.int64), total), 0
+        ),
+        "answered": (np.arange(total) < n).astype(np.int64),
+    }
+    data["nps"] = data["nps"].astype(np.int64)
+    qn = connection.ops.quote_name
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "TRUNCATE surveys_answeritem, surveys_answer, surveys_invitationtoken, "
+            "surveys_invitation"
+        )
+        cursor.execute(
+            "CREATE TEMP TABLE bench_stage (i bigint, client bigint, campaign bigint, secs bigint,"
+            " nps bigint, s1 bigint, s2 bigint, line_item bigint, best bigint, answered bigint)"
+            " ON COMMIT DROP"
+        )
+        names = list(data)
+        cursor.cursor.copy_expert(
+            f"COPY bench_stage ({', '.join(names)}) FROM STDIN WITH (FORMAT binary)",
+            binary_copy(data, [(c, "bigint") for c in names]),
+        )
+        cursor.execute(
+            """INSERT INTO surveys_invitation (id, campaign_id, client_id, contact_id, email,
+                 language, status, created_at, sent_at, answered_at, expires_at,
+                 reminders_sent, error)
+               SELECT s.i, s.campaign, s.client, c.id, c.email, 'ru',
+                 CASE WHEN s.answered = 1 THEN 'answered' ELSE 'sent' END,
+                 now() - s.secs * interval '1 second' - interval '1 hour',
+                 now() - s.secs * interval '1 second' - interval '1 hour',
+                 CASE WHEN s.answered = 1 THEN now() - s.secs * interval '1 second' END,
+                 now() - s.secs * interval '1 second' + interval '14 days', 0, ''
+               FROM bench_stage s JOIN clients_contactperson c ON c.client_id = s.client"""
+        )
+        cursor.execute(
+            """INSERT INTO surveys_answer (id, invitation_id, nps, comment, liked,
+                 best_employee_id, may_contact, unhappy, submitted_at)
+               SELECT s.i, s.i, s.nps, '', '', NULLIF(s.best, 0), false,
+                 s.nps <= 6 OR s.s1 <= 3 OR s.s2 <= 3,
+                 now() - s.secs * interval '1 second'
+               FROM bench_stage s WHERE s.answered = 1"""
+        )
+        cursor.execute(
+            """INSERT INTO surveys_answeritem (answer_id, item_id, score)
+               SELECT i, %s, s1 FROM bench_stage WHERE answered = 1
+               UNION ALL SELECT i, %s, s2 FROM bench_stage WHERE answered = 1
+               UNION ALL SELECT i, line_item, s1 FROM bench_stage
+                 WHERE answered = 1 AND line_item <> 0""",
+            [general[0], general[1]],
+        )
+        for table in ("surveys_invitation", "surveys_answer", "surveys_answeritem"):
+            cursor.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
+                f"(SELECT max(id) FROM {qn(table)}))"
+            )
+    with connection.cursor() as cursor:
+        for table in (
+            "surveys_invitation",
+            "surveys_answer",
+            "surveys_answeritem",
+            "clients_client",
+            "segmentation_clientmetrics",
+        ):
+            cursor.execute(f"VACUUM ANALYZE {qn(table)}")
+    return time.perf_counter() - started
+
+
+def _stats(samples: list[float]) -> tuple[float, float, float]:
+    from devtools.benchmarks.common import p95
+
+    return statistics.median(samples), p95(samples), max(samples)
+
+
+def time_breakdowns(runs: int) -> list[str]:
+    from django.utils import timezone
+
+    from crm.models import User
+    from surveys import analytics
+    from surveys.filters import LAST_12, parse_period
+
+    period = parse_period(LAST_12, timezone.localdate())
+    rows = []
+    for who in ("manager", "bench_am01"):
+        user = User.objects.get(username=who)
+        answers = analytics.in_period(analytics.answers_for(user), period)
+        label = "manager, all" if who == "manager" else "account manager, own clients"
+        cases = [("totals", lambda a=answers: analytics.totals(a))]
+        cases += [
+            (name, lambda a=answers, n=name: analytics.breakdown(a, n))
+            for name in (*analytics.BREAKDOWNS, "best_employee", "month")
+        ]
+        start, end = analytics.bounds(period)
+        invitations = analytics.invitations_for(user).filter(sent_at__gte=start, sent_at__lt=end)
+        cases.append(
+            ("response rate by campaign", lambda i=invitations: analytics.response_rates(i))
+        )
+        for name, fn in cases:
+            fn()  # warm-up
+            samples = []
+            for _ in range(runs):
+                t0 = time.perf_counter()
+                fn()
+                samples.append((time.perf_counter() - t0) * 1000)
+            p50, p95_, mx = _stats(samples)
+            rows.append(f"| {name} ({label}) | {runs} | {p50:.1f} | {p95_:.1f} | {mx:.1f} |")
+    return rows
+
+
+def time_pages(requests: int) -> tuple[list, float]:
+    from django.urls import reverse
+
+    from crm.models import User
+    from devtools.benchmarks.common import client_for, time_get
+    from surveys import analytics
+
+    manager = User.objects.get(username="manager")
+    am = User.objects.get(username="bench_am01")
+    m, a = client_for(manager), client_for(am)
+    url = reverse("survey_analytics:analytics")
+    answers = reverse("survey_analytics:answers")
+    timings = [
+        time_get(m, url, "analytics page, last 12 months (manager, cached report)", requests),
+        time_get(a, url, "analytics page (account manager, cached report)", requests),
+        time_get(m, "/api/survey-analytics/", "analytics API (manager, cached report)", requests),
+        time_get(m, answers, "answers list, page 1 (manager, all)", requests),
+        time_get(
+            m, answers + "?band=detractor&abc=A", "answers list, detractors of class A", requests
+        ),
+    ]
+    cold = []
+    for _ in range(3):
+        analytics.bump_version()
+        t0 = time.perf_counter()
+        m.get(url)
+        cold.append((time.perf_counter() - t0) * 1000)
+    return timings, min(cold)
+
+
+def write_docs(section: str) -> None:
+    text = DOCS.read_text() if DOCS.exists() else "# Benchmarks\n"
+    start = text.find("\n## Survey analytics")
+    if start == -1:
+        text = text.rstrip("\n") + "\n\n" + section
+    else:
+        end = text.find("\n## ", start + 1)
+        text = text[: start + 1] + section + ("" if end == -1 else "\n" + text[end + 1 :])
+    DOCS.write_text(text)
+
+
+def run(args) -> str:
+    from devtools.benchmarks.common import prepare_environment
+
+    prepare_environment(args.database, "survey analytics")
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    seconds = seed(args.answers)
+    print(
+        "Reusing the answers already generated."
+        if seconds is None
+        else f"Generated {args.answers} answers in {seconds:.1f} s.",
+        flush=True,
+    )
+    from devtools.benchmarks.common import HEADER
+
+    load_before = os.getloadavg()
+    breakdowns = time_breakdowns(max(5, args.requests // 5))
+    timings, cold_ms = time_pages(args.requests)
+    load_after = os.getloadavg()
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        version = cursor.fetchone()[0]
+    lines = [
+        "## Survey analytics",
+        "",
+        "Command: `DATABASE_URL=postgres://postgres@127.0.0.1:5432/crm python -m "
+        f"devtools.benchmarks.surveys --answers {args.answers}` (`make bench-surveys`). Own "
+        f"database `{args.database}`: {args.answers:,} answers (and {args.answers // 4:,} "
+        f"invitations delivered, not answered) over 12 months, {CLIENTS:,} clients of {AMS} "
+        f"account managers, {CAMPAIGNS} campaigns ({ANONYMOUS} anonymous), two CSAT items per "
+        "answer and a product-line item in one answer of three. "
+        f"PostgreSQL {version}, {os.cpu_count()} CPU cores, Python {platform.python_version()}; "
+        f"load average before/after: {load_before[0]:.2f}/{load_after[0]:.2f} (a machine "
+        "shared with other work).",
+        "",
+        "Each breakdown's SQL aggregate, uncached (ms):",
+        "",
+        "| breakdown | runs | p50 ms | p95 ms | max ms |",
+        "|---|---|---|---|---|",
+        *breakdowns,
+        "",
+        "Pages through Django's test client, DEBUG off:",
+        "",
+        HEADER,
+        *[t.row() for t in timings],
+        "",
+        f"The first analytics page after an answer write (the whole report recomputed, every "
+        f"breakdown): {cold_ms:.0f} ms (best of 3).",
+        "",
+    ]
+    section = "\n".join(lines)
+    print("\n" + section)
+    if not args.no_docs:
+        write_docs(section)
+    return section
+
+
+def main(argv=None) -> None:
+    from django.apps import apps
+
+    if apps.ready:
+        subprocess.run(
+            [sys.executable, "-m", "devtools.benchmarks.surveys", *(argv or [])],
+            cwd=ROOT,
+            check=True,
+        )
+        return
+    run(parse_args(argv))
+
+
+if __name__ == "__main__":
+    main()
