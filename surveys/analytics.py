@@ -30,7 +30,7 @@ from django.utils import timezone
 from crm.access import scope_for_user
 from crm.periods import Period
 from surveys import metrics
-from surveys.models import Answer, AnswerItem, Invitation
+from surveys.models import Answer, AnswerItem, Invitation, QuestionnaireItem
 
 MIN_CELL = 5  # anonymous answers: a cell with 1 to MIN_CELL - 1 of them is hidden
 TARGET_NPS = 40  # the trend chart's target line
@@ -38,12 +38,12 @@ NONE = "none"  # the key of "no class / no segment / no account manager"
 
 # breakdown -> the answer's lookup of its key
 DIMENSIONS = {
-    "abc": "invitation__client__metrics__abc_class",
-    "xyz": "invitation__client__metrics__xyz_class",
-    "lifecycle": "invitation__client__metrics__lifecycle",
-    "segment": "invitation__client__target_segment_id",
-    "account_manager": "invitation__client__account_manager_id",
-    "campaign": "invitation__campaign_id",
+    "abc": "client__metrics__abc_class",
+    "xyz": "client__metrics__xyz_class",
+    "lifecycle": "client__metrics__lifecycle",
+    "segment": "client__target_segment_id",
+    "account_manager": "client__account_manager_id",
+    "campaign": "campaign_id",
     "best_employee": "best_employee_id",
     "month": "month",
 }
@@ -56,7 +56,7 @@ def answers_for(user) -> QuerySet[Answer]:
     clients' answers in named campaigns."""
     qs = scope_for_user(Answer.objects.all(), user)
     if not getattr(user, "sees_everything", False):
-        qs = qs.filter(invitation__campaign__anonymous=False)
+        qs = qs.filter(anonymous=False)
     return qs
 
 
@@ -131,11 +131,15 @@ class Cell:
 
 ANSWER_SUMS = {
     "answers": Count("id"),
-    "anonymous": Count("id", filter=Q(invitation__campaign__anonymous=True)),
+    "anonymous": Count("id", filter=Q(anonymous=True)),
     "nps_answers": Count("nps"),
     "promoters": Count("id", filter=Q(nps__gte=metrics.PROMOTER_MIN)),
     "passives": Count("id", filter=Q(nps__gt=metrics.DETRACTOR_MAX, nps__lt=metrics.PROMOTER_MIN)),
     "detractors": Count("id", filter=Q(nps__lte=metrics.DETRACTOR_MAX)),
+    # the item scores, from the copies on the answer (Answer.set_item_sums)
+    "scores": Sum("item_scores"),
+    "satisfied": Sum("item_satisfied"),
+    "score_sum": Sum("item_sum"),
 }
 ITEM_SUMS = {
     "scores": Count("id"),
@@ -161,38 +165,30 @@ def breakdown(answers: QuerySet[Answer], dimension: str) -> list[Cell]:
     base = answers.order_by()
     if dimension == "month":
         base = base.annotate(month=TruncMonth("submitted_at"))
-    cells: dict = {}
+    cells = []
     for row in base.values(lookup).annotate(**ANSWER_SUMS):
         key = _key(row.pop(lookup))
-        cells[key] = Cell(key=key, **row)
-    items = AnswerItem.objects.filter(answer__in=answers.order_by().values("id")).order_by()
-    item_lookup = f"answer__{lookup}"
-    if dimension == "month":
-        items = items.annotate(month=TruncMonth("answer__submitted_at"))
-        item_lookup = "month"
-    for row in items.values(item_lookup).annotate(**ITEM_SUMS):
-        key = _key(row.pop(item_lookup))
-        cell = cells.get(key)
-        if cell is not None:
-            cell.scores, cell.satisfied = row["scores"], row["satisfied"]
-            cell.score_sum = row["score_sum"] or 0
-    return list(cells.values())
+        cells.append(Cell(key=key, **_zeros(row)))
+    return cells
+
+
+def _zeros(row: dict) -> dict:
+    return {k: (v or 0) for k, v in row.items()}
 
 
 def _item_breakdown(answers: QuerySet[Answer], lookup: str) -> list[Cell]:
     """Items tied to a product line: CSAT % and the index of that line's item scores; the
     answers are those with a score for the line (counted once)."""
+    line_items = QuestionnaireItem.objects.filter(product_line__isnull=False).values("id")
     items = (
         AnswerItem.objects.filter(
-            answer__in=answers.order_by().values("id"), item__product_line__isnull=False
+            answer__in=answers.order_by().values("id"), item_id__in=line_items
         )
         .order_by()
         .values(lookup)
         .annotate(
             answers=Count("answer", distinct=True),
-            anonymous=Count(
-                "answer", distinct=True, filter=Q(answer__invitation__campaign__anonymous=True)
-            ),
+            anonymous=Count("answer", distinct=True, filter=Q(answer__anonymous=True)),
             **ITEM_SUMS,
         )
     )
@@ -205,14 +201,7 @@ def _item_breakdown(answers: QuerySet[Answer], lookup: str) -> list[Cell]:
 
 
 def totals(answers: QuerySet[Answer]) -> Cell:
-    row = answers.order_by().aggregate(**ANSWER_SUMS)
-    cell = Cell(key=None, **row)
-    items = AnswerItem.objects.filter(answer__in=answers.order_by().values("id")).aggregate(
-        **ITEM_SUMS
-    )
-    cell.scores, cell.satisfied = items["scores"], items["satisfied"]
-    cell.score_sum = items["score_sum"] or 0
-    return cell
+    return Cell(key=None, **_zeros(answers.order_by().aggregate(**ANSWER_SUMS)))
 
 
 # --- response rate -----------------------------------------------------------------------------
@@ -279,7 +268,7 @@ def report(
     answers = answers_for(user)
     invitations = invitations_for(user)
     if account_manager is not None:
-        answers = answers.filter(invitation__client__account_manager_id=account_manager)
+        answers = answers.filter(client__account_manager_id=account_manager)
         invitations = invitations.filter(client__account_manager_id=account_manager)
     scoped = in_period(answers, period)
     start, end = bounds(period)

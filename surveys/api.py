@@ -305,9 +305,9 @@ class AnswerViewSet(viewsets.ReadOnlyModelViewSet):
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)
         if self.action == "list":
-            anonymous = queryset.filter(invitation__campaign__anonymous=True).count()
+            anonymous = queryset.filter(anonymous=True).count()
             if 0 < anonymous < analytics.MIN_CELL:
-                queryset = queryset.exclude(invitation__campaign__anonymous=True)
+                queryset = queryset.exclude(anonymous=True)
         return queryset
 
 

@@ -39,7 +39,7 @@ class AnswerFilter(FilterSet):
     campaign = django_filters.ModelChoiceFilter(
         label=_("Campaign"),
         queryset=Campaign.objects.all(),
-        field_name="invitation__campaign",
+        field_name="campaign",
         empty_label=_("any campaign"),
     )
     band = django_filters.ChoiceFilter(
@@ -72,7 +72,7 @@ class AnswerFilter(FilterSet):
     segment = django_filters.ModelChoiceFilter(
         label=_("Target segment"),
         queryset=TargetSegment.objects.all(),
-        field_name="invitation__client__target_segment",
+        field_name="client__target_segment",
         null_label=_("no segment"),
         null_value=NONE,
         empty_label=_("any segment"),
@@ -82,7 +82,7 @@ class AnswerFilter(FilterSet):
         params={"role": ROLE_EVERYONE},
         label=_("Account manager"),
         queryset=User.objects.all(),
-        field_name="invitation__client__account_manager",
+        field_name="client__account_manager",
         empty_label=_("anyone"),
     )
     product_line = django_filters.ModelChoiceFilter(

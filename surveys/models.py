@@ -344,11 +344,23 @@ class InvitationToken(models.Model):
 class Answer(models.Model):
     """The one answer of an invitation (a database constraint refuses a second)."""
 
-    owner_field = "invitation__client__account_manager"
+    owner_field = "client__account_manager"
 
     invitation = models.OneToOneField(
         Invitation, on_delete=models.CASCADE, related_name="answer", verbose_name=_("invitation")
     )
+    # copied from the invitation and the item scores when the answer is stored, so the
+    # analytics aggregate one table (docs/decisions/survey-analytics.md)
+    campaign = models.ForeignKey(
+        Campaign, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    client = models.ForeignKey(
+        "clients.Client", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    anonymous = models.BooleanField(default=False)
+    item_scores = models.PositiveSmallIntegerField(default=0)
+    item_sum = models.PositiveSmallIntegerField(default=0)
+    item_satisfied = models.PositiveSmallIntegerField(default=0)
     nps = models.PositiveSmallIntegerField(
         _("likelihood to recommend (0–10)"),
         null=True,
@@ -387,10 +399,29 @@ class Answer(models.Model):
                 condition=Q(nps__isnull=True) | Q(nps__gte=0, nps__lte=10), name="answer_nps_range"
             ),
         ]
-        indexes = [models.Index(fields=["submitted_at"], name="answer_submitted_idx")]
+        indexes = [
+            models.Index(fields=["submitted_at"], name="answer_submitted_idx"),
+            # an account manager's analytics: their clients' answers of a period
+            models.Index(fields=["client", "submitted_at"], name="answer_client_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.invitation_id}: {self.nps}"
+
+    def save(self, *args, **kwargs):
+        if self.campaign_id is None and self.invitation_id is not None:
+            invitation = self.invitation
+            self.campaign_id, self.client_id = invitation.campaign_id, invitation.client_id
+            self.anonymous = invitation.campaign.anonymous
+        super().save(*args, **kwargs)
+
+    def set_item_sums(self, scores) -> None:
+        """The copies of the item scores the analytics add up (count, sum, 4–5)."""
+        from surveys.metrics import SATISFIED_MIN
+
+        values = list(scores)
+        self.item_scores, self.item_sum = len(values), sum(values)
+        self.item_satisfied = sum(1 for v in values if v >= SATISFIED_MIN)
 
 
 class AnswerItem(models.Model):

@@ -164,10 +164,10 @@ def answer_rows(user, params):
         user=user,
     )
     qs = filtered(filterset)
-    anonymous = qs.filter(invitation__campaign__anonymous=True).count()
+    anonymous = qs.filter(anonymous=True).count()
     hidden = 0
     if 0 < anonymous < analytics.MIN_CELL:
-        qs = qs.exclude(invitation__campaign__anonymous=True)
+        qs = qs.exclude(anonymous=True)
         hidden = anonymous
     return filterset, qs.order_by("-submitted_at", "-id"), hidden
 

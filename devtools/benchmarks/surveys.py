@@ -211,12 +211,18 @@ def seed(n: int) -> float | None:
                FROM bench_stage s JOIN clients_contactperson c ON c.client_id = s.client"""
         )
         cursor.execute(
-            """INSERT INTO surveys_answer (id, invitation_id, nps, comment, liked,
-                 best_employee_id, may_contact, unhappy, submitted_at)
-               SELECT s.i, s.i, s.nps, '', '', NULLIF(s.best, 0), false,
-                 s.nps <= 6 OR s.s1 <= 3 OR s.s2 <= 3,
-                 now() - s.secs * interval '1 second'
-               FROM bench_stage s WHERE s.answered = 1"""
+            """INSERT INTO surveys_answer (id, invitation_id, campaign_id, client_id, anonymous,
+                 nps, comment, liked, best_employee_id, may_contact, unhappy, submitted_at,
+                 item_scores, item_sum, item_satisfied)
+               SELECT s.i, s.i, s.campaign, s.client, c.anonymous, s.nps, '', '',
+                 NULLIF(s.best, 0), false, s.nps <= 6 OR s.s1 <= 3 OR s.s2 <= 3,
+                 now() - s.secs * interval '1 second',
+                 CASE WHEN s.line_item <> 0 THEN 3 ELSE 2 END,
+                 s.s1 + s.s2 + CASE WHEN s.line_item <> 0 THEN s.s1 ELSE 0 END,
+                 (s.s1 >= 4)::int * CASE WHEN s.line_item <> 0 THEN 2 ELSE 1 END
+                   + (s.s2 >= 4)::int
+               FROM bench_stage s JOIN surveys_campaign c ON c.id = s.campaign
+               WHERE s.answered = 1"""
         )
         cursor.execute(
             """INSERT INTO surveys_answeritem (answer_id, item_id, score)

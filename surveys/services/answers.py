@@ -135,8 +135,11 @@ def answer_submit(
             return existing
         try:
             with transaction.atomic():  # a savepoint: the race's loser keeps its transaction
-                answer = Answer.objects.create(
+                answer = Answer(
                     invitation=invitation,
+                    campaign_id=invitation.campaign_id,
+                    client_id=invitation.client_id,
+                    anonymous=invitation.campaign.anonymous,
                     nps=clean["nps"],
                     comment=clean["comment"],
                     liked=clean["liked"],
@@ -145,6 +148,8 @@ def answer_submit(
                     unhappy=metrics.is_unhappy(clean["nps"], clean["scores"].values()),
                     submitted_at=now,
                 )
+                answer.set_item_sums(clean["scores"].values())
+                answer.save(force_insert=True)
         except IntegrityError:
             return Answer.objects.get(invitation=invitation)
         AnswerItem.objects.bulk_create(

@@ -39,6 +39,9 @@ def answer(campaign, client, nps, *, at=None, items=(), contact=None, **fields) 
     a = Answer.objects.create(invitation=inv, nps=nps, submitted_at=at, **fields)
     for item, score in items:
         AnswerItem.objects.create(answer=a, item=item, score=score)
+    if items:
+        a.set_item_sums(score for _item, score in items)
+        a.save()
     return a
 
 
