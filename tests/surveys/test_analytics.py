@@ -295,3 +295,35 @@ def test_api_campaigns_manager_writes_preview_launch(
     api.force_authenticate(manager)
     assert api.post(f"/api/survey-campaigns/{pk}/launch/").json() == {"invitations": 1}
     assert Invitation.objects.filter(campaign_id=pk).count() == 1
+
+
+def test_a_submitted_answer_counts_at_once(
+    make_campaign, csat_questionnaire, contact, manager, django_capture_on_commit_callbacks
+):
+    """The service stores the copies the analytics add up and makes the cached report stale."""
+    from surveys import services
+
+    campaign = make_campaign(questionnaire=csat_questionnaire)
+    item = csat_questionnaire.items.first()
+    before = analytics.cached_report(
+        manager,
+        period=analytics.month_period(NOW.date()),
+        trend_period=analytics.month_period(NOW.date()),
+    )
+    assert before.totals.answers == 0
+    inv = invite(campaign, contact, at=msk(2026, 11, 19), status="sent")
+    with django_capture_on_commit_callbacks(execute=True):
+        stored = services.answer_submit(invitation=inv, data={"nps": 10, "items": {item.pk: 2}})
+    assert (stored.campaign_id, stored.client_id, stored.item_scores, stored.item_sum) == (
+        campaign.pk,
+        contact.client_id,
+        1,
+        2,
+    )
+    after = analytics.cached_report(
+        manager,
+        period=analytics.month_period(NOW.date()),
+        trend_period=analytics.month_period(NOW.date()),
+    )
+    assert after.totals.answers == 1
+    assert after.totals.nps == Decimal("100.0") and after.totals.csat == Decimal("0.0")
