@@ -7,6 +7,7 @@ Scope: managers see everything; an account manager sees the invitations and answ
 own clients in named campaigns only (``surveys.analytics.answers_for``)."""
 
 from django.db import transaction
+from django.urls import path
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
@@ -14,6 +15,7 @@ from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from crm.api_router import app_router
 from crm.services import save_with_audit
@@ -363,8 +365,8 @@ def _str_key(cell: dict) -> dict:
     return cell
 
 
-class SurveyAnalyticsViewSet(viewsets.ViewSet):
-    """The figures of the survey analytics page."""
+class SurveyAnalyticsView(APIView):
+    """The figures of the survey analytics page, scoped like it."""
 
     @extend_schema(
         parameters=[
@@ -380,7 +382,7 @@ class SurveyAnalyticsViewSet(viewsets.ViewSet):
         ],
         responses=AnalyticsSerializer,
     )
-    def list(self, request):
+    def get(self, request):
         form = AnalyticsForm(
             request.query_params or None, user=request.user, today=timezone.localdate()
         )
@@ -411,6 +413,7 @@ router.register("survey-questionnaires", QuestionnaireViewSet, basename="survey-
 router.register("survey-campaigns", CampaignViewSet, basename="survey-campaign")
 router.register("survey-invitations", InvitationViewSet, basename="survey-invitation")
 router.register("survey-answers", AnswerViewSet, basename="survey-answer")
-router.register("survey-analytics", SurveyAnalyticsViewSet, basename="survey-analytics")
-
-urlpatterns = router.urls
+urlpatterns = [
+    *router.urls,
+    path("survey-analytics/", SurveyAnalyticsView.as_view(), name="survey-analytics"),
+]
