@@ -327,3 +327,47 @@ def test_a_submitted_answer_counts_at_once(
     )
     assert after.totals.answers == 1
     assert after.totals.nps == Decimal("100.0") and after.totals.csat == Decimal("0.0")
+
+
+def test_xlsx_export_names_no_anonymous_respondent(anon, named, own_client, manager_client):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    for _ in range(5):
+        answer(anon, own_client, 2, comment="=HYPERLINK(1)")
+    answer(named, own_client, 9)
+    response = manager_client.get(ANSWERS, {"format": "xlsx"})
+    assert response.status_code == 200
+    rows = list(load_workbook(BytesIO(response.content)).active.iter_rows(values_only=True))
+    assert len(rows) == 7
+    anonymous = [r for r in rows[1:] if r[1] == "Anonymous NPS"]
+    assert len(anonymous) == 5
+    assert all(r[2] in ("", None) and r[3] in ("", None) for r in anonymous)
+    assert all(not str(r[5]).startswith("=") for r in anonymous)  # a formula is made text
+    named_rows = [r for r in rows[1:] if r[1] == "Named NPS"]
+    assert named_rows[0][2] == own_client.name
+    assert manager_client.get(ANSWERS, {"format": "xlsx", "nps_min": "42"}).status_code == 400
+
+
+def test_api_questionnaires_read_by_all_written_by_managers(owner, manager, nps_questionnaire):
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.force_authenticate(owner)
+    assert api.get("/api/survey-questionnaires/").status_code == 200
+    data = {"code": "short", "title_ru": "Кратко", "title_en": "Short"}
+    assert api.post("/api/survey-questionnaires/", data, format="json").status_code == 403
+    api.force_authenticate(manager)
+    made = api.post("/api/survey-questionnaires/", data, format="json")
+    assert made.status_code == 201 and made.json()["items"] == []
+    dup = api.post("/api/survey-questionnaires/", data, format="json")
+    assert dup.status_code == 400
+
+
+def test_bad_page_input_is_not_an_error(manager_client, owner_client):
+    assert manager_client.get(URL, {"period": "m1999-01"}).status_code == 200
+    assert manager_client.get(URL, {"account_manager": "nope"}).status_code == 200
+    page = manager_client.get(ANSWERS, {"nps_min": "-3", "date_from": "99999-01-01"})
+    assert page.status_code == 200 and 'id="filter-errors"' in page.content.decode()
+    assert owner_client.get(ANSWERS, {"page": "999"}).status_code == 200
