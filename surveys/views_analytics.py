@@ -179,7 +179,9 @@ def answer_list(request):
         if filter_errors(filterset):
             return HttpResponseBadRequest(_("The filters are not valid."))
         return _xlsx(qs)
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    with analytics.without_jit():
+        page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+        page.object_list = list(page.object_list)
     query = request.GET.copy()
     query.pop("page", None)
     return render(
