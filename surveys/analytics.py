@@ -33,7 +33,7 @@ from clients.models import Client
 from crm.access import scope_for_user
 from crm.periods import Period
 from surveys import metrics
-from surveys.models import Answer, AnswerItem, Invitation, QuestionnaireItem
+from surveys.models import Answer, AnswerItem, Invitation
 
 MIN_CELL = 5  # anonymous answers: a cell with 1 to MIN_CELL - 1 of them is hidden
 TARGET_NPS = 40  # the trend chart's target line
@@ -160,11 +160,6 @@ ANSWER_SUMS = {
     "satisfied": Sum("item_satisfied"),
     "score_sum": Sum("item_sum"),
 }
-ITEM_SUMS = {
-    "scores": Count("id"),
-    "satisfied": Count("id", filter=Q(score__gte=metrics.SATISFIED_MIN)),
-    "score_sum": Sum("score"),
-}
 
 
 def _key(value):
@@ -197,25 +192,25 @@ def _zeros(row: dict) -> dict:
 
 def _item_breakdown(answers: QuerySet[Answer], lookup: str) -> list[Cell]:
     """Items tied to a product line: CSAT % and the index of that line's item scores; the
-    answers are those with a score for the line (counted once)."""
-    line_items = QuestionnaireItem.objects.filter(product_line__isnull=False).values("id")
-    items = (
-        AnswerItem.objects.filter(
-            answer__in=answers.order_by().values("id"), item_id__in=line_items
-        )
-        .order_by()
-        .values(lookup)
+    answers are those with a score for the line (counted once). Read from the answers' side,
+    joined to their scores, so the answers' own filters (period, scope) apply directly."""
+    line = "items__item__product_line_id"
+    rows = (
+        answers.order_by()
+        .filter(items__item__product_line__isnull=False)
+        .values(line)
         .annotate(
-            answers=Count("answer", distinct=True),
-            anonymous=Count("answer", distinct=True, filter=Q(answer__anonymous=True)),
-            **ITEM_SUMS,
+            answers=Count("id", distinct=True),
+            anonymous=Count("id", distinct=True, filter=Q(anonymous=True)),
+            scores=Count("items"),
+            satisfied=Count("items", filter=Q(items__score__gte=metrics.SATISFIED_MIN)),
+            score_sum=Sum("items__score"),
         )
     )
     cells = []
-    for row in items:
-        key = _key(row.pop(lookup))
-        row["score_sum"] = row["score_sum"] or 0
-        cells.append(Cell(key=key, **row))
+    for row in rows:
+        key = _key(row.pop(line))
+        cells.append(Cell(key=key, **_zeros(row)))
     return cells
 
 
