@@ -59,7 +59,9 @@ def questionnaire_save(
     questionnaire = questionnaire or Questionnaire()
     data = dict(data)
     if not data.get("code") and not questionnaire.code:
-        data["code"] = _unique_code(data.get("title_en") or data.get("title_ru") or "", questionnaire)
+        data["code"] = _unique_code(
+            data.get("title_en") or data.get("title_ru") or "", questionnaire
+        )
     questionnaire = save_with_audit(actor=actor, instance=questionnaire, data=data)
     if items is None:
         items_left = questionnaire.items.exists()
@@ -76,8 +78,10 @@ def questionnaire_save(
                 if item.pk:
                     if item.scores.exists():
                         raise ValidationError(
-                            {"items": _("“%(item)s” has answers: it cannot be removed.")
-                             % {"item": item.text("text")}}
+                            {
+                                "items": _("“%(item)s” has answers: it cannot be removed.")
+                                % {"item": item.text("text")}
+                            }
                         )
                     item.delete()
                     existing.pop(item.pk, None)
