@@ -473,3 +473,30 @@ def test_services_questionnaire_save_refuses_removing_an_answered_item(
         )
     assert "has answers" in error.value.message_dict["items"][0]
     assert csat_questionnaire.items.filter(pk=item.pk).exists()
+
+
+def test_list_and_campaign_page_queries_do_not_grow_with_rows(
+    manager_client, make_campaign, own_client, django_assert_max_num_queries
+):
+    campaigns = [make_campaign(name=f"Wave {n}") for n in range(12)]
+    for n in range(12):
+        contact = ContactFactory(client=own_client, email=f"w{n}@acme.example")
+        invite(campaigns[0], contact, status="sent", sent_at=timezone.now())
+    with django_assert_max_num_queries(12):
+        html = manager_client.get(reverse("survey_manage:campaigns")).content.decode()
+    assert html.count("data-campaign=") == 12
+    with django_assert_max_num_queries(14):
+        html = manager_client.get(
+            reverse("survey_manage:campaign", args=[campaigns[0].pk])
+        ).content.decode()
+    assert html.count("data-invitation=") == 12
+
+
+def test_campaign_list_filters_by_status(manager_client, make_campaign):
+    draft = make_campaign(name="Draft one")
+    active = make_campaign(name="Active one", status="active")
+    html = manager_client.get(reverse("survey_manage:campaigns"), {"status": "active"})
+    html = html.content.decode()
+    assert f'data-campaign="{active.pk}"' in html and f'data-campaign="{draft.pk}"' not in html
+    bad = manager_client.get(reverse("survey_manage:campaigns"), {"status": "nope"})
+    assert 'id="filter-errors"' in bad.content.decode()
