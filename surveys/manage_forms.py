@@ -48,6 +48,10 @@ class QuestionnaireItemForm(forms.ModelForm):
         self.fields["product_line"].queryset = ProductLine.objects.order_by("name")
         self.fields["product_line"].empty_label = _("every product")
         self.fields["order"].widget.attrs.update({"min": 0, "max": 32767})
+        # a row of a table under its headers: the field's label is for screen readers only
+        for name, field in self.fields.items():
+            css = "form-select" if name == "product_line" else "form-control"
+            field.widget.attrs.update({"class": css, "aria-label": str(field.label)})
 
 
 ItemFormSet = forms.inlineformset_factory(

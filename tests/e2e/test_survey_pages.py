@@ -24,7 +24,7 @@ def test_manager_launches_a_class_a_campaign_and_the_loop_reaches_the_card(
         code="survey-feedback",
         defaults={"name_en": "Unhappy survey answer", "name_ru": "Недовольство в опросе"},
     )
-    Questionnaire.objects.get_or_create(
+    questionnaire, _created = Questionnaire.objects.get_or_create(
         code="relationship-nps",
         defaults={"title_ru": "Оценка нашей работы", "title_en": "How are we doing?"},
     )
@@ -36,6 +36,13 @@ def test_manager_launches_a_class_a_campaign_and_the_loop_reaches_the_card(
 
     # the manager: a new campaign, the audience counted as the filters change
     login(page, live_server, "boss")
+    page.goto(f"{live_server.url}/surveys/questionnaires/{questionnaire.pk}/edit/")
+    page.fill("#id_items-0-text_ru", "Скорость ответа")
+    page.fill("#id_items-0-text_en", "Speed of reply")
+    screenshot(page, "survey-questionnaire-form")
+    page.click("#save-questionnaire")
+    page.wait_for_selector("#item-table")
+    assert questionnaire.items.get().text_en == "Speed of reply"
     page.click("[data-nav=surveys]")
     page.wait_for_selector("#campaign-table")
     page.click("#new-campaign")

@@ -425,7 +425,7 @@ def test_client_card_never_shows_an_anonymous_answer_with_the_respondent(
     assert "Awful" not in html and f'data-nps="{inv.pk}"' not in html
     assert "data-last-nps" not in html  # no NPS from an anonymous campaign
     assert "Survey answered by" not in html
-    row = html.split(f'data-invitation="{inv.pk}"')[1].split("</tr>")[0]
+    row = html.split(f'data-invitation="{inv.pk}"')[1].split("</li>")[0]
     assert "sent" in row and "answered" not in row
 
 
