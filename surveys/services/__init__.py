@@ -1,6 +1,6 @@
 """Every write of surveys: campaigns and triggers (``campaigns``), the respondent's answer, opt-out
-and the closed loop (``answers``), sending, reminders and expiry (``delivery``), the settings
-(``settings``)."""
+and the closed loop (``answers``), sending, reminders and expiry (``delivery``), questionnaires
+and their items (``questionnaires``), the settings (``settings``)."""
 
 from surveys.services.answers import (
     AnswerState,
@@ -21,6 +21,7 @@ from surveys.services.campaigns import (
     trigger_fire,
 )
 from surveys.services.delivery import expire_invitations, send_batch
+from surveys.services.questionnaires import questionnaire_save
 from surveys.services.settings import survey_settings_update
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "invitation_open",
     "on_complaint_closed",
     "on_settlements_created",
+    "questionnaire_save",
     "send_batch",
     "survey_settings_update",
     "trigger_deal_won",
