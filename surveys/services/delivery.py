@@ -128,15 +128,14 @@ def send_batch(
     accepted: list[Invitation] = []  # accepted by the server, marked every MARK_EVERY emails
     sent = 0
     connection = get_connection(fail_silently=False)
+    builder = emails.MessageBuilder(reminder=reminder, prefs=prefs, connection=connection)
     try:
         connection.open()
         started = time.monotonic()
         for index, (inv, token) in enumerate(pairs):
             if gap:
                 sleep(max(0.0, started + index * gap - time.monotonic()))
-            message = emails.build_message(
-                inv, token, reminder=reminder, prefs=prefs, connection=connection
-            )
+            message = builder.build(inv, token)
             try:
                 connection.send_messages([message])
             except smtplib.SMTPRecipientsRefused as exc:
