@@ -22,7 +22,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from surveys import emails
+from crm.queue import enqueue
+from surveys import emails, selectors
 from surveys.models import EmailBounce, Invitation, InvitationToken, token_hash
 from surveys.selectors import survey_settings
 
@@ -159,6 +160,20 @@ def send_batch(
         _accepted(accepted, reminder=reminder)
         connection.close()
     return sent
+
+
+REMINDER_CHUNK = 200
+REMINDER_TASK = "surveys.send_reminder_batch"
+
+
+@transaction.atomic
+def reminders_queue(*, now: datetime | None = None) -> int:
+    """Queue the reminders due now in batches (each batch re-checks, under its row locks, that
+    its rows are still due: two runs never remind twice). Returns how many were due."""
+    ids = selectors.reminders_due(now=now)
+    for start in range(0, len(ids), REMINDER_CHUNK):
+        enqueue(REMINDER_TASK, ids[start : start + REMINDER_CHUNK])
+    return len(ids)
 
 
 def expire_invitations(*, now: datetime | None = None) -> int:
