@@ -75,6 +75,11 @@ bench-surveys: install
 bench-embedded: install
 	DEBUG= $(PY) -m devtools.benchmarks.embedded
 
+# sending 10 000 invitations through a real worker vs a bare smtplib loop; the answer page under
+# 20 concurrent respondents (needs DATABASE_URL=postgres://… and REDIS_URL=redis://…)
+bench-surveys-delivery: install
+	DEBUG= $(PY) -m devtools.benchmarks.surveys_delivery
+
 # the wall time of the small demo data (make run's first load), target < 20 s
 bench-seed: install
 	DEBUG= $(PY) -m devtools.benchmarks.seed

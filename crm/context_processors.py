@@ -7,7 +7,7 @@ NAVIGATION = [
     ("dashboard", _("Dashboard"), "dashboard", "speedometer2"),
     ("clients", _("Clients"), "clients:list", "people"),
     ("segments", _("Segments"), "segmentation:matrix", "grid-3x3"),
-    ("surveys", _("Surveys"), "feedback:surveys", "chat-square-heart"),
+    ("surveys", _("Surveys"), "survey_manage:campaigns", "chat-square-heart"),
     ("complaints", _("Complaints"), "feedback:complaints", "exclamation-octagon"),
     ("pipeline", _("Pipeline"), "sales:board", "kanban"),
     ("loyalty", _("Loyalty"), "loyalty:home", "award"),

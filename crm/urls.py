@@ -36,6 +36,8 @@ urlpatterns = [
     path("surveys/analytics/", include("surveys.urls_analytics")),
     # the respondent's survey pages: no login, the emailed token is the key
     path("s/", include("surveys.urls")),
+    # the staff pages of surveys: campaigns, questionnaires, settings
+    path("surveys/", include("surveys.urls_manage")),
     path("loyalty/", include("loyalty.urls")),
     path("pipeline/", include("sales.urls")),
     path("admin/", admin.site.urls),

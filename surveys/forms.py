@@ -69,6 +69,25 @@ class AnswerForm(forms.Form):
                 widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
             )
 
+    def _options(self, name: str) -> list[dict]:
+        """A score field's radio inputs as plain values: the page writes the inputs itself
+        (a widget template rendered per radio cost most of the page's time)."""
+        bound = self[name]
+        value = str(bound.value()) if bound.value() not in (None, "") else None
+        return [
+            {"value": v, "label": label, "id": f"id_{name}_{i}", "checked": str(v) == value}
+            for i, (v, label) in enumerate(self.fields[name].choices)
+        ]
+
+    @property
+    def nps_options(self) -> list[dict]:
+        return self._options("nps") if "nps" in self.fields else []
+
+    @property
+    def item_scales(self) -> list[tuple]:
+        """(bound field, its radio inputs) of each CSAT item."""
+        return [(self[name], self._options(name)) for name in self.item_fields]
+
     def service_data(self) -> dict:
         data = self.cleaned_data
         return {

@@ -9,6 +9,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from clients.models import ContactPerson, Settlement
+from crm.access import scope_for_user
 from crm.periods import add_months
 from surveys import metrics
 from surveys.models import Answer, Campaign, EmailBounce, Invitation, SurveySettings, token_hash
@@ -187,3 +188,38 @@ def campaign_progress(campaign: Campaign) -> dict:
     delivered = sum(counts[s] for s in ("sent", "opened", "answered", "expired"))
     rate = metrics.share_pct(counts["answered"], delivered)
     return {"counts": counts, "total": sum(counts.values()), "response_rate": rate}
+
+
+def _progress_of(counts: dict) -> dict:
+    delivered = sum(counts[s] for s in ("sent", "opened", "answered", "expired"))
+    return {
+        "counts": counts,
+        "total": sum(counts.values()),
+        "response_rate": metrics.share_pct(counts["answered"], delivered),
+    }
+
+
+def campaigns_progress(campaign_ids: list[int]) -> dict[int, dict]:
+    """``campaign_progress`` of several campaigns in one query (the campaign list)."""
+    result = {pk: dict.fromkeys(Invitation.Status.values, 0) for pk in campaign_ids}
+    rows = (
+        Invitation.objects.filter(campaign_id__in=campaign_ids)
+        .values("campaign_id", "status")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for row in rows:
+        result[row["campaign_id"]][row["status"]] = row["n"]
+    return {pk: _progress_of(counts) for pk, counts in result.items()}
+
+
+def campaign_invitations(campaign: Campaign, user) -> QuerySet[Invitation]:
+    """The invitation rows of ``campaign`` that ``user`` may see (an account manager: those of
+    their own clients), with the client and contact, and the answer's NPS where the campaign is
+    not anonymous (never with the respondent otherwise)."""
+    qs = scope_for_user(Invitation.objects.filter(campaign=campaign), user).select_related(
+        "client", "contact"
+    )
+    if not campaign.anonymous:
+        qs = qs.annotate(nps=F("answer__nps"))
+    return qs.order_by("client__name", "contact__full_name", "id")

@@ -3,14 +3,9 @@ errors with backoff (``feedback.emails.EMAIL_RETRY``) and are idempotent (see
 ``surveys.services.delivery``). Beat entries: surveys/migrations/0002."""
 
 from celery import shared_task
-from django.db import transaction
 
-from crm.queue import enqueue
 from feedback.emails import EMAIL_RETRY
-from surveys import selectors, services
-from surveys.models import Campaign
-
-REMINDER_CHUNK = 200
+from surveys import services
 
 
 @shared_task(name="surveys.send_invitations", **EMAIL_RETRY)
@@ -25,13 +20,8 @@ def send_reminder_batch(invitation_ids: list[int]) -> int:
 
 @shared_task(name="surveys.send_reminders")
 def send_reminders() -> int:
-    """Beat, hourly: queue the reminders due now in batches (each batch re-checks, under its
-    row locks, that its rows are still due: two runs never remind twice)."""
-    ids = selectors.reminders_due()
-    with transaction.atomic():
-        for start in range(0, len(ids), REMINDER_CHUNK):
-            enqueue(send_reminder_batch, ids[start : start + REMINDER_CHUNK])
-    return len(ids)
+    """Beat, hourly: queue the reminders due now."""
+    return services.reminders_queue()
 
 
 @shared_task(name="surveys.expire_invitations")
@@ -43,10 +33,7 @@ def expire_invitations() -> int:
 @shared_task(name="surveys.run_due_campaigns")
 def run_due_campaigns() -> int:
     """Beat, daily: launch the recurring campaigns whose next run has come."""
-    total = 0
-    for campaign in Campaign.objects.filter(pk__in=services.campaigns_due()):
-        total += services.campaign_launch(actor=None, campaign=campaign)
-    return total
+    return services.campaigns_launch_due()
 
 
 @shared_task(name="surveys.first_purchases")

@@ -82,6 +82,15 @@ def campaign_launch(*, actor: User | None, campaign: Campaign, now: datetime | N
     return len(invitations)
 
 
+def campaigns_launch_due(*, today=None) -> int:
+    """Launch the recurring campaigns whose next run has come (beat, daily). Returns the number
+    of invitations."""
+    return sum(
+        campaign_launch(actor=None, campaign=campaign)
+        for campaign in Campaign.objects.filter(pk__in=campaigns_due(today=today))
+    )
+
+
 def campaigns_due(*, today=None) -> list[int]:
     """Recurring campaigns whose next run is today or earlier (the daily beat launches them)."""
     today = today or timezone.localdate()

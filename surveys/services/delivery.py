@@ -3,7 +3,8 @@
 At most once per email: a sender first **claims** its rows — under a row lock
 (``SELECT … FOR UPDATE SKIP LOCKED`` on PostgreSQL; SQLite has one writer at a time) it stamps
 ``in_flight_since`` and commits — and only then talks to the SMTP server, over one connection
-for the whole batch. A row is marked sent (or reminded) once the server accepted its message;
+for the whole batch. A row is marked sent (or reminded) once the server accepted its message
+(in groups of ``MARK_EVERY``);
 a server that refuses the recipient marks it bounced and the address refused. Any other SMTP or
 network error releases the rows not yet accepted and re-raises, so the task retries with
 backoff and sends only those. A redelivered or retried task finds the accepted rows sent and
@@ -21,12 +22,17 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from surveys import emails
+from crm.queue import enqueue
+from surveys import emails, selectors
 from surveys.models import EmailBounce, Invitation, InvitationToken, token_hash
 from surveys.selectors import survey_settings
 
 S = Invitation.Status
 IN_FLIGHT_LEASE = timedelta(hours=1)
+# Accepted emails are marked sent in groups: a statement and a commit per email cost more than
+# the email itself. Rows accepted but not yet marked stay in flight, which is never re-sent,
+# so a worker dying meanwhile loses no safety (at most once, as before), only the "sent" stamp.
+MARK_EVERY = 50
 
 
 def _claim(ids: list[int], *, reminder: bool, now: datetime) -> list[tuple[Invitation, str]]:
@@ -68,18 +74,27 @@ def _claim(ids: list[int], *, reminder: bool, now: datetime) -> list[tuple[Invit
     return pairs
 
 
-def _accepted(inv: Invitation, *, reminder: bool) -> None:
+def _accepted(invitations: list[Invitation], *, reminder: bool) -> None:
+    """Mark the rows whose messages the server accepted: one UPDATE per campaign expiry (a
+    batch is one campaign's, reminders may mix), not one statement and commit per email."""
+    if not invitations:
+        return
     now = timezone.now()
+    ids = [inv.pk for inv in invitations]
     if reminder:
-        Invitation.objects.filter(pk=inv.pk).update(
+        Invitation.objects.filter(pk__in=ids).update(
             in_flight_since=None, reminders_sent=F("reminders_sent") + 1, last_reminder_at=now
         )
-    else:
-        Invitation.objects.filter(pk=inv.pk).update(
+        return
+    by_expiry: dict[int, list[int]] = {}
+    for inv in invitations:
+        by_expiry.setdefault(inv.campaign.expiry_days, []).append(inv.pk)
+    for days, rows in by_expiry.items():
+        Invitation.objects.filter(pk__in=rows).update(
             in_flight_since=None,
             status=S.SENT,
             sent_at=now,
-            expires_at=now + timedelta(days=inv.campaign.expiry_days),
+            expires_at=now + timedelta(days=days),
             error="",
         )
 
@@ -111,33 +126,54 @@ def send_batch(
     prefs = survey_settings()
     gap = 60.0 / prefs.send_rate_per_minute if prefs.send_rate_per_minute else 0.0
     done: set[int] = set()
+    accepted: list[Invitation] = []  # accepted by the server, marked every MARK_EVERY emails
     sent = 0
     connection = get_connection(fail_silently=False)
+    builder = emails.MessageBuilder(reminder=reminder, prefs=prefs, connection=connection)
     try:
         connection.open()
         started = time.monotonic()
         for index, (inv, token) in enumerate(pairs):
             if gap:
                 sleep(max(0.0, started + index * gap - time.monotonic()))
-            message = emails.build_message(
-                inv, token, reminder=reminder, prefs=prefs, connection=connection
-            )
+            message = builder.build(inv, token)
             try:
                 connection.send_messages([message])
             except smtplib.SMTPRecipientsRefused as exc:
                 _bounced(inv, exc)
                 done.add(inv.pk)
                 continue
-            _accepted(inv, reminder=reminder)
+            accepted.append(inv)
             done.add(inv.pk)
             sent += 1
+            if len(accepted) >= MARK_EVERY:
+                _accepted(accepted, reminder=reminder)
+                accepted = []
     except BaseException:
-        # not accepted (a refused connection, a dropped one, a timeout): free for the retry
+        # what the server accepted is marked; the rest (a refused connection, a dropped one,
+        # a timeout) is freed for the retry
+        _accepted(accepted, reminder=reminder)
+        accepted = []
         _release([inv for inv, _token in pairs if inv.pk not in done])
         raise
     finally:
+        _accepted(accepted, reminder=reminder)
         connection.close()
     return sent
+
+
+REMINDER_CHUNK = 200
+REMINDER_TASK = "surveys.send_reminder_batch"
+
+
+@transaction.atomic
+def reminders_queue(*, now: datetime | None = None) -> int:
+    """Queue the reminders due now in batches (each batch re-checks, under its row locks, that
+    its rows are still due: two runs never remind twice). Returns how many were due."""
+    ids = selectors.reminders_due(now=now)
+    for start in range(0, len(ids), REMINDER_CHUNK):
+        enqueue(REMINDER_TASK, ids[start : start + REMINDER_CHUNK])
+    return len(ids)
 
 
 def expire_invitations(*, now: datetime | None = None) -> int:

@@ -132,7 +132,8 @@ def test_navigation_links_real_pages_and_coming_for_the_rest(manager_client):
     html = manager_client.get("/").content.decode()
     assert 'href="/clients/" data-nav="clients"' in html
     assert 'href="/coming/pipeline/" data-nav="pipeline"' in html
-    assert 'href="/coming/surveys/" data-nav="surveys"' in html
+    assert 'href="/coming/loyalty/" data-nav="loyalty"' in html
+    assert 'href="/surveys/" data-nav="surveys"' in html
 
 
 @pytest.mark.parametrize(
@@ -142,7 +143,9 @@ def test_navigation_links_real_pages_and_coming_for_the_rest(manager_client):
         ("/clients/", "clients"),
         ("/clients/my-day/", "clients"),
         ("/feedback/complaints/", "complaints"),
-        ("/coming/surveys/", "surveys"),
+        ("/coming/pipeline/", "pipeline"),
+        ("/surveys/", "surveys"),
+        ("/surveys/questionnaires/", "surveys"),
     ],
 )
 def test_exactly_one_section_is_highlighted(manager_client, path, active):

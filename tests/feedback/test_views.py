@@ -390,3 +390,15 @@ def test_client_card_page_lists_the_complaint(owner_client, complaint):
     html = response.content.decode()
     assert reverse("feedback:detail", args=[complaint.pk]) in html
     assert reverse("feedback:create") + f"?client={complaint.client_id}" in html
+
+
+def test_the_client_card_lists_the_open_complaints(owner_client, own_client, register):
+    """The card's complaints panel (feedback/card.py) shows each open complaint with its link
+    (it rendered an empty list: the template read a variable the panel does not pass)."""
+    complaint = register()
+    page = owner_client.get(reverse("clients:detail", kwargs={"pk": own_client.pk}))
+    html = page.content.decode()
+    assert 'id="complaints-panel"' in html
+    panel = html.split('id="complaints-panel"', 1)[1].split("</ul>", 1)[0]
+    assert reverse("feedback:detail", kwargs={"pk": complaint.pk}) in panel
+    assert f"#{complaint.pk} {complaint.theme.name}" in panel
