@@ -6,7 +6,6 @@ the analytics figures of the page.
 Scope: managers see everything; an account manager sees the invitations and answers of their
 own clients in named campaigns only (``surveys.analytics.answers_for``)."""
 
-from django.db import transaction
 from django.urls import path
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -18,7 +17,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from crm.api_router import app_router
-from crm.services import save_with_audit
 from surveys import analytics, services
 from surveys.filters import LAST_12, AnalyticsForm, AnswerFilter
 from surveys.models import (
@@ -50,27 +48,20 @@ class QuestionnaireItemSerializer(serializers.ModelSerializer):
         fields = ["id", "text_ru", "text_en", "product_line", "order"]
 
 
-QUESTIONNAIRE_FIELDS = [
-    "code",
-    "title_ru",
-    "title_en",
-    "intro_ru",
-    "intro_en",
-    "ask_nps",
-    "ask_comment",
-    "ask_liked",
-    "ask_best_employee",
-    "is_active",
-]
-
-
 class QuestionnaireSerializer(serializers.ModelSerializer):
     items = QuestionnaireItemSerializer(many=True, read_only=True)
 
     class Meta:
         model = Questionnaire
-        fields = ["id", *QUESTIONNAIRE_FIELDS, "items", "created_at", "updated_at"]
+        fields = [
+            "id",
+            *services.questionnaires.QUESTIONNAIRE_FIELDS,
+            "items",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = ["created_at", "updated_at"]
+        extra_kwargs = {"code": {"required": False}}  # the service derives it from the title
 
 
 class QuestionnaireViewSet(
@@ -87,20 +78,16 @@ class QuestionnaireViewSet(
     queryset = Questionnaire.objects.prefetch_related("items").order_by("id")
 
     def perform_create(self, serializer):
-        with transaction.atomic():
-            serializer.instance = save_with_audit(
-                actor=self.request.user,
-                instance=Questionnaire(),
-                data=dict(serializer.validated_data),
-            )
+        serializer.instance = services.questionnaire_save(
+            actor=self.request.user, data=dict(serializer.validated_data)
+        )
 
     def perform_update(self, serializer):
-        with transaction.atomic():
-            serializer.instance = save_with_audit(
-                actor=self.request.user,
-                instance=serializer.instance,
-                data=dict(serializer.validated_data),
-            )
+        serializer.instance = services.questionnaire_save(
+            actor=self.request.user,
+            data=dict(serializer.validated_data),
+            questionnaire=serializer.instance,
+        )
 
 
 # --- campaigns ---------------------------------------------------------------------------------
