@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from clients.models import ProductLine, TargetSegment
 from crm.filters import filter_errors, filtered
 from crm.models import User
+from crm.periods import add_months
 from segmentation.models import Lifecycle
 from surveys import analytics
 from surveys.filters import AnalyticsForm, AnswerFilter
@@ -118,14 +119,21 @@ def analytics_page(request):
             return None
         return reverse("survey_analytics:answers") + "?" + urlencode({**base, "band": band})
 
-    trend = [
-        {
-            "label": date_format(c.key, "YEAR_MONTH_FORMAT"),
-            "cell": c,
-            "url": _link(base, "month", c),
-        }
-        for c in data.trend
-    ]
+    # every month of the trend, those without answers too (a gap in the line, the target
+    # line across the whole year)
+    by_month = {c.key: c for c in data.trend}
+    trend = []
+    month = trend_period.start
+    while month < trend_period.end:
+        c = by_month.get(month) or analytics.Cell(key=month)
+        trend.append(
+            {
+                "label": date_format(month, "YEAR_MONTH_FORMAT"),
+                "cell": c,
+                "url": _link(base, "month", c),
+            }
+        )
+        month = add_months(month, 1)
     chart = {
         "months": [t["label"] for t in trend],
         "nps": [float(t["cell"].nps) if t["cell"].nps is not None else None for t in trend],
