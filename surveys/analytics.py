@@ -28,12 +28,15 @@ from django.db import connection, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from clients.models import Client
+from clients.models import Client, ProductLine, TargetSegment
 from crm.access import scope_for_user
+from crm.models import User
 from crm.periods import Period
+from segmentation.models import Lifecycle
 from surveys import metrics
-from surveys.models import Answer, AnswerItem, Invitation
+from surveys.models import Answer, AnswerItem, Campaign, Invitation
 
 MIN_CELL = 5  # anonymous answers: a cell with 1 to MIN_CELL - 1 of them is hidden
 TARGET_NPS = 40  # the trend chart's target line
@@ -50,7 +53,7 @@ DIMENSIONS = {
     "best_employee": "best_employee_id",
     "month": "month",
 }
-ITEM_DIMENSIONS = {"product_line": "item__product_line_id"}
+ITEM_DIMENSIONS = ("product_line",)  # from the item scores, not the answer
 BREAKDOWNS = ("abc", "xyz", "lifecycle", "segment", "account_manager", "product_line", "campaign")
 
 
@@ -172,9 +175,9 @@ def _key(value):
 
 def breakdown(answers: QuerySet[Answer], dimension: str) -> list[Cell]:
     """One cell per value of ``dimension`` among ``answers`` (already scoped and filtered):
-    two grouped aggregates, the answers' and their item scores'."""
+    one grouped aggregate."""
     if dimension in ITEM_DIMENSIONS:
-        return _item_breakdown(answers, ITEM_DIMENSIONS[dimension])
+        return _item_breakdown(answers)
     lookup = DIMENSIONS[dimension]
     base = answers.order_by()
     if dimension == "month":
@@ -190,7 +193,7 @@ def _zeros(row: dict) -> dict:
     return {k: (v or 0) for k, v in row.items()}
 
 
-def _item_breakdown(answers: QuerySet[Answer], lookup: str) -> list[Cell]:
+def _item_breakdown(answers: QuerySet[Answer]) -> list[Cell]:
     """Items tied to a product line: CSAT % and the index of that line's item scores; the
     answers are those with a score for the line (counted once). Read from the answers' side,
     joined to their scores, so the answers' own filters (period, scope) apply directly."""
@@ -378,6 +381,33 @@ CELL_FIELDS = (
 
 def _sort_key(cell: Cell):
     return (cell.key == NONE, str(cell.key))
+
+
+def labels(name: str, keys: list) -> dict:
+    """The display names of a breakdown's keys (classes, segments, people, lines, campaigns)."""
+    ids = [k for k in keys if k != NONE]
+    if name in ("abc", "xyz"):
+        return {k: k for k in ids}
+    if name == "lifecycle":
+        return {k: str(Lifecycle(k).label) if k in Lifecycle.values else k for k in ids}
+    model = {
+        "segment": TargetSegment,
+        "account_manager": User,
+        "best_employee": User,
+        "product_line": ProductLine,
+        "campaign": Campaign,
+    }[name]
+    return {
+        obj.pk: str(obj.get_full_name() or obj) if model is User else str(obj)
+        for obj in model.objects.filter(pk__in=ids)
+    }
+
+
+def none_label(name: str) -> str:
+    return {
+        "segment": _("no segment"),
+        "account_manager": _("no account manager"),
+    }.get(name, _("no class"))
 
 
 VERSION_KEY = "surveys:analytics:version"

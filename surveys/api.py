@@ -352,6 +352,17 @@ def _str_key(cell: dict) -> dict:
     return cell
 
 
+def _labelled(name: str, rows) -> list[dict]:
+    names = analytics.labels(name, [r.key for r in rows])
+    out = []
+    for row in rows:
+        item = _str_key(row.as_dict())
+        none = row.key == analytics.NONE
+        item["label"] = str(analytics.none_label(name) if none else names.get(row.key, ""))
+        out.append(item)
+    return out
+
+
 class SurveyAnalyticsView(APIView):
     """The figures of the survey analytics page, scoped like it."""
 
@@ -385,13 +396,10 @@ class SurveyAnalyticsView(APIView):
             "target_nps": analytics.TARGET_NPS,
             "totals": _str_key(data.totals.as_dict()),
             "response": _str_key(data.response.as_dict()),
-            "breakdowns": {
-                name: [_str_key(c.as_dict()) for c in cells]
-                for name, cells in data.breakdowns.items()
-            },
+            "breakdowns": {name: _labelled(name, cells) for name, cells in data.breakdowns.items()},
             "trend": [_str_key(c.as_dict()) for c in data.trend],
-            "best_employee": [_str_key(c.as_dict()) for c in data.best_employee],
-            "campaign_rates": [_str_key(r.as_dict()) for r in data.campaign_rates],
+            "best_employee": _labelled("best_employee", data.best_employee),
+            "campaign_rates": _labelled("campaign", data.campaign_rates),
         }
         return Response(AnalyticsSerializer(body).data)
 

@@ -11,53 +11,24 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from clients.models import ProductLine, TargetSegment
 from crm.filters import filter_errors, filtered
-from crm.models import User
 from crm.periods import add_months
-from segmentation.models import Lifecycle
 from surveys import analytics
 from surveys.filters import AnalyticsForm, AnswerFilter
-from surveys.models import Campaign
 
 PAGE_SIZE = 25
 
 BREAKDOWN_TITLES = {
-    "abc": _("ABC class"),
-    "xyz": _("XYZ class"),
-    "lifecycle": _("Lifecycle status"),
-    "segment": _("Target segment"),
-    "account_manager": _("Account manager"),
-    "product_line": _("Product line"),
-    "campaign": _("Campaign"),
+    "abc": gettext_lazy("ABC class"),
+    "xyz": gettext_lazy("XYZ class"),
+    "lifecycle": gettext_lazy("Lifecycle status"),
+    "segment": gettext_lazy("Target segment"),
+    "account_manager": gettext_lazy("Account manager"),
+    "product_line": gettext_lazy("Product line"),
+    "campaign": gettext_lazy("Campaign"),
 }
-
-
-def _labels(name: str, keys: list) -> dict:
-    ids = [k for k in keys if k != analytics.NONE]
-    if name in ("abc", "xyz"):
-        return {k: k for k in ids}
-    if name == "lifecycle":
-        return {k: str(Lifecycle(k).label) if k in Lifecycle.values else k for k in ids}
-    model = {
-        "segment": TargetSegment,
-        "account_manager": User,
-        "best_employee": User,
-        "product_line": ProductLine,
-        "campaign": Campaign,
-    }[name]
-    return {
-        obj.pk: str(obj.get_full_name() or obj) if model is User else str(obj)
-        for obj in model.objects.filter(pk__in=ids)
-    }
-
-
-def _none_label(name: str) -> str:
-    return {
-        "segment": _("no segment"),
-        "account_manager": _("no account manager"),
-    }.get(name, _("no class"))
 
 
 def cell_query(base: dict, name: str | None, cell: analytics.Cell) -> dict:
@@ -94,20 +65,24 @@ def analytics_page(request):
     tables = []
     for name in analytics.BREAKDOWNS:
         cells = data.breakdowns[name]
-        labels = _labels(name, [c.key for c in cells])
+        labels = analytics.labels(name, [c.key for c in cells])
         rows = []
         for cell in sorted(
             cells, key=lambda c: (c.key == analytics.NONE, str(labels.get(c.key, c.key)))
         ):
-            label = _none_label(name) if cell.key == analytics.NONE else labels.get(cell.key, "?")
+            label = (
+                analytics.none_label(name)
+                if cell.key == analytics.NONE
+                else labels.get(cell.key, "?")
+            )
             rows.append({"label": label, "cell": cell, "url": _link(base, name, cell)})
         tables.append({"name": name, "title": BREAKDOWN_TITLES[name], "rows": rows})
-    employees = _labels("best_employee", [c.key for c in data.best_employee])
+    employees = analytics.labels("best_employee", [c.key for c in data.best_employee])
     mentions = [
         {"label": employees.get(c.key, "?"), "cell": c, "url": _link(base, "best_employee", c)}
         for c in sorted(data.best_employee, key=lambda c: -c.answers)
     ]
-    campaigns = _labels("campaign", [r.key for r in data.campaign_rates])
+    campaigns = analytics.labels("campaign", [r.key for r in data.campaign_rates])
     rates = [
         {"label": campaigns.get(r.key, "?"), "rate": r}
         for r in sorted(data.campaign_rates, key=lambda r: str(campaigns.get(r.key, "")))

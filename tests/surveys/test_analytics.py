@@ -244,6 +244,11 @@ def test_api_analytics_matches_and_is_scoped(named, own_client, owner, outsider,
     api.force_authenticate(manager)
     body = api.get("/api/survey-analytics/", {"period": NOV}).json()
     assert body["totals"]["answers"] == 4 and body["totals"]["nps"] == "0.0"
+    assert [c["label"] for c in body["breakdowns"]["campaign"]] == ["Named NPS"]
+    assert {c["key"] for c in body["breakdowns"]["account_manager"]} == {
+        str(owner.pk),
+        str(outsider.pk),
+    }
     assert api.get("/api/survey-analytics/", {"period": "m1999-01"}).status_code == 400
     assert api.get("/api/survey-analytics/", {"account_manager": "x"}).status_code == 400
 
