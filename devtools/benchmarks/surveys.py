@@ -41,6 +41,18 @@ CLIENTS = 20_000
 CAMPAIGNS = 10
 ANONYMOUS = 2
 BUDGET_MS = 150
+NOTE = (
+    'The issue\'s target is "every breakdown p95 < 150 ms" at 1 000 000 answers. The p'
+    "age and the API meet it by serving the report from the cache (any answer write m"
+    "akes it stale; 5 minutes at most otherwise). Uncached, an account manager's brea"
+    "kdowns meet it except the product line; a manager's over all answers do not for "
+    "the classes, the months and the product line: each is a scan of the period's ans"
+    "wers with hash joins to the clients and their classes, and the product line join"
+    "s the 2.3 million item scores and counts distinct answers. The first page after "
+    "an answer write pays the recomputation above. Before the copies on the answer, w"
+    "ith the JIT on and each breakdown its own query, the same breakdowns took 0.3–2."
+    "1 s and the recomputation 3.7 s (same data, load 1.5–4.4)."
+)
 
 
 def parse_args(argv=None):
@@ -394,6 +406,8 @@ def run(args) -> str:
         f"{'met' if all(t.p95_ms < BUDGET_MS for t in timings[:3]) else 'NOT met'} (cached "
         f"report); uncached aggregates under it: "
         f"{sum(1 for r in breakdowns if float(r.split('|')[4]) < BUDGET_MS)} of {len(breakdowns)}.",
+        "",
+        NOTE,
         "",
     ]
     section = "\n".join(lines)
