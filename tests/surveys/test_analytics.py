@@ -404,3 +404,24 @@ def test_report_cells_equal_each_breakdown_on_its_own(anon, named, manager, csat
         assert figures(report.breakdowns[name]) == figures(analytics.breakdown(answers, name))
     assert figures([report.totals]) == figures([analytics.totals(answers)])
     assert report.totals.answers == 18 and report.totals.anonymous == 6
+
+
+def test_migration_fills_the_copies_of_older_answers(anon, own_client, csat_questionnaire):
+    import importlib
+
+    from django.apps import apps
+
+    item = csat_questionnaire.items.first()
+    stored = answer(anon, own_client, 4, items=[(item, 5)])
+    Answer.objects.filter(pk=stored.pk).update(
+        campaign=None, client=None, anonymous=False, item_scores=0, item_sum=0, item_satisfied=0
+    )
+    migration = importlib.import_module("surveys.migrations.0003_analytics_answer_copies")
+    migration.fill_copies(apps, None)
+    stored.refresh_from_db()
+    assert (stored.campaign_id, stored.client_id, stored.anonymous) == (
+        anon.pk,
+        own_client.pk,
+        True,
+    )
+    assert (stored.item_scores, stored.item_sum, stored.item_satisfied) == (1, 5, 1)
