@@ -389,6 +389,10 @@ class Answer(models.Model):
         related_name="+",
     )
     submitted_at = models.DateTimeField(_("submitted"), validators=[validate_date_range])
+    # what the comment is about, tagged by a person (surveys.services.themes)
+    themes = models.ManyToManyField(
+        "feedback.Theme", verbose_name=_("comment themes"), blank=True, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("survey answer")
@@ -443,3 +447,32 @@ class AnswerItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.item_id}: {self.score}"
+
+
+class ThemeKeyword(models.Model):
+    """A keyword rule: an answer whose comment or "liked" text contains ``text`` (any case)
+    gets ``theme`` suggested on the answers list."""
+
+    class Language(models.TextChoices):
+        RU = "ru", _("Russian")
+        EN = "en", _("English")
+
+    theme = models.ForeignKey(
+        "feedback.Theme",
+        verbose_name=_("theme"),
+        on_delete=models.CASCADE,
+        related_name="survey_keywords",
+    )
+    language = models.CharField(_("language"), max_length=2, choices=Language.choices)
+    text = models.CharField(_("keyword"), max_length=100)
+
+    class Meta:
+        verbose_name = _("theme keyword")
+        verbose_name_plural = _("theme keywords")
+        ordering = ["theme__order", "theme_id", "language", "text"]
+        constraints = [
+            models.UniqueConstraint(fields=["theme", "language", "text"], name="theme_keyword_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.text} → {self.theme}"
