@@ -34,6 +34,7 @@ from clients.models import Client, ProductLine, TargetSegment
 from crm.access import scope_for_user
 from crm.models import User
 from crm.periods import Period
+from feedback.models import Theme
 from segmentation.models import Lifecycle
 from surveys import metrics
 from surveys.models import Answer, AnswerItem, Campaign, Invitation
@@ -52,6 +53,7 @@ DIMENSIONS = {
     "campaign": "campaign_id",
     "best_employee": "best_employee_id",
     "month": "month",
+    "theme": "themes",  # the comment themes a person tagged (one cell per theme)
 }
 ITEM_DIMENSIONS = ("product_line",)  # from the item scores, not the answer
 BREAKDOWNS = ("abc", "xyz", "lifecycle", "segment", "account_manager", "product_line", "campaign")
@@ -277,6 +279,7 @@ class Report:
     trend_period: Period | None = None
     best_employee: list[Cell] = field(default_factory=list)
     campaign_rates: list[Rate] = field(default_factory=list)
+    themes: list[Cell] = field(default_factory=list)
 
 
 def report(
@@ -311,6 +314,7 @@ def _report(user, period: Period, trend_period: Period, account_manager: int | N
         result.breakdowns[name] = cells[name] if name in cells else breakdown(scoped, name)
     result.trend = sorted(breakdown(in_period(answers, trend_period), "month"), key=_sort_key)
     result.best_employee = [c for c in cells["best_employee"] if c.key != NONE]
+    result.themes = [c for c in breakdown(scoped, "theme") if c.key != NONE]
     return result
 
 
@@ -396,6 +400,7 @@ def labels(name: str, keys: list) -> dict:
         "best_employee": User,
         "product_line": ProductLine,
         "campaign": Campaign,
+        "theme": Theme,
     }[name]
     return {
         obj.pk: str(obj.get_full_name() or obj) if model is User else str(obj)

@@ -17,6 +17,7 @@ from crm.filters import DateFilter, FilterSet
 from crm.models import User
 from crm.periods import Period, add_months, month_start
 from crm.pickers import RecordFilter
+from feedback.models import Theme
 from segmentation.models import AbcClass, Lifecycle, XyzClass
 from surveys import analytics, metrics
 from surveys.models import Answer, Campaign
@@ -96,6 +97,12 @@ class AnswerFilter(FilterSet):
         label=_("Named as best employee"),
         queryset=User.objects.all(),
         field_name="best_employee",
+    )
+    theme = django_filters.ModelChoiceFilter(
+        label=_("Comment theme"),
+        queryset=Theme.objects.all(),
+        field_name="themes",
+        empty_label=_("any theme"),
     )
     has_complaint = django_filters.BooleanFilter(
         label=_("With a complaint case"), field_name="complaint", lookup_expr="isnull", exclude=True

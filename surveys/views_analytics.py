@@ -2,21 +2,35 @@
 (``/surveys/analytics/answers/``). Every figure links to the answers list with the same
 filters; see ``surveys/analytics.py`` for the scope and the anonymity rule."""
 
+from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse, HttpResponseBadRequest
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.http import urlencode
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
 
+from crm.access import manager_required
 from crm.filters import filter_errors, filtered
+from crm.forms import add_service_errors
 from crm.periods import add_months
+from feedback.models import Theme
 from surveys import analytics
 from surveys.filters import AnalyticsForm, AnswerFilter
+from surveys.models import ThemeKeyword
+from surveys.services.themes import (
+    answer_themes_set,
+    suggest_themes,
+    theme_keyword_add,
+    theme_keyword_delete,
+)
 
 PAGE_SIZE = 25
 
@@ -87,6 +101,12 @@ def analytics_page(request):
         {"label": campaigns.get(r.key, "?"), "rate": r}
         for r in sorted(data.campaign_rates, key=lambda r: str(campaigns.get(r.key, "")))
     ]
+    theme_cells = getattr(data, "themes", [])
+    theme_labels = analytics.labels("theme", [c.key for c in theme_cells])
+    themes = [
+        {"label": theme_labels.get(c.key, "?"), "cell": c, "url": _link(base, "theme", c)}
+        for c in sorted(theme_cells, key=lambda c: (-c.answers, str(theme_labels.get(c.key))))
+    ]
     total_url = _link(base, None, data.totals)
 
     def band_url(band):
@@ -127,6 +147,7 @@ def analytics_page(request):
             "band_urls": {b: band_url(b) for b in ("promoter", "passive", "detractor")},
             "tables": tables,
             "mentions": mentions,
+            "themes": themes,
             "rates": rates,
             "trend": trend,
             "chart": chart,
@@ -141,9 +162,11 @@ def answer_rows(user, params):
     answers hidden because fewer than MIN_CELL of them matched)."""
     filterset = AnswerFilter(
         params or None,
-        queryset=analytics.answers_for(user).select_related(
+        queryset=analytics.answers_for(user)
+        .select_related(
             "invitation__client", "invitation__contact", "invitation__campaign", "best_employee"
-        ),
+        )
+        .prefetch_related("themes"),
         user=user,
     )
     qs = filtered(filterset)
@@ -165,6 +188,9 @@ def answer_list(request):
     with analytics.without_jit():
         page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
         page.object_list = list(page.object_list)
+    suggestions = suggest_themes(page.object_list)
+    for a in page.object_list:
+        a.suggested = suggestions.get(a.pk, [])
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -177,8 +203,35 @@ def answer_list(request):
             "query": query.urlencode(),
             "hidden": hidden,
             "min_cell": analytics.MIN_CELL,
+            "all_themes": list(Theme.objects.filter(is_active=True)),
+            "back": request.get_full_path(),
         },
     )
+
+
+@login_required
+@require_POST
+def answer_themes(request, pk):
+    """Set an answer's comment themes from the answers list (its small form or the suggested
+    themes' button), then back to the list."""
+    answer = get_object_or_404(analytics.answers_for(request.user), pk=pk)
+    try:
+        chosen = answer_themes_set(
+            actor=request.user, answer=answer, themes=request.POST.getlist("themes")
+        )
+    except ValidationError as exc:
+        for errors in exc.message_dict.values():
+            for message in errors:
+                messages.error(request, message)
+    else:
+        names = ", ".join(str(t) for t in chosen) or _("none")
+        messages.success(request, _("Comment themes saved: %(names)s.") % {"names": names})
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        back = reverse("survey_analytics:answers")
+    return redirect(back)
 
 
 XLSX_LIMIT = 100_000
@@ -230,3 +283,43 @@ def _xlsx(qs) -> HttpResponse:
     )
     response["Content-Disposition"] = 'attachment; filename="survey-answers.xlsx"'
     return response
+
+
+class ThemeKeywordForm(forms.ModelForm):
+    class Meta:
+        model = ThemeKeyword
+        fields = ["theme", "language", "text"]
+        widgets = {
+            "theme": forms.Select(attrs={"class": "form-select form-select-sm"}),
+            "language": forms.Select(attrs={"class": "form-select form-select-sm"}),
+            "text": forms.TextInput(attrs={"class": "form-control form-control-sm"}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["theme"].queryset = Theme.objects.filter(is_active=True)
+
+
+@manager_required
+def theme_keywords(request):
+    """Managers edit the keyword rules that suggest comment themes."""
+    form = ThemeKeywordForm()
+    if request.method == "POST":
+        if "delete" in request.POST:
+            keyword = get_object_or_404(ThemeKeyword, pk=request.POST.get("delete"))
+            theme_keyword_delete(actor=request.user, keyword=keyword)
+            messages.success(request, _("The keyword has been deleted."))
+            return redirect("survey_analytics:theme_keywords")
+        form = ThemeKeywordForm(request.POST)
+        if form.is_valid():
+            try:
+                theme_keyword_add(actor=request.user, **form.cleaned_data)
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, _("The keyword has been added."))
+                return redirect("survey_analytics:theme_keywords")
+    keywords = ThemeKeyword.objects.select_related("theme")
+    return render(
+        request, "surveys/analytics/theme_keywords.html", {"form": form, "keywords": keywords}
+    )
