@@ -7,7 +7,14 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from surveys import services
-from surveys.models import Campaign, EmailBounce, Questionnaire, QuestionnaireItem, SurveySettings
+from surveys.models import (
+    Campaign,
+    EmailBounce,
+    Questionnaire,
+    QuestionnaireItem,
+    SurveySettings,
+    ThemeKeyword,
+)
 
 
 class ItemInline(admin.TabularInline):
@@ -54,3 +61,10 @@ class SurveySettingsAdmin(admin.ModelAdmin):
 class EmailBounceAdmin(admin.ModelAdmin):
     list_display = ("email", "bounced_at", "reason")
     search_fields = ("email",)
+
+
+@admin.register(ThemeKeyword)
+class ThemeKeywordAdmin(admin.ModelAdmin):
+    list_display = ("text", "language", "theme")
+    list_filter = ("language", "theme")
+    search_fields = ("text",)
