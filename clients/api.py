@@ -113,6 +113,7 @@ class ContactSerializer(serializers.ModelSerializer):
             "greeting_consent",
             "is_primary",
             "survey_opt_out",
+            "language",
             "external_id",
         ]
         # no "one primary per client" check here: making a contact primary un-marks the

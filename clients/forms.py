@@ -121,6 +121,7 @@ class ContactForm(forms.ModelForm):
             "is_primary",
             "greeting_consent",
             "survey_opt_out",
+            "language",
             "external_id",
         ]
         widgets = {"birthday": DATE}

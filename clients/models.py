@@ -287,7 +287,7 @@ class ContactPerson(TimeStampedModel):
     # the language of the surveys sent to the contact; blank: the account manager's, else the
     # site's (a database default too: the bulk loaders name their columns)
     language = models.CharField(
-        _("preferred language"),
+        _("language of surveys"),
         max_length=10,
         choices=settings.LANGUAGES,
         blank=True,

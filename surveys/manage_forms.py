@@ -4,6 +4,7 @@ services in ``surveys.services`` validate again and save."""
 
 import django_filters
 from django import forms
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from clients.models import ProductLine, TargetSegment
@@ -100,13 +101,13 @@ class CampaignForm(forms.Form):
         label=_("Questionnaire"), queryset=Questionnaire.objects.none()
     )
     abc = forms.MultipleChoiceField(
-        label=_("ABC class"),
+        label=capfirst(_("ABC class")),
         choices=_classes(AbcClass.choices),
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
     xyz = forms.MultipleChoiceField(
-        label=_("XYZ class"),
+        label=capfirst(_("XYZ class")),
         choices=_classes(XyzClass.choices),
         required=False,
         widget=forms.CheckboxSelectMultiple,

@@ -167,3 +167,15 @@ def test_a_contact_cannot_be_moved_to_another_client_by_patch(
     assert contact.client_id != other_own.pk
     assert Client.objects.get(pk=contact.client_id).name == "ООО «Северный ветер»"
     assert updates_of(contact) == []
+
+
+def test_patch_contact_language_of_surveys(owner_api, contact):
+    """The contact's survey language is settable through the API, within the site's languages."""
+    response = patch(owner_api, f"/api/contacts/{contact.pk}/", {"language": "en"})
+    assert response.status_code == 200, response.content
+    contact.refresh_from_db()
+    assert contact.language == "en"
+    refused = patch(owner_api, f"/api/contacts/{contact.pk}/", {"language": "de"})
+    assert refused.status_code == 400 and "language" in refused.json()
+    contact.refresh_from_db()
+    assert contact.language == "en"

@@ -395,12 +395,13 @@ def test_contact_forms_create_edit_and_hand_over_primary(owner_client, owner, ow
 
     response = owner_client.post(
         reverse("clients:contact_edit", args=[own_client.pk, first.pk]),
-        {"full_name": "Анна Иванова", "position": "Директор", "is_primary": "on"},
+        {"full_name": "Анна Иванова", "position": "Директор", "is_primary": "on", "language": "en"},
     )
     assert response.status_code == 302
     first.refresh_from_db()
     second.refresh_from_db()
     assert (first.full_name, first.position) == ("Анна Иванова", "Директор")
+    assert first.language == "en"  # the language of the surveys sent to her
     assert (first.is_primary, second.is_primary) == (True, False)
     assert ContactPerson.objects.filter(client=own_client).count() == 2
 
