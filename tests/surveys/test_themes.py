@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
 
 from crm.models import AuditEntry
 from feedback.models import Theme
@@ -146,14 +147,14 @@ def test_bad_theme_id_gives_clear_error_and_changes_nothing(
     delivery, named, own_client, manager, manager_client
 ):
     a = answer(named, own_client, 3)
-    with pytest.raises(ValidationError) as exc:
+    with translation.override("en"), pytest.raises(ValidationError) as exc:
         answer_themes_set(actor=manager, answer=a, themes=[delivery.pk, 999999])
     assert exc.value.message_dict == {"themes": ["Unknown theme: 999999."]}
     with pytest.raises(ValidationError):
         answer_themes_set(actor=manager, answer=a, themes=["abc"])
     url = reverse("survey_analytics:answer_themes", args=[a.pk])
     r = manager_client.post(url, {"themes": ["999999"]}, follow=True)
-    assert "Unknown theme: 999999." in r.content.decode()
+    assert "Неизвестная тема: 999999." in r.content.decode()  # the page's language
     assert not a.themes.exists()
 
 
@@ -200,3 +201,23 @@ def test_answers_list_queries_bounded_with_suggestions(
         if i % 2:
             a.themes.set([docs])
     assert queries() == first
+
+
+def test_keywords_page_managers_add_and_delete_owner_gets_404(
+    delivery, manager_client, owner_client
+):
+    url = reverse("survey_analytics:theme_keywords")
+    assert owner_client.get(url).status_code == 404
+    assert (
+        owner_client.post(url, {"theme": delivery.pk, "language": "en", "text": "x"}).status_code
+        == 404
+    )
+    assert manager_client.get(url).status_code == 200
+    r = manager_client.post(url, {"theme": delivery.pk, "language": "ru", "text": " Курьер "})
+    assert r.status_code == 302
+    kw = ThemeKeyword.objects.get(text="курьер")
+    assert AuditEntry.objects.filter(object_id=str(kw.pk), action="create").exists()
+    r = manager_client.post(url, {"theme": delivery.pk, "language": "ru", "text": "курьер"})
+    assert r.status_code == 200 and ThemeKeyword.objects.filter(text="курьер").count() == 1
+    manager_client.post(url, {"delete": kw.pk})
+    assert not ThemeKeyword.objects.filter(pk=kw.pk).exists()
