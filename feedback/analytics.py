@@ -25,6 +25,7 @@ from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
+from crm.cache import DataVersion
 from feedback.models import Complaint
 
 S = Complaint.Status
@@ -158,22 +159,13 @@ def complaint_summary(
 
 # --- cache ------------------------------------------------------------------------------------
 # The aggregate reads every complaint of the period (200 000 rows: hundreds of ms), so the page
-# keeps its result in the cache. Every complaint write bumps VERSION_KEY after commit
-# (services._changed), which makes all cached summaries stale at once; CACHE_SECONDS bounds the
-# staleness of the time-dependent part ("missed" once a deadline passes with no write).
-VERSION_KEY = "feedback:analytics:version"
+# keeps its result in the cache. Every complaint write bumps VERSION (crm.cache.DataVersion)
+# after commit (services._changed), which makes all cached summaries stale at once; CACHE_SECONDS
+# bounds the staleness of the time-dependent part ("missed" once a deadline passes with no write).
+VERSION = DataVersion("feedback:analytics:version")  # every write bumps it after its commit
 CACHE_SECONDS = 300
-
-
-def data_version() -> int:
-    return cache.get_or_set(VERSION_KEY, 1, timeout=None)
-
-
-def bump_version() -> None:
-    try:
-        cache.incr(VERSION_KEY)
-    except ValueError:
-        cache.set(VERSION_KEY, 2, timeout=None)
+data_version = VERSION.current
+bump_version = VERSION.bump
 
 
 def cached_summary(qs: QuerySet[Complaint], *, scope: str, start, end) -> Summary:

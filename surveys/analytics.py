@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 
 from clients.models import Client, ProductLine, TargetSegment
 from crm.access import scope_for_user
+from crm.cache import DataVersion
 from crm.models import User
 from crm.periods import Period
 from feedback.models import Theme
@@ -415,20 +416,10 @@ def none_label(name: str) -> str:
     }.get(name, _("no class"))
 
 
-VERSION_KEY = "surveys:analytics:version"
+VERSION = DataVersion("surveys:analytics:version")  # every write bumps it after its commit
 CACHE_SECONDS = 300
-
-
-def data_version() -> int:
-    return cache.get_or_set(VERSION_KEY, 1, timeout=None)
-
-
-def bump_version() -> None:
-    """Every answer write calls this after its commit: all cached reports go stale at once."""
-    try:
-        cache.incr(VERSION_KEY)
-    except ValueError:
-        cache.set(VERSION_KEY, 2, timeout=None)
+data_version = VERSION.current
+bump_version = VERSION.bump
 
 
 def scope_key(user) -> str:
