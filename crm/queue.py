@@ -49,6 +49,13 @@ def enqueue(task: Task | str, *args, **kwargs) -> OutboxMessage:
     return message
 
 
+def enqueue_chunks(task: Task | str, ids: list, size: int) -> None:
+    """Queue ``task(chunk)`` once per ``size`` ids of ``ids`` (one outbox row a chunk), so a
+    worker takes a large set in pieces that each fit one connection or one transaction."""
+    for start in range(0, len(ids), size):
+        enqueue(task, ids[start : start + size])
+
+
 def _publish_after_commit(message_id: int) -> None:
     message = OutboxMessage.objects.filter(pk=message_id, sent_at__isnull=True).first()
     if message is not None:

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.models import AuditEntry, User
-from crm.queue import enqueue
+from crm.queue import enqueue_chunks
 from crm.services import audit_record, diff, snapshot
 from crm.worktime import WorkCalendar, add_working_minutes, extend_for_pauses
 from feedback import emails
@@ -144,8 +144,7 @@ def sla_escalate_breaches(*, now: datetime | None = None) -> list[int]:
             batch_size=2000,
         )
         ids = [row[0] for row in created if row[2] is not None]
-        for start in range(0, len(ids), ESCALATION_EMAIL_CHUNK):
-            enqueue(emails.send_escalation_emails, ids[start : start + ESCALATION_EMAIL_CHUNK])
+        enqueue_chunks(emails.send_escalation_emails, ids, ESCALATION_EMAIL_CHUNK)
     return [row[0] for row in created]
 
 

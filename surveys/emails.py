@@ -14,9 +14,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from feedback.emails import LANGS
 from surveys.models import Invitation, SurveySettings
-
-LANGS = {code for code, _name in settings.LANGUAGES}
 
 
 def answer_url(token: str) -> str:
@@ -104,17 +103,3 @@ class MessageBuilder:
                 "Auto-Submitted": "auto-generated",
             },
         )
-
-
-def build_message(
-    invitation: Invitation,
-    token: str,
-    *,
-    reminder: bool,
-    prefs: SurveySettings,
-    connection=None,
-) -> EmailMessage:
-    """One email on its own (a batch uses one ``MessageBuilder`` for all its emails)."""
-    return MessageBuilder(reminder=reminder, prefs=prefs, connection=connection).build(
-        invitation, token
-    )

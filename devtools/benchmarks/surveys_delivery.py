@@ -284,9 +284,8 @@ def main(argv=None) -> None:
     sample = Invitation(campaign=campaign, client=contact.client, contact=contact, language="ru")
     sample.email = contact.email
     message = (
-        emails.build_message(
-            sample, secrets.token_urlsafe(32), reminder=False, prefs=survey_settings()
-        )
+        emails.MessageBuilder(reminder=False, prefs=survey_settings())
+        .build(sample, secrets.token_urlsafe(32))
         .message()
         .as_bytes(linesep="\r\n")  # as Django's SMTP backend sends it
     )

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from clients.models import Client, ContactPerson, ProductLine, Settlement, TargetSegment
 from crm.models import AuditEntry, User
 from crm.periods import add_months
-from crm.queue import enqueue
+from crm.queue import enqueue_chunks
 from crm.services import audit_record, save_with_audit, snapshot
 from feedback.models import Complaint
 from segmentation.models import AbcClass, Lifecycle, XyzClass
@@ -40,8 +40,7 @@ def _new_invitation(campaign: Campaign, contact: ContactPerson, now: datetime, *
 
 
 def _queue_sending(ids: list[int]) -> None:
-    for start in range(0, len(ids), SEND_CHUNK):
-        enqueue(SEND_TASK, ids[start : start + SEND_CHUNK])
+    enqueue_chunks(SEND_TASK, ids, SEND_CHUNK)
 
 
 @transaction.atomic
@@ -182,8 +181,7 @@ def on_settlements_created(settlement_ids: list[int]) -> None:
     if not active.exists():
         return
     with transaction.atomic():
-        for start in range(0, len(settlement_ids), TRIGGER_CHUNK):
-            enqueue("surveys.first_purchases", settlement_ids[start : start + TRIGGER_CHUNK])
+        enqueue_chunks("surveys.first_purchases", settlement_ids, TRIGGER_CHUNK)
 
 
 def first_purchases_fire(*, settlement_ids: list[int], now: datetime | None = None) -> int:

@@ -22,7 +22,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from crm.queue import enqueue
+from crm.queue import enqueue_chunks
 from surveys import emails, selectors
 from surveys.models import EmailBounce, Invitation, InvitationToken, token_hash
 from surveys.selectors import survey_settings
@@ -171,8 +171,7 @@ def reminders_queue(*, now: datetime | None = None) -> int:
     """Queue the reminders due now in batches (each batch re-checks, under its row locks, that
     its rows are still due: two runs never remind twice). Returns how many were due."""
     ids = selectors.reminders_due(now=now)
-    for start in range(0, len(ids), REMINDER_CHUNK):
-        enqueue(REMINDER_TASK, ids[start : start + REMINDER_CHUNK])
+    enqueue_chunks(REMINDER_TASK, ids, REMINDER_CHUNK)
     return len(ids)
 
 

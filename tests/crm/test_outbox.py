@@ -93,3 +93,14 @@ def test_sent_rows_are_pruned_after_a_week(db):
 def test_drain_task_runs_eagerly(db):
     OutboxMessage.objects.create(task="crm.ping", available_at=timezone.now())
     assert outbox_drain.delay().get() == {"sent": 1, "failed": 0, "pending": 0, "pruned": 0}
+
+
+def test_enqueue_chunks_writes_one_row_per_chunk(db):
+    with transaction.atomic():
+        queue.enqueue_chunks("crm.ping", [1, 2, 3, 4, 5], 2)
+    rows = OutboxMessage.objects.order_by("id")
+    assert [(r.task, r.args) for r in rows] == [
+        ("crm.ping", [[1, 2]]),
+        ("crm.ping", [[3, 4]]),
+        ("crm.ping", [[5]]),
+    ]
