@@ -20,6 +20,10 @@ The client list (the page, its export and the API share one FilterSet) and My da
   in which order My day lists them. Without one, no client is overdue.
 
 Events of the client base:
+- ``register_on_clients_changed(fn)``: ``fn(client_ids)`` is called inside the transaction that
+  changed clients' account manager or target segment (the client form and API, the import),
+  before it commits; a listener's error undoes the write. Surveys moves the clients' answers
+  in its analytics rollups.
 - ``register_on_settlements_created(fn)``: ``fn(settlement_ids)`` is called after the transaction
   that created settlements (the settlement form and API, the import) committed; a failing
   listener is logged, never undoes the write. Surveys detects a first purchase in a product line.
@@ -210,3 +214,19 @@ def settlements_created(ids: list[int]) -> None:
     """Tell the listeners of new settlements once the current transaction commits."""
     if ids and _on_settlements_created:
         transaction.on_commit(partial(_call_settlements_created, list(ids)), robust=True)
+
+
+_on_clients_changed: list[Callable[[list[int]], None]] = []
+
+
+def register_on_clients_changed(fn: Callable[[list[int]], None]) -> Callable:
+    return _register(_on_clients_changed, fn)
+
+
+def clients_changed(ids) -> None:
+    """Tell the listeners, inside the current transaction, that these clients' account manager
+    or target segment may have changed."""
+    ids = [i for i in ids if i is not None]
+    if ids:
+        for fn in list(_on_clients_changed):
+            fn(ids)

@@ -68,9 +68,13 @@ def client_update(*, actor: User, client: Client, data: dict[str, Any], tags=Non
     data = _client_data_for(actor, data, client)
     if data.get("parent") is not None and data["parent"].pk == client.pk:
         raise ValidationError({"parent": _("A client cannot be its own parent.")})
-    return save_with_audit(
+    keys = (client.account_manager_id, client.target_segment_id)
+    client = save_with_audit(
         actor=actor, instance=client, data=data, m2m={"tags": tags} if tags is not None else None
     )
+    if (client.account_manager_id, client.target_segment_id) != keys:
+        extensions.clients_changed([client.pk])
+    return client
 
 
 @transaction.atomic

@@ -35,7 +35,7 @@ from clients.models import Client, Settlement
 from crm.queue import enqueue
 from crm.selectors import outbox_waiting
 from crm.services import save_with_audit
-from segmentation import analytics, loading, writers
+from segmentation import analytics, extensions, loading, writers
 from segmentation.models import ClientMetrics, SegmentationRun, SegmentationSettings
 from segmentation.selectors import settings_load
 
@@ -231,6 +231,7 @@ def _write(run: SegmentationRun, result: analytics.Result, started: float) -> in
     writers.upsert_metrics(connection)
     write_history(run_id=run.pk, run_date=run.as_of)
     writers.drop_stages(connection)
+    extensions.classes_changed(run.pk)
     now = timezone.now()
     SegmentationRun.objects.filter(pk=run.pk).update(
         status=SegmentationRun.Status.SUCCESS,

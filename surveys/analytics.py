@@ -38,7 +38,7 @@ from crm.periods import Period
 from feedback.models import Theme
 from segmentation.models import Lifecycle
 from surveys import metrics
-from surveys.models import Answer, AnswerItem, Campaign, Invitation
+from surveys.models import Answer, AnswerItem, AnswerRollup, Campaign, Invitation
 
 MIN_CELL = 5  # anonymous answers: a cell with 1 to MIN_CELL - 1 of them is hidden
 TARGET_NPS = 40  # the trend chart's target line
@@ -291,32 +291,133 @@ def report(
 
 
 def _report(user, period: Period, trend_period: Period, account_manager: int | None) -> Report:
-    answers = answers_for(user)
     invitations = invitations_for(user)
     if account_manager is not None:
-        answers = answers.filter(client__account_manager_id=account_manager)
         invitations = invitations.filter(client__account_manager_id=account_manager)
-    scoped = in_period(answers, period)
     start, end = bounds(period)
     total_rate, rates = response_rates(invitations.filter(sent_at__gte=start, sent_at__lt=end))
     result = Report(
         period=period,
-        totals=totals(scoped) if connection.vendor != "postgresql" else Cell(key=None),
+        totals=Cell(key=None),
         response=total_rate,
         trend_period=trend_period,
         campaign_rates=rates,
     )
+    if whole_months(period) and whole_months(trend_period):
+        figures = rollup_figures(user, period, trend_period, account_manager)
+    else:
+        figures = raw_figures(user, period, trend_period, account_manager)
+    result.totals, cells, result.trend = figures
+    for name in BREAKDOWNS:
+        result.breakdowns[name] = cells.get(name, [])
+    result.best_employee = [c for c in cells.get("best_employee", []) if c.key != NONE]
+    result.themes = [c for c in cells.get("theme", []) if c.key != NONE]
+    return result
+
+
+def raw_figures(
+    user, period: Period, trend_period: Period, account_manager: int | None
+) -> tuple[Cell, dict[str, list[Cell]], list[Cell]]:
+    """The totals, every breakdown (those of the page, the best employees and the themes) and
+    the trend, aggregated from the raw answers."""
+    answers = answers_for(user)
+    if account_manager is not None:
+        answers = answers.filter(client__account_manager_id=account_manager)
+    scoped = in_period(answers, period)
     if connection.vendor == "postgresql":
         # one scan for the totals and every answer breakdown (GROUPING SETS)
-        result.totals, cells = grouped(scoped, SET_DIMENSIONS)
+        total, cells = grouped(scoped, SET_DIMENSIONS)
     else:
+        total = totals(scoped)
         cells = {name: breakdown(scoped, name) for name in SET_DIMENSIONS}
-    for name in BREAKDOWNS:
-        result.breakdowns[name] = cells[name] if name in cells else breakdown(scoped, name)
-    result.trend = sorted(breakdown(in_period(answers, trend_period), "month"), key=_sort_key)
-    result.best_employee = [c for c in cells["best_employee"] if c.key != NONE]
-    result.themes = [c for c in breakdown(scoped, "theme") if c.key != NONE]
-    return result
+    for name in (*BREAKDOWNS, "theme"):
+        if name not in cells:
+            cells[name] = breakdown(scoped, name)
+    trend = sorted(breakdown(in_period(answers, trend_period), "month"), key=_sort_key)
+    return total, cells, trend
+
+
+def whole_months(period: Period) -> bool:
+    """Does the period start and end on the first of a month (every period the page offers)?
+    Then the monthly rollups give its figures."""
+    return period.start.day == 1 and period.end.day == 1
+
+
+def rollups_for(user, account_manager: int | None = None) -> QuerySet[AnswerRollup]:
+    """The rollup rows ``user`` may count: the same scope as ``answers_for`` (an account manager:
+    their clients' answers in named campaigns)."""
+    if not getattr(user, "is_authenticated", False):
+        return AnswerRollup.objects.none()
+    qs = AnswerRollup.objects.all()
+    if not user.sees_everything:
+        qs = qs.filter(account_manager=user.pk, anonymous=False)
+    if account_manager is not None:
+        qs = qs.filter(account_manager=account_manager)
+    return qs
+
+
+ROLLUP_SUMS = {
+    "s_answers": Sum("answers"),
+    "s_anonymous": Sum("answers", filter=Q(anonymous=True)),
+    "s_nps_answers": Sum("nps_answers"),
+    "s_promoters": Sum("promoters"),
+    "s_passives": Sum("passives"),
+    "s_detractors": Sum("detractors"),
+    "s_scores": Sum("scores"),
+    "s_satisfied": Sum("satisfied"),
+    "s_score_sum": Sum("score_sum"),
+}
+
+
+def _sums(row: dict) -> dict:
+    """A rollup read's sums as a cell's figures."""
+    return {name[2:]: row[name] or 0 for name in ROLLUP_SUMS}
+
+
+ID_DIMENSIONS = ("segment", "campaign", "best_employee", "theme", "product_line")
+
+
+def _rollup_key(name: str, value: str):
+    if value == NONE:
+        return NONE
+    return int(value) if name in ID_DIMENSIONS else value
+
+
+def rollup_figures(
+    user, period: Period, trend_period: Period, account_manager: int | None
+) -> tuple[Cell, dict[str, list[Cell]], list[Cell]]:
+    """What ``raw_figures`` gives, summed from the monthly rollups (``surveys.rollup``) of
+    whole-month periods: three grouped reads of a few thousand rows."""
+    rows = rollups_for(user, account_manager)
+    within = rows.filter(month__gte=period.start, month__lt=period.end)
+    total = Cell(key=None)
+    cells: dict[str, list[Cell]] = {}
+    for row in within.values("dimension", "value").annotate(**ROLLUP_SUMS).order_by():
+        name, value = row["dimension"], row["value"]
+        if not row["s_answers"]:
+            continue
+        if name == "total":
+            total = Cell(key=None, **_sums(row))
+        else:
+            cells.setdefault(name, []).append(Cell(key=_rollup_key(name, value), **_sums(row)))
+    by_manager = within.filter(dimension="total").values("account_manager")
+    cells["account_manager"] = [
+        Cell(key=row["account_manager"] or NONE, **_sums(row))
+        for row in by_manager.annotate(**ROLLUP_SUMS).order_by()
+        if row["s_answers"]
+    ]
+    months = rows.filter(
+        dimension="total", month__gte=trend_period.start, month__lt=trend_period.end
+    ).values("month")
+    trend = sorted(
+        (
+            Cell(key=row["month"], **_sums(row))
+            for row in months.annotate(**ROLLUP_SUMS).order_by()
+            if row["s_answers"]
+        ),
+        key=_sort_key,
+    )
+    return total, cells, trend
 
 
 SET_DIMENSIONS = (

@@ -476,3 +476,56 @@ class ThemeKeyword(models.Model):
 
     def __str__(self) -> str:
         return f"{self.text} → {self.theme}"
+
+
+class AnswerRollup(models.Model):
+    """Pre-summed answers for the analytics (docs/decisions/survey-analytics.md, "Rollups"):
+    one row per (breakdown, month, account manager, anonymous, the breakdown's value) with the
+    counts a breakdown cell adds up. ``dimension`` "total" holds every answer once (the totals,
+    the months, the account managers); the others one row per class, segment, campaign, best
+    employee, comment theme or product line. The account manager and the classes are those of
+    ``RollupClient`` — the client's current ones, kept so by ``surveys.rollup``. Written only by
+    ``surveys.rollup`` (an upsert adding to the counts), rebuilt by ``rebuild_survey_rollups``."""
+
+    dimension = models.CharField(max_length=16)
+    month = models.DateField()  # the first day of the month, in the site's time zone
+    account_manager = models.IntegerField(default=0)  # the user's id; 0: no account manager
+    anonymous = models.BooleanField(default=False)
+    value = models.CharField(max_length=32)  # a class, an id, "none"; "" for "total"
+    answers = models.IntegerField(default=0)
+    nps_answers = models.IntegerField(default=0)
+    promoters = models.IntegerField(default=0)
+    passives = models.IntegerField(default=0)
+    detractors = models.IntegerField(default=0)
+    scores = models.IntegerField(default=0)
+    satisfied = models.IntegerField(default=0)
+    score_sum = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dimension", "month", "account_manager", "anonymous", "value"],
+                name="answer_rollup_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dimension} {self.month} {self.account_manager} {self.value}: {self.answers}"
+
+
+class RollupClient(models.Model):
+    """The keys under which a client's answers are summed in ``AnswerRollup``: its account
+    manager, target segment and classes when they were last summed. ``surveys.rollup.sync``
+    moves the answers of every client whose current keys differ and updates this row."""
+
+    client = models.OneToOneField(
+        "clients.Client", on_delete=models.CASCADE, primary_key=True, related_name="survey_rollup"
+    )
+    account_manager = models.IntegerField(null=True)
+    segment = models.IntegerField(null=True)
+    abc = models.CharField(max_length=1, null=True)
+    xyz = models.CharField(max_length=1, null=True)
+    lifecycle = models.CharField(max_length=10, null=True)
+
+    def __str__(self) -> str:
+        return f"{self.client_id}"

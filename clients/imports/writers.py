@@ -108,6 +108,7 @@ def write_clients(checker: Checker, rows: list[RowResult]) -> tuple[int, int]:
         fields.append("phone_digits")
     fields += ["account_manager", "updated_at"]
     bulk_update(Client, [c for c, _r in changed], fields)
+    extensions.clients_changed([c.pk for c, _r in changed])
     if "tags" in columns:
         _write_tags(new + changed)
     return len(new), len(changed)

@@ -14,7 +14,7 @@ from crm.models import AuditEntry, User
 from crm.services import audit_record
 from feedback.models import Complaint, Theme
 from feedback.services import complaint_register
-from surveys import analytics, metrics
+from surveys import analytics, metrics, rollup
 from surveys.models import COMMENT_MAX_LENGTH, Answer, AnswerItem, Invitation
 
 S = Invitation.Status
@@ -83,7 +83,8 @@ def _clean(invitation: Invitation, data: dict[str, Any]) -> dict[str, Any]:
     if q.ask_nps and nps is None and "nps" not in errors:
         errors["nps"] = [_("Please choose a score from 0 to 10.")]
     scores = {}
-    item_ids = {item.pk for item in invitation.items()}
+    lines = {item.pk: item.product_line_id for item in invitation.items()}
+    item_ids = set(lines)
     for key, value in (data.get("items") or {}).items():
         if int(key) not in item_ids:
             errors.setdefault("__all__", []).append(_("This question is not in the survey."))
@@ -109,6 +110,7 @@ def _clean(invitation: Invitation, data: dict[str, Any]) -> dict[str, Any]:
     return {
         "nps": nps,
         "scores": scores,
+        "lines": lines,
         "best_employee": best or None,
         "may_contact": bool(data.get("may_contact")) and invitation.campaign.anonymous,
         **texts,
@@ -155,6 +157,9 @@ def answer_submit(
         AnswerItem.objects.bulk_create(
             [AnswerItem(answer=answer, item_id=k, score=v) for k, v in clean["scores"].items()]
         )
+        rollup.add_answer(
+            answer, clean["scores"], clean["lines"]
+        )  # the analytics' sums, same transaction
         Invitation.objects.filter(pk=invitation.pk).update(
             status=S.ANSWERED, answered_at=now, in_flight_since=None
         )

@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 
 from crm.models import AuditEntry, User
 from crm.services import audit_record, save_with_audit
+from surveys import rollup
 from surveys.models import Questionnaire, QuestionnaireItem
 
 QUESTIONNAIRE_FIELDS = [
@@ -67,6 +68,7 @@ def questionnaire_save(
         items_left = questionnaire.items.exists()
     else:
         existing = {item.pk: item for item in questionnaire.items.all()}
+        lines_moved = False  # an answered item moved to another product line
         before = sorted(_item_label(i) for i in existing.values())
         for row in items:
             pk = row.get("id")
@@ -86,9 +88,12 @@ def questionnaire_save(
                     item.delete()
                     existing.pop(item.pk, None)
                 continue
+            line_before = item.product_line_id
             for name in ITEM_FIELDS:
                 if name in row:
                     setattr(item, name, row[name])
+            if item.pk and item.product_line_id != line_before and item.scores.exists():
+                lines_moved = True
             try:
                 item.full_clean()
             except ValidationError as exc:
@@ -104,6 +109,8 @@ def questionnaire_save(
                 changes={"items": [before, after]},
             )
         items_left = bool(existing)
+        if lines_moved:
+            rollup.rebuild()  # the answers' product-line figures follow the item (rare)
     if not questionnaire.ask_nps and not items_left:
         raise ValidationError(
             {"ask_nps": _("Ask the NPS question or add at least one satisfaction item.")}

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from crm.models import AuditEntry
 from crm.services import audit_record, delete_with_audit, save_with_audit
 from feedback.models import Theme
-from surveys import analytics
+from surveys import analytics, rollup
 from surveys.models import Answer, ThemeKeyword
 
 
@@ -57,7 +57,9 @@ def answer_themes_set(*, actor, answer: Answer, themes: Iterable) -> list[Theme]
     before = sorted(answer.themes.values_list("code", flat=True))
     after = sorted(t.code for t in chosen)
     if before != after:
+        rollup.themes_changed(answer, before=True)
         answer.themes.set(chosen)
+        rollup.themes_changed(answer, before=False)
         audit_record(
             actor=actor,
             instance=answer,

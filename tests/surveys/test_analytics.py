@@ -10,7 +10,7 @@ import pytest
 from django.core.cache import cache
 from django.urls import reverse
 
-from surveys import analytics
+from surveys import analytics, rollup
 from surveys.models import Answer, AnswerItem, Invitation, QuestionnaireItem
 from tests.factories import (
     ClientFactory,
@@ -42,6 +42,7 @@ def answer(campaign, client, nps, *, at=None, items=(), contact=None, **fields) 
     if items:
         a.set_item_sums(score for _item, score in items)
         a.save()
+    rollup.rebuild()  # stored directly, as a bulk load: the rollups summed again
     return a
 
 

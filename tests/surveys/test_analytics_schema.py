@@ -9,6 +9,7 @@ from django.db import close_old_connections
 from rest_framework.authtoken.models import Token
 
 from crm.wsgi import application
+from surveys import rollup
 from surveys.models import Answer, Invitation
 from tests.factories import ContactFactory
 from tests.surveys.conftest import invite, msk
@@ -47,6 +48,7 @@ def test_survey_api_responses_match_the_schema(wsgi, make_campaign, own_client, 
         contact = ContactFactory(client=own_client, email=f"s{i}@x.example")
         inv = invite(campaign, contact, at=at, status=Invitation.Status.ANSWERED, sent_at=at)
         Answer.objects.create(invitation=inv, nps=9 - i, submitted_at=at)
+    rollup.rebuild()  # answers stored directly: the analytics' rollups summed again
     body = call(wsgi, manager, "/api/survey-analytics/")
     assert body["totals"]["hidden"] is True and body["totals"]["nps"] is None
     assert call(wsgi, manager, "/api/survey-answers/")["count"] == 2  # the 1 anonymous left out
