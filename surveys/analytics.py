@@ -530,9 +530,9 @@ def scope_key(user) -> str:
 def cached_report(
     user, *, period: Period, trend_period: Period, account_manager: int | None = None
 ) -> Report:
-    """``report`` kept in the cache per scope, period and filter for ``CACHE_SECONDS`` (a
-    segmentation run that moves clients between classes shows after that at most); any answer
-    write makes every cached report stale (``bump_version``)."""
+    """``report`` kept in the cache per scope, period and filter for ``CACHE_SECONDS``; any
+    answer write, and any move of clients' answers in the rollups (a segmentation run, a
+    transfer, a segment change), makes every cached report stale (``bump_version``)."""
     key = ":".join(
         str(part)
         for part in (

@@ -30,6 +30,6 @@ class SurveysConfig(AppConfig):
             rollup.keys_may_have_moved, sender=TargetSegment, dispatch_uid="rollup-segment"
         )
         for model in (get_user_model(), Theme, ProductLine):
-            post_delete.connect(
-                rollup.rebuild_after_delete, sender=model, dispatch_uid=f"rollup-{model.__name__}"
-            )
+            uid = f"rollup-{model.__name__}"
+            pre_delete.connect(rollup.before_named_delete, sender=model, dispatch_uid=uid)
+            post_delete.connect(rollup.after_named_delete, sender=model, dispatch_uid=uid)

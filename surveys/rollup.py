@@ -26,7 +26,6 @@ one, and the row holds the client's current keys):
 
 from __future__ import annotations
 
-import threading
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, datetime
@@ -39,6 +38,7 @@ from django.utils import timezone
 from clients.models import Client
 from segmentation.models import ClientMetrics
 from surveys import metrics
+from surveys.analytics import bump_version
 from surveys.models import Answer, AnswerRollup, RollupClient
 
 NONE = "none"
@@ -88,7 +88,7 @@ def _add(rows: Rows, key: tuple, figures: Iterable[int]) -> None:
         row[i] += int(v or 0)
 
 
-ANSWER_SUMS = {
+ANSWER_SUMS = {  # in the order of SUMS
     "n_answers": Count("id"),
     "n_nps": Count("nps"),
     "n_promoters": Count("id", filter=Q(nps__gte=metrics.PROMOTER_MIN)),
@@ -112,53 +112,17 @@ def contribution(answers: QuerySet[Answer], dimensions: Iterable[str] = ALL) -> 
     for name in dimensions:
         if name in ANSWER_DIMENSIONS:
             lookup = ANSWER_DIMENSIONS[name]
-            qs = (
-                base
-                if lookup is None or name != "best_employee"
-                else base.filter(best_employee__isnull=False)
-            )
+            qs = base.filter(best_employee__isnull=False) if name == "best_employee" else base
             group = ["m", "am", "anonymous"] + ([lookup] if lookup else [])
             for r in qs.values(*group).annotate(**ANSWER_SUMS):
                 value = "" if lookup is None else _value(r[lookup])
                 key = (name, _month(r["m"]), r["am"] or 0, r["anonymous"], value)
-                _add(
-                    rows,
-                    key,
-                    (
-                        r[f"n_{s}"]
-                        for s in (
-                            "answers",
-                            "nps",
-                            "promoters",
-                            "passives",
-                            "detractors",
-                            "scores",
-                            "satisfied",
-                            "sum",
-                        )
-                    ),
-                )
+                _add(rows, key, (r[n] for n in ANSWER_SUMS))
         elif name == "theme":
             qs = base.filter(themes__isnull=False).values("m", "am", "anonymous", "themes")
             for r in qs.annotate(**ANSWER_SUMS):
                 key = (name, _month(r["m"]), r["am"] or 0, r["anonymous"], _value(r["themes"]))
-                _add(
-                    rows,
-                    key,
-                    (
-                        r[f"n_{s}"]
-                        for s in (
-                            "answers",
-                            "nps",
-                            "promoters",
-                            "passives",
-                            "detractors",
-                            "scores",
-                            "satisfied",
-                            "sum",
-                        )
-                    ),
-                )
+                _add(rows, key, (r[n] for n in ANSWER_SUMS))
         elif name == "product_line":
             line = "items__item__product_line_id"
             qs = (
@@ -362,6 +326,7 @@ def sync(client_ids: Iterable[int] | None = None) -> int:
             )
         _upsert(contribution(answers), 1)
     _drop_empty()
+    transaction.on_commit(bump_version)  # cached reports show the moves at once
     return len(moved)
 
 
@@ -396,30 +361,28 @@ def rebuild() -> int:
         ],
         batch_size=2000,
     )
+    transaction.on_commit(bump_version)
     return len(rows)
 
 
 # --- signals: deletions ------------------------------------------------------------------------
-_state = threading.local()
-
-
 def answer_pre_delete(sender, instance: Answer, origin=None, **kwargs) -> None:
     """An answer about to be deleted (alone, with its invitation, campaign or client): its
     contribution subtracted. A client's or campaign's deletion sends one signal per answer;
-    the first subtracts all the answers of that client or campaign at once."""
-    done = getattr(_state, "done", None)
-    if done is None:
-        done = _state.done = set()
-    if isinstance(origin, Client) or (origin is not None and type(origin).__name__ == "Campaign"):
-        token = (type(origin).__name__, origin.pk, id(origin))
-        if token in done:
-            return
-        done.add(token)
-        field = "client_id" if isinstance(origin, Client) else "campaign_id"
-        remove_answers(Answer.objects.filter(**{field: origin.pk}))
-        transaction.on_commit(lambda: done.discard(token))
+    the first subtracts all the answers of that client or campaign at once (marked on the
+    object being deleted)."""
+    field = None
+    if isinstance(origin, Client):
+        field = "client_id"
+    elif origin is not None and type(origin).__name__ == "Campaign":
+        field = "campaign_id"
+    if field is None:
+        remove_answers(Answer.objects.filter(pk=instance.pk))
         return
-    remove_answers(Answer.objects.filter(pk=instance.pk))
+    if getattr(origin, "_rollup_subtracted", False):
+        return
+    remove_answers(Answer.objects.filter(**{field: origin.pk}))
+    origin._rollup_subtracted = True
 
 
 def after_run(run_id: int) -> None:
@@ -429,14 +392,37 @@ def after_run(run_id: int) -> None:
 
 
 def keys_may_have_moved(sender, **kwargs) -> None:
-    """A deleted user or target segment set clients' keys to none (SET NULL): move them."""
+    """A deleted target segment set clients' segment to none (SET NULL): move them."""
     sync()
 
 
-def rebuild_after_delete(sender, **kwargs) -> None:
-    """A deleted theme, product line or user named as best employee changes answers' values
-    by SET NULL / cascades the rollup cannot follow row by row: everything again."""
-    rebuild()
+def _answers_named(instance) -> bool:
+    """Does deleting ``instance`` change summed answers' values (SET NULL or cascades)?"""
+    from clients.models import ProductLine
+    from feedback.models import Theme
+    from surveys.models import AnswerItem
+
+    if isinstance(instance, Theme):
+        return Answer.objects.filter(themes=instance).exists()
+    if isinstance(instance, ProductLine):
+        return AnswerItem.objects.filter(item__product_line=instance).exists()
+    return Answer.objects.filter(best_employee=instance).exists()  # a user
+
+
+def before_named_delete(sender, instance, **kwargs) -> None:
+    instance._rollup_rebuild = _answers_named(instance)
+
+
+def after_named_delete(sender, instance, **kwargs) -> None:
+    """A deleted theme, product line or user named as best employee changed answers' values
+    (cascades the rollup cannot follow row by row): everything again. A deleted user also set
+    their clients' account manager to none: those move."""
+    from crm.models import User
+
+    if getattr(instance, "_rollup_rebuild", True):
+        rebuild()
+    elif isinstance(instance, User):
+        sync()
 
 
 def differences() -> dict[tuple, tuple[list[int], list[int]]]:

@@ -1,9 +1,10 @@
 """The analytics' rollups (surveys/rollup.py) give exactly the figures of the raw-answer
 aggregates: randomized answers through the real answer write, then after each kind of change
 the rollups follow — a segmentation run that changes classes, a transfer to another account
-manager, a target segment change, comment themes, deletions of answers, a client, a segment
-and a user — compared for a manager (all, and filtered by an account manager) and for two
-account managers, over every period the page offers, anonymous small cells included."""
+manager, a target segment change, comment themes, deletions of answers, a client, a segment,
+a user, a theme and a product line — compared for a manager (all, and filtered by an account
+manager) and for account managers, in each kind of period the page offers (the last 12
+months, a month, a quarter), anonymous small cells included."""
 
 import random
 from datetime import date, timedelta
@@ -202,14 +203,22 @@ def test_rollups_follow_every_change(world, manager, owner, outsider, survey_the
     answer_themes_set(actor=manager, answer=answers[1], themes=[])
     assert_exact(viewers)
 
-    # 6. deletions: an answer, a client with its answers, a segment, a user named as best
-    # employee and holding clients
+    # 6. deletions: an answer, an invitation, a client with its answers, a segment, a user
+    # named as best employee and holding clients
+    assert Answer.objects.filter(best_employee=third).exists()
     Answer.objects.filter(pk=answers[5].pk).delete()
     answers[6].invitation.delete()
     record_delete(actor=manager, instance=clients[4])
     assert_exact(viewers)
     world["segments"][0].delete()
     third.delete()
+    assert_exact(viewers)
+    # a theme and a product line deleted (SET NULL / cascades on answers' values)
+    theme_id = other.pk
+    assert Answer.objects.filter(themes=theme_id).exists()
+    other.delete()
+    world["lines"][1].delete()
+    assert not Answer.objects.filter(themes=theme_id).exists()
     assert_exact(viewers)
 
     # the management command rebuilds the same rows, and checks them
