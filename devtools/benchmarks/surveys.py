@@ -47,16 +47,17 @@ CAMPAIGNS = 10
 ANONYMOUS = 2
 BUDGET_MS = 150
 NOTE = (
-    'The issue\'s target is "every breakdown p95 < 150 ms" at 1 000 000 answers. The p'
-    "age and the API meet it by serving the report from the cache (any answer write m"
-    "akes it stale; 5 minutes at most otherwise). Uncached, an account manager's brea"
-    "kdowns meet it except the product line; a manager's over all answers do not for "
-    "the classes, the months and the product line: each is a scan of the period's ans"
-    "wers with hash joins to the clients and their classes, and the product line join"
-    "s the 2.3 million item scores and counts distinct answers. The first page after "
-    "an answer write pays the recomputation above. Before the copies on the answer, w"
-    "ith the JIT on and each breakdown its own query, the same breakdowns took 0.3–2."
-    "1 s and the recomputation 3.7 s (same data, load 1.5–4.4)."
+    'The issue\'s target is "every breakdown p95 < 150 ms" at 1 000 000 answers, without '
+    "the cache. The report now reads the monthly rollups (surveys/rollup.py, "
+    'docs/decisions/survey-analytics.md, "Rollups"): every breakdown read from them meets '
+    "it by far, for a manager over all answers and for an account manager, and so does the "
+    "whole set of figures the report reads (totals, every breakdown, the trend). The raw "
+    "aggregates above are kept for comparison (and for a period that is not whole months). "
+    "What the first page after an answer write still pays is the response rate, an "
+    "aggregate of the invitations sent in the period (not rolled up). Timings on this "
+    "shared 2-core machine follow its load: the same raw aggregates took 2-5 times less at "
+    "load 0.4-2 (the previous run: abc 215 ms, product line 487 ms, GROUPING SETS 835 ms, "
+    "response rate 140 ms p95)."
 )
 
 
@@ -521,6 +522,8 @@ def run(args) -> str:
 
     load_before = os.getloadavg()
     breakdowns = time_breakdowns(max(5, args.requests // 5))
+    rollups = [r for r in breakdowns if "from the rollups" in r]
+    raw = [r for r in breakdowns if "from the rollups" not in r and "whole report" not in r]
     timings, cold = time_pages(args.requests)
     cold_p50, cold_p95, cold_max = _stats(cold)
     upkeep = time_upkeep()
@@ -566,8 +569,10 @@ def run(args) -> str:
         "",
         f"Budget p95 < {BUDGET_MS} ms: pages and API "
         f"{'met' if all(t.p95_ms < BUDGET_MS for t in timings[:3]) else 'NOT met'} (cached "
-        f"report); uncached aggregates under it: "
-        f"{sum(1 for r in breakdowns if float(r.split('|')[4]) < BUDGET_MS)} of {len(breakdowns)}.",
+        "report); uncached reads of the rollups under it: "
+        f"{sum(1 for r in rollups if float(r.split('|')[4]) < BUDGET_MS)} of {len(rollups)}; "
+        "raw aggregates under it: "
+        f"{sum(1 for r in raw if float(r.split('|')[4]) < BUDGET_MS)} of {len(raw)}.",
         "",
         NOTE,
         "",
