@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from crm.validators import validate_date_range
@@ -9,6 +10,19 @@ from crm.validators import validate_date_range
 # ``max_length`` makes the forms (and so the admin) and the API refuse longer text, and the
 # import reads the same ``max_length``. Ten thousand characters is some four printed pages.
 LONG_TEXT_MAX_LENGTH = 10_000
+
+
+def active_language() -> str:
+    return (translation.get_language() or settings.LANGUAGE_CODE)[:2]
+
+
+class Bilingual:
+    """``text("title")`` = the Russian or English variant (``title_ru`` / ``title_en``) for the
+    active language, falling back to the other one when it is empty."""
+
+    def text(self, name: str) -> str:
+        ru, en = getattr(self, f"{name}_ru"), getattr(self, f"{name}_en")
+        return (ru or en) if active_language() == "ru" else (en or ru)
 
 
 class TimeStampedModel(models.Model):
