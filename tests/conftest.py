@@ -410,4 +410,3 @@ def _fresh_answer_pages():
 
     forget_pages()
     yield
-
