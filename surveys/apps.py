@@ -15,3 +15,6 @@ class SurveysConfig(AppConfig):
         client_events.register_on_settlements_created(services.on_settlements_created)
         client_events.register_card_panel(card.survey_card_panel)
         client_events.register_timeline(card.survey_timeline_items)
+        from surveys import dashboard
+
+        dashboard.register()
