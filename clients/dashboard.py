@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from clients import selectors
+from clients import extensions, selectors, versions
 from clients.models import Client, Settlement, TargetSegment
 from crm.access import scope_for_user
 from crm.dashboard import Card, Column, Figure, Filter, Group, HomePanel, KpiContext, Point
@@ -193,6 +193,11 @@ def my_day_panel(request, today: date) -> HomePanel | None:
     return HomePanel("clients/_my_day.html", {"day": day}, order=10)
 
 
+def settlements_created(ids: list[int]) -> None:
+    """New settlements (the form, the API, the import) change the revenue figures."""
+    versions.VERSION.bump()
+
+
 CARDS = [
     Card("revenue", _("Revenue"), GROUP.key, revenue, order=10, chart="bar"),
     Card(
@@ -230,6 +235,8 @@ def register() -> None:
     from crm import dashboard
 
     dashboard.register_group(GROUP)
+    dashboard.register_data_version(versions.VERSION)
+    extensions.register_on_settlements_created(settlements_created)
     dashboard.register_filter(FILTER)
     dashboard.register_home_panel(my_day_panel)
     for card in CARDS:

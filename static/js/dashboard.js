@@ -28,6 +28,7 @@
       data: {labels: data.labels, datasets: datasets},
       options: {
         locale: document.documentElement.lang,
+        maintainAspectRatio: false,
         plugins: {legend: {display: data.target !== null}},
         onClick: function (event, elements) {
           if (elements.length && data.urls[elements[0].index]) {
