@@ -341,3 +341,36 @@ def change_tone(card: Card, change: Decimal | None) -> str:
 
 def to_number(value) -> float | None:
     return None if value is None else float(value)
+
+
+# --- the workbook -------------------------------------------------------------------------------
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value):
+    """A cell safe to open in a spreadsheet: text never starts a formula, no control
+    characters; numbers and dates as they are."""
+    if value is None:
+        return None
+    if isinstance(value, int | float | Decimal | date):
+        return value
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    text = ILLEGAL_CHARACTERS_RE.sub("", str(value))
+    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
+
+
+def workbook(sheets: list[tuple[str, list[list]]]) -> bytes:
+    """An XLSX file of ``sheets`` (title, rows)."""
+    from io import BytesIO
+
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    for title, rows in sheets:
+        sheet = book.create_sheet(title=str(title)[:31])
+        for row in rows:
+            sheet.append([_cell(v) for v in row])
+    out = BytesIO()
+    book.save(out)
+    return out.getvalue()

@@ -6,7 +6,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.http import Http404, HttpResponseRedirect, QueryDict
+from django.http import Http404, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -145,6 +145,8 @@ def dashboard(request):
         filters=form.chosen_filters(),
     )
     board = kpi.cached_board(ctx, table=managers)
+    if request.GET.get("format") == "xlsx":
+        return _dashboard_xlsx(request, ctx, board, managers=managers)
     context = _dashboard_page(request, form, board, managers=managers)
     context |= {
         "form": form,
@@ -154,7 +156,86 @@ def dashboard(request):
         "managers": managers,
         "panels": [] if managers else kpi.home_panels(request, today),
     }
+    query = request.GET.copy()
+    query.pop("format", None)
+    context["query"] = query.urlencode()
     return render(request, "crm/dashboard.html", context)
+
+
+def _dashboard_xlsx(request, ctx, board, *, managers: bool) -> HttpResponse:
+    """The cards (value, previous value, change in %, the list behind each) and, for a
+    manager, the per-manager table, as a workbook of plain numbers."""
+    from crm.formats import currency_code
+
+    units = {"money": currency_code(), "percent": "%"}
+    period, previous = ctx.period, ctx.previous
+    rows = [
+        [_("Period"), period.start, period.last_day],
+        [_("Previous period"), previous.start, previous.last_day],
+        [],
+        [
+            _("Group"),
+            _("Indicator"),
+            _("Value"),
+            _("Previous period"),
+            _("Change, %"),
+            _("Unit"),
+            _("List"),
+        ],
+    ]
+    groups = {g.key: g.label for g in kpi.groups()}
+    for card in kpi.cards(managers=managers):
+        result = board.results[card.key]
+        figure = result.figure
+        rows.append(
+            [
+                groups.get(card.group, card.group),
+                card.label,
+                figure.value,
+                result.previous.value if result.previous else None,
+                result.change,
+                units.get(figure.kind, ""),
+                request.build_absolute_uri(figure.url) if figure.url else "",
+            ]
+        )
+    sheets = [(_("Indicators"), rows)]
+    if managers and board.table:
+        columns = kpi.columns()
+        ids = {am for values in board.table.values() for am in values if am is not None}
+        people = User.objects.filter(
+            Q(pk__in=ids) | Q(role=User.Role.ACCOUNT_MANAGER, is_active=True)
+        )
+        if ctx.account_manager is not None:
+            people = people.filter(pk=ctx.account_manager)
+        table = [[_("Account manager"), *(c.label for c in columns)]]
+        for person in people.order_by("last_name", "first_name", "username"):
+            table.append(
+                [
+                    str(person),
+                    *(
+                        getattr(
+                            board.table.get(c.key, {}).get(person.pk),
+                            "value",
+                            0 if c.zero else None,
+                        )
+                        for c in columns
+                    ),
+                ]
+            )
+        table.append(
+            [
+                _("Total"),
+                *(getattr(board.table.get(c.key, {}).get(None), "value", None) for c in columns),
+            ]
+        )
+        sheets.append((_("By account manager"), table))
+    response = HttpResponse(
+        kpi.workbook(sheets),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    name = f"dashboard-{period.start:%Y-%m-%d}-{period.last_day:%Y-%m-%d}.xlsx"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
 
 
 @login_required

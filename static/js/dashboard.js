@@ -2,6 +2,10 @@
 // from this site only). Each point opens the list behind it.
 (function () {
   "use strict";
+  const print = document.getElementById("dashboard-print");
+  if (print) {
+    print.addEventListener("click", function () { window.print(); });
+  }
   const source = document.getElementById("dashboard-charts");
   if (!source || typeof Chart === "undefined") {
     return;

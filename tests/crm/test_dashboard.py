@@ -406,3 +406,31 @@ def test_complaint_list_keeps_the_drill_down_filters(data, manager, manager_clie
     assert '<input type="hidden" name="registered_from" value="2026-11-01">' in html
     assert '<input type="hidden" name="registered_to" value="2026-11-30">' in html
     assert 'type="hidden" name="open"' not in html
+
+
+def test_xlsx_export(data, manager, owner, outsider):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    outsider.first_name, outsider.last_name = "=HYPERLINK(1)", ""
+    outsider.save()
+    response = client_for(manager, "en").get(URL, NOV | {"format": "xlsx"})
+    assert response.status_code == 200
+    assert "dashboard-2026-11-01-2026-11-30.xlsx" in response["Content-Disposition"]
+    book = load_workbook(BytesIO(response.content))
+    indicators, table = book.worksheets
+    rows = {r[1]: r for r in indicators.iter_rows(min_row=5, values_only=True)}
+    assert rows["Revenue"][2] == 3500 and rows["Revenue"][3] == 300
+    assert rows["Revenue"][4] == Decimal("1066.7") or rows["Revenue"][4] == 1066.7
+    assert rows["Open complaints"][3] is None  # a state as of now: no previous value
+    lines = list(table.iter_rows(values_only=True))
+    assert lines[-1][0] == "Total" and lines[-1][1] == 3
+    names = [line[0] for line in lines[1:-1]]
+    assert "'=HYPERLINK(1)" in names  # never a formula
+    # an account manager's workbook: their own figures, no table
+    response = client_for(owner, "en").get(URL, NOV | {"format": "xlsx"})
+    book = load_workbook(BytesIO(response.content))
+    assert len(book.worksheets) == 1
+    rows = {r[1]: r for r in book.worksheets[0].iter_rows(min_row=5, values_only=True)}
+    assert rows["Revenue"][2] == 1500
