@@ -25,7 +25,14 @@ class ProfileForm(forms.ModelForm):
 
     class Meta:
         model = User
-        fields = ["first_name", "last_name", "email", "language"]
+        fields = ["first_name", "last_name", "email", "language", "kpi_digest"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kpi_digest"].required = False  # left out: unchanged
+
+    def clean_kpi_digest(self):
+        return self.cleaned_data.get("kpi_digest") or self.instance.kpi_digest
 
 
 class CalendarDayForm(forms.ModelForm):

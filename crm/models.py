@@ -55,6 +55,20 @@ class User(AbstractUser):
         _("preferred language"), max_length=10, choices=settings.LANGUAGES, blank=True
     )
 
+    class Digest(models.TextChoices):
+        OFF = "off", _("never")
+        DAILY = "daily", _("daily (yesterday's figures)")
+        WEEKLY = "weekly", _("weekly, on Mondays (the last 7 days)")
+        MONTHLY = "monthly", _("monthly, on the 1st (the last month)")
+
+    kpi_digest = models.CharField(
+        _("KPI digest by email"), max_length=10, choices=Digest.choices, default=Digest.WEEKLY
+    )
+    # the day the last digest went out: one digest a day at most, whatever the beat runs
+    kpi_digest_sent_on = models.DateField(
+        _("KPI digest last sent"), null=True, blank=True, editable=False
+    )
+
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")

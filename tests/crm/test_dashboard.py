@@ -434,3 +434,75 @@ def test_xlsx_export(data, manager, owner, outsider):
     assert len(book.worksheets) == 1
     rows = {r[1]: r for r in book.worksheets[0].iter_rows(min_row=5, values_only=True)}
     assert rows["Revenue"][2] == 1500
+
+
+# --- the KPI digest ------------------------------------------------------------------------------
+def test_digest_periods():
+    from crm.digest import digest_period
+
+    monday, tuesday, first = date(2026, 11, 30), date(2026, 12, 1), date(2026, 12, 1)
+    assert digest_period("daily", tuesday) == kpi.Period(date(2026, 11, 30), tuesday)
+    assert digest_period("weekly", monday) == kpi.Period(date(2026, 11, 23), monday)
+    assert digest_period("weekly", tuesday) is None
+    assert digest_period("monthly", first) == kpi.Period(date(2026, 11, 1), first)
+    assert digest_period("monthly", date(2026, 12, 2)) is None
+    assert digest_period("off", monday) is None
+
+
+def test_digest_content_scope_language_and_once_a_day(data, manager, owner, outsider):
+    from django.core import mail
+
+    from crm.digest import send_due_digests
+    from crm.models import User
+
+    User.objects.filter(pk__in=[manager.pk, owner.pk]).update(kpi_digest="monthly")
+    User.objects.filter(pk=owner.pk).update(language="en")
+    User.objects.filter(pk=outsider.pk).update(kpi_digest="off")
+    first = date(2026, 12, 1)  # November's digest
+    assert send_due_digests(first) == 2
+    by_to = {m.to[0]: m for m in mail.outbox}
+    mine = by_to[owner.email]
+    assert mine.subject.startswith("KPI digest")
+    assert "Revenue:" in mine.body and "(+400.0%)" in mine.body
+    assert "Open complaints: 1" in mine.body
+    assert "Gamma" not in mine.body  # never another account manager's figures
+    assert "http://" in mine.body and "/clients/settlements/?" in mine.body
+    boss = by_to[manager.email]
+    assert boss.subject == "Сводка KPI: 01.11.2026 – 30.11.2026"
+    assert "Выручка" in boss.body and "Открытые жалобы: 2" in boss.body
+    # a second run the same day (another beat, another worker) sends nothing
+    assert send_due_digests(first) == 0 and len(mail.outbox) == 2
+    assert send_due_digests(date(2026, 12, 2)) == 0  # monthly: not due
+
+
+def test_digest_failure_gives_the_day_back(data, manager, monkeypatch):
+    from django.core.mail import EmailMessage
+
+    from crm.digest import send_due_digests
+    from crm.models import User
+
+    User.objects.exclude(pk=manager.pk).update(kpi_digest="off")
+    User.objects.filter(pk=manager.pk).update(kpi_digest="daily")
+
+    def broken(self, *args, **kwargs):
+        raise ConnectionError("smtp down")
+
+    monkeypatch.setattr(EmailMessage, "send", broken)
+    assert send_due_digests(date(2026, 12, 1)) == 0
+    assert User.objects.get(pk=manager.pk).kpi_digest_sent_on is None
+    monkeypatch.undo()
+    assert send_due_digests(date(2026, 12, 1)) == 1
+
+
+def test_profile_sets_the_digest(owner, owner_client):
+    from crm.models import User
+
+    assert owner.kpi_digest == "weekly"  # the default
+    data = {"first_name": "A", "last_name": "B", "email": "a@example.com", "language": "en"}
+    response = owner_client.post(reverse("profile"), data | {"kpi_digest": "off"})
+    assert response.status_code == 302
+    assert User.objects.get(pk=owner.pk).kpi_digest == "off"
+    owner_client.post(reverse("profile"), data)  # left out: unchanged
+    assert User.objects.get(pk=owner.pk).kpi_digest == "off"
+    bad = owner_client.post(reverse("profile"), data | {"kpi_digest": "hourly"})
+    assert bad.status_code == 200 and User.objects.get(pk=owner.pk).kpi_digest == "off"
