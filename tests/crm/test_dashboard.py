@@ -382,6 +382,7 @@ def test_page_in_both_languages(data, manager, owner, language, word):
 def test_api_scoped_by_role(data, manager, owner):
     from rest_framework.test import APIClient
 
+    assert APIClient().get("/api/dashboard/", NOV).status_code in (401, 403)
     api = APIClient()
     api.force_authenticate(owner)
     body = api.get("/api/dashboard/", NOV).json()
