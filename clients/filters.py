@@ -8,6 +8,7 @@ from collections import OrderedDict
 
 import django_filters
 from django.db.models import F
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clients import extensions
@@ -22,6 +23,7 @@ from clients.models import (
 )
 from clients.pickers import ROLE_ACCOUNT_MANAGER, USERS
 from clients.search import client_search
+from clients.selectors import overdue_for_contact, overdue_promise_clients
 from crm.filters import FilterSet
 from crm.models import User
 from crm.pickers import RecordFilter
@@ -61,6 +63,13 @@ class ClientFilter(django_filters.FilterSet):
     )
     tag = django_filters.ModelChoiceFilter(
         label=_("Tag"), field_name="tags", queryset=Tag.objects.all()
+    )
+    # the dashboard's drill-down (no field on the page; kept in the query string)
+    contact_overdue = django_filters.BooleanFilter(
+        label=_("Overdue for contact"), method="filter_contact_overdue"
+    )
+    promise_overdue = django_filters.BooleanFilter(
+        label=_("With an overdue promise"), method="filter_promise_overdue"
     )
     sort = django_filters.ChoiceFilter(
         label=_("Sort"), choices=SORT_CHOICES, method="sort_by", empty_label=None
@@ -156,6 +165,16 @@ class ClientFilter(django_filters.FilterSet):
     def search(self, queryset, name, value):
         return client_search(queryset, value)
 
+    def filter_contact_overdue(self, queryset, name, value):
+        if not value:
+            return queryset
+        return queryset.filter(pk__in=overdue_for_contact(Client.objects.all()).values("pk"))
+
+    def filter_promise_overdue(self, queryset, name, value):
+        if not value:
+            return queryset
+        return queryset.filter(pk__in=overdue_promise_clients(timezone.localdate()))
+
     def sort_by(self, queryset, name, value):
         for extension in extensions.client_list_extensions():
             if value in extension.sorts:
@@ -191,6 +210,17 @@ class ContactFilter(FilterSet):
 
 
 class SettlementFilter(FilterSet):
+    account_manager = django_filters.ModelChoiceFilter(
+        label=_("Account manager"),
+        field_name="client__account_manager",
+        queryset=User.objects.all(),
+    )
+    segment = django_filters.ModelChoiceFilter(
+        label=_("Target segment"),
+        field_name="client__target_segment",
+        queryset=TargetSegment.objects.all(),
+    )
+
     class Meta:
         model = Settlement
         fields = {"client": ["exact"], "product": ["exact"], "date": ["gte", "lte", "exact"]}

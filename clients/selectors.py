@@ -304,6 +304,27 @@ def overdue_for_contact(
     return cadence.overdue(queryset, now or timezone.now())
 
 
+def overdue_promises(today: date) -> QuerySet[Interaction]:
+    """Promises not kept whose due day has passed (due before ``today``)."""
+    return Interaction.objects.filter(promise_done_at__isnull=True, promise_due__lt=today).exclude(
+        promise=""
+    )
+
+
+def overdue_promise_clients(today: date) -> QuerySet:
+    """The ids of clients with an overdue promise (a subquery)."""
+    return overdue_promises(today).values("client_id")
+
+
+def settlement_list(user) -> QuerySet[Settlement]:
+    """The settlements list: scoped, newest first, with the client shown on each row."""
+    return (
+        scope_for_user(Settlement.objects.all(), user)
+        .select_related("client", "product")
+        .order_by("-date", "-id")
+    )
+
+
 def card_related() -> list[str]:
     """What the client card's header shows of other apps (segmentation: the classes)."""
     return [r for ext in client_list_extensions() for r in ext.row_related]

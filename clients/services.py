@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from clients import extensions
+from clients import extensions, versions
 from clients.models import (
     Client,
     ContactPerson,
@@ -57,6 +57,7 @@ def _client_data_for(actor: User, data: dict[str, Any], client: Client | None) -
 
 @transaction.atomic
 def client_create(*, actor: User, data: dict[str, Any], tags=None) -> Client:
+    versions.bump_after_commit()
     data = _client_data_for(actor, data, None)
     return save_with_audit(
         actor=actor, instance=Client(), data=data, m2m={"tags": tags} if tags is not None else None
@@ -65,6 +66,7 @@ def client_create(*, actor: User, data: dict[str, Any], tags=None) -> Client:
 
 @transaction.atomic
 def client_update(*, actor: User, client: Client, data: dict[str, Any], tags=None) -> Client:
+    versions.bump_after_commit()
     data = _client_data_for(actor, data, client)
     if data.get("parent") is not None and data["parent"].pk == client.pk:
         raise ValidationError({"parent": _("A client cannot be its own parent.")})
@@ -126,6 +128,7 @@ def settlement_record(
 @transaction.atomic
 def interaction_log(*, actor: User, client: Client, data: dict[str, Any]) -> Interaction:
     """Log a contact and, when it plans one, make its next step the client's next step."""
+    versions.bump_after_commit()
     data = dict(data)
     data.setdefault("occurred_at", timezone.now())
     contact = data.get("contact")
@@ -159,6 +162,7 @@ def interaction_log(*, actor: User, client: Client, data: dict[str, Any]) -> Int
 
 @transaction.atomic
 def interaction_promise_kept(*, actor: User, interaction: Interaction) -> Interaction:
+    versions.bump_after_commit()
     if not interaction.promise:
         raise ValidationError(_("This contact has no promise."))
     if interaction.promise_done_at is None:
@@ -199,6 +203,7 @@ def record_delete(
     """Delete a client-base record. Clients and settlements (the sales history segmentation is
     computed from) only by managers; contacts and contact-log entries by whoever owns the client.
     """
+    versions.bump_after_commit()
     if isinstance(instance, Client | Settlement):
         _require_manager(actor)
     delete_with_audit(actor=actor, instance=instance)

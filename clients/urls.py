@@ -9,6 +9,7 @@ urlpatterns = [
     path("", views.client_list, name="list"),
     path("new/", views.client_create, name="create"),
     path("my-day/", views.my_day, name="my_day"),
+    path("settlements/", views.settlement_list, name="settlements"),
     path("<int:pk>/", views.client_detail, name="detail"),
     path("<int:pk>/edit/", views.client_edit, name="edit"),
     path("<int:pk>/contacts/new/", views.contact_edit, name="contact_create"),

@@ -3,6 +3,8 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Sum
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -12,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from clients import selectors, services
 from clients.extensions import card_actions, card_panels
-from clients.filters import ClientFilter
+from clients.filters import ClientFilter, SettlementFilter
 from clients.forms import (
     ClientForm,
     ContactForm,
@@ -239,6 +241,32 @@ def next_step_done(request, pk: int):
         request, _("Next step marked as done. Plan the next one when you log the contact.")
     )
     return redirect("clients:detail", pk=pk)
+
+
+@login_required
+def settlement_list(request):
+    """Settlements the user may see, filtered (the dashboard's revenue links here): their
+    number and sum, then the rows newest first."""
+    filterset = SettlementFilter(
+        request.GET or None, queryset=selectors.settlement_list(request.user), user=request.user
+    )
+    queryset = filtered(filterset)
+    totals = queryset.order_by().aggregate(n=Count("id"), total=Sum("amount"))
+    paginator = Paginator(queryset, PAGE_SIZE)
+    paginator.count = totals["n"]  # counted with the sum above
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "clients/settlement_list.html",
+        {
+            "filter": filterset,
+            "page": paginator.get_page(request.GET.get("page")),
+            "total": totals["total"] or 0,
+            "query": query.urlencode(),
+            "filter_errors": filter_errors(filterset),
+        },
+    )
 
 
 @login_required

@@ -4,8 +4,10 @@ exception handler."""
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.urls import get_resolver
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import api_view
@@ -14,8 +16,10 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from crm import dashboard as kpi
 from crm import selectors, services
 from crm.api_router import app_router
+from crm.forms import DashboardForm
 from crm.models import CalendarDay, User
 from crm.validators import DATE_MAX, DATE_MIN
 
@@ -102,6 +106,101 @@ class CalendarDayViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 router.register("calendar-days", CalendarDayViewSet, basename="calendar-day")
+
+
+# --- the dashboard's KPIs (crm/dashboard.py) ----------------------------------------------------
+class KpiSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    group = serializers.CharField()
+    kind = serializers.CharField(help_text="number, money, percent (a value in percent), decimal")
+    value = serializers.DecimalField(max_digits=20, decimal_places=2, allow_null=True)
+    previous = serializers.DecimalField(
+        max_digits=20, decimal_places=2, allow_null=True, help_text="null for a current state"
+    )
+    change_pct = serializers.DecimalField(max_digits=12, decimal_places=1, allow_null=True)
+    target = serializers.DecimalField(max_digits=20, decimal_places=2, allow_null=True)
+    url = serializers.CharField(help_text="the filtered list behind the figure")
+
+
+class ManagerRowSerializer(serializers.Serializer):
+    account_manager = serializers.IntegerField(allow_null=True, help_text="null: the totals")
+    values = serializers.DictField(
+        child=serializers.DecimalField(max_digits=20, decimal_places=2, allow_null=True)
+    )
+
+
+class DashboardSerializer(serializers.Serializer):
+    start = serializers.DateField()
+    end = serializers.DateField(help_text="exclusive: the period is [start, end)")
+    previous_start = serializers.DateField()
+    previous_end = serializers.DateField()
+    kpis = KpiSerializer(many=True)
+    managers = ManagerRowSerializer(many=True, help_text="managers only; empty otherwise")
+
+
+@extend_schema(
+    parameters=[
+        OpenApiParameter("kind", str, enum=["month", "quarter", "year", "custom"]),
+        OpenApiParameter("day", OpenApiTypes.DATE, description="a day in the period"),
+        OpenApiParameter("start", OpenApiTypes.DATE, description="custom: the first day"),
+        OpenApiParameter("end", OpenApiTypes.DATE, description="custom: the last day"),
+        OpenApiParameter("account_manager", int, description="managers only"),
+        OpenApiParameter("segment", int, description="a target segment"),
+    ],
+    responses=DashboardSerializer,
+)
+@api_view(["GET"])
+def dashboard_kpis(request):
+    """The dashboard's KPI values for a period (default: the current month to date) and
+    filters, with the previous period's values and the change in %; an account manager gets
+    their own figures only, a manager also the per-manager table."""
+    user = request.user
+    today = timezone.localdate()
+    form = DashboardForm(request.query_params, user=user, today=today, extra_filters=kpi.filters())
+    if not form.is_valid():
+        raise ValidationError(form.errors)
+    managers = user.sees_everything
+    ctx = kpi.KpiContext(
+        period=form.period(),
+        user=user,
+        today=today,
+        account_manager=form.account_manager_id() if managers else None,
+        filters=form.chosen_filters(),
+    )
+    board = kpi.cached_board(ctx, table=managers)
+    kpis = []
+    for card in kpi.cards(managers=managers):
+        result = board.results[card.key]
+        kpis.append(
+            {
+                "key": card.key,
+                "label": str(card.label),
+                "group": card.group,
+                "kind": result.figure.kind,
+                "value": result.figure.value,
+                "previous": result.previous.value if result.previous else None,
+                "change_pct": result.change,
+                "target": card.target,
+                "url": request.build_absolute_uri(result.figure.url) if result.figure.url else "",
+            }
+        )
+    rows: dict = {}
+    for key, values in board.table.items():
+        for am, figure in values.items():
+            rows.setdefault(am, {})[key] = figure.value
+    data = {
+        "start": ctx.period.start,
+        "end": ctx.period.end,
+        "previous_start": ctx.previous.start,
+        "previous_end": ctx.previous.end,
+        "kpis": kpis,
+        "managers": [
+            {"account_manager": am, "values": values}
+            for am, values in sorted(rows.items(), key=lambda kv: (kv[0] is None, kv[0] or 0))
+        ],
+    }
+    return Response(DashboardSerializer(data).data)
 
 
 class ObtainTokenView(ObtainAuthToken):

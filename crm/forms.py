@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from crm import validators
 from crm.models import CalendarDay, User
 
 
@@ -24,7 +25,14 @@ class ProfileForm(forms.ModelForm):
 
     class Meta:
         model = User
-        fields = ["first_name", "last_name", "email", "language"]
+        fields = ["first_name", "last_name", "email", "language", "kpi_digest"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kpi_digest"].required = False  # left out: unchanged
+
+    def clean_kpi_digest(self):
+        return self.cleaned_data.get("kpi_digest") or self.instance.kpi_digest
 
 
 class CalendarDayForm(forms.ModelForm):
@@ -38,3 +46,100 @@ class CalendarDayForm(forms.ModelForm):
                 "even on a weekend."
             )
         }
+
+
+class DashboardForm(forms.Form):
+    """The dashboard's period and filters. The period is the month, quarter or year holding
+    ``day`` (cut at today: the current month is month-to-date), or ``start``–``end`` (both
+    included) for a custom one; the default is the current month to date."""
+
+    KINDS = [
+        ("month", _("Month")),
+        ("quarter", _("Quarter")),
+        ("year", _("Year")),
+        ("custom", _("Custom")),
+    ]
+    MAX_DAYS = 3 * 366
+
+    kind = forms.ChoiceField(label=_("Period"), choices=KINDS, required=False)
+    day = validators.DateField(label=_("Day in the period"), required=False)
+    start = validators.DateField(label=_("From"), required=False)
+    end = validators.DateField(label=_("To (inclusive)"), required=False)
+    account_manager = forms.ModelChoiceField(
+        label=_("Account manager"),
+        queryset=User.objects.filter(role=User.Role.ACCOUNT_MANAGER).order_by(
+            "last_name", "first_name", "username"
+        ),
+        required=False,
+        empty_label=_("all"),
+    )
+
+    def __init__(self, *args, user, today, extra_filters=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.today = today
+        self.extra_filters = list(extra_filters)
+        for f in self.extra_filters:
+            self.fields[f.name] = forms.TypedChoiceField(
+                label=f.label,
+                choices=[("", _("all")), *f.choices()],
+                coerce=int,
+                empty_value=None,
+                required=False,
+            )
+        if not getattr(user, "sees_everything", False):
+            del self.fields["account_manager"]
+        for name, field in self.fields.items():
+            css = "form-select form-select-sm"
+            if name in ("day", "start", "end"):
+                field.widget.input_type = "date"
+                css = "form-control form-control-sm"
+            field.widget.attrs.setdefault("class", css)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("kind") == "custom":
+            start, end = data.get("start"), data.get("end")
+            if not start or not end:
+                raise ValidationError(_("A custom period needs both its first and last day."))
+            if end < start:
+                raise ValidationError(_("The period cannot end before it starts."))
+            if (end - start).days >= self.MAX_DAYS:
+                raise ValidationError(_("A custom period is at most three years long."))
+        return data
+
+    def period(self):
+        from datetime import date, timedelta
+
+        from crm.periods import Period, add_months
+
+        data = self.cleaned_data if self.is_bound and self.is_valid() else {}
+        kind = data.get("kind") or "month"
+        if kind == "custom":
+            return Period(data["start"], data["end"] + timedelta(days=1))
+        day = data.get("day") or self.today
+        if kind == "year":
+            start = date(day.year, 1, 1)
+            end = date(day.year + 1, 1, 1)
+        elif kind == "quarter":
+            start = date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+            end = add_months(start, 3)
+        else:
+            start = day.replace(day=1)
+            end = add_months(start, 1)
+        tomorrow = self.today + timedelta(days=1)
+        if start < tomorrow < end:  # the current period: up to today
+            end = tomorrow
+        return Period(start, end)
+
+    def period_kind(self) -> str:
+        data = self.cleaned_data if self.is_bound and self.is_valid() else {}
+        return data.get("kind") or "month"
+
+    def account_manager_id(self) -> int | None:
+        data = self.cleaned_data if self.is_bound and self.is_valid() else {}
+        am = data.get("account_manager")
+        return am.pk if am else None
+
+    def chosen_filters(self) -> dict:
+        data = self.cleaned_data if self.is_bound and self.is_valid() else {}
+        return {f.name: data.get(f.name) for f in self.extra_filters if data.get(f.name)}

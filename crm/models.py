@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from crm.validators import validate_date_range
@@ -9,6 +10,19 @@ from crm.validators import validate_date_range
 # ``max_length`` makes the forms (and so the admin) and the API refuse longer text, and the
 # import reads the same ``max_length``. Ten thousand characters is some four printed pages.
 LONG_TEXT_MAX_LENGTH = 10_000
+
+
+def active_language() -> str:
+    return (translation.get_language() or settings.LANGUAGE_CODE)[:2]
+
+
+class Bilingual:
+    """``text("title")`` = the Russian or English variant (``title_ru`` / ``title_en``) for the
+    active language, falling back to the other one when it is empty."""
+
+    def text(self, name: str) -> str:
+        ru, en = getattr(self, f"{name}_ru"), getattr(self, f"{name}_en")
+        return (ru or en) if active_language() == "ru" else (en or ru)
 
 
 class TimeStampedModel(models.Model):
@@ -39,6 +53,20 @@ class User(AbstractUser):
     )
     language = models.CharField(
         _("preferred language"), max_length=10, choices=settings.LANGUAGES, blank=True
+    )
+
+    class Digest(models.TextChoices):
+        OFF = "off", _("never")
+        DAILY = "daily", _("daily (yesterday's figures)")
+        WEEKLY = "weekly", _("weekly, on Mondays (the last 7 days)")
+        MONTHLY = "monthly", _("monthly, on the 1st (the last month)")
+
+    kpi_digest = models.CharField(
+        _("KPI digest by email"), max_length=10, choices=Digest.choices, default=Digest.WEEKLY
+    )
+    # the day the last digest went out: one digest a day at most, whatever the beat runs
+    kpi_digest_sent_on = models.DateField(
+        _("KPI digest last sent"), null=True, blank=True, editable=False
     )
 
     class Meta:

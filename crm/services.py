@@ -133,7 +133,7 @@ def user_set_language(*, user: User, language: str) -> User:
     return user
 
 
-PROFILE_FIELDS = ["first_name", "last_name", "email", "language"]
+PROFILE_FIELDS = ["first_name", "last_name", "email", "language", "kpi_digest"]
 
 
 @transaction.atomic

@@ -2,7 +2,7 @@ from celery import shared_task
 from django.conf import settings
 from django.db import connection
 
-from crm import queue, services
+from crm import digest, queue, services
 
 
 @shared_task(name="crm.ping")
@@ -30,3 +30,10 @@ def outbox_drain() -> dict:
     """Beat, every minute (data migration 0004): publish the queued messages a broker outage
     left behind (crm.queue). A no-op when there are none."""
     return queue.drain()
+
+
+@shared_task(name="crm.kpi_digest")
+def kpi_digest() -> int:
+    """Beat, every morning at 07:00 (data migration 0007): email the KPI digests due today
+    (crm/digest.py). Idempotent: a user gets one digest a day at most."""
+    return digest.send_due_digests()

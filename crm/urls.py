@@ -42,6 +42,7 @@ urlpatterns = [
     path("pipeline/", include("sales.urls")),
     path("admin/", admin.site.urls),
     path("api/me/", api.me, name="api-me"),
+    path("api/dashboard/", api.dashboard_kpis, name="api-dashboard"),
     path("api/auth/token/", api.ObtainTokenView.as_view(), name="api-token"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # the split view serves its start-up script as a file: no inline script (CSP)

@@ -13,3 +13,6 @@ class FeedbackConfig(AppConfig):
         extensions.register_timeline(card.complaint_timeline_items)
         extensions.register_card_action(card.complaint_card_actions)
         extensions.register_card_panel(card.complaint_card_panel)
+        from feedback import dashboard
+
+        dashboard.register()

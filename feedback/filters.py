@@ -1,13 +1,15 @@
 """Filters of the complaint list and board, shared by the pages and the API."""
 
+from datetime import datetime, time, timedelta
+
 import django_filters
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from clients.models import Client
+from clients.models import Client, TargetSegment
 from clients.pickers import ROLE_EVERYONE, USERS
-from crm.filters import FilterSet
+from crm.filters import DateFilter, FilterSet
 from crm.models import User
 from crm.pickers import RecordFilter
 from feedback.models import Complaint, Priority, Theme
@@ -39,6 +41,24 @@ class ComplaintFilter(FilterSet):
         method="overdue_only",
         widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
     )
+    # the dashboard's drill-down (no field on the page; kept in the query string)
+    registered_from = DateFilter(label=_("Registered from"), method="filter_from")
+    registered_to = DateFilter(label=_("Registered until (inclusive)"), method="filter_to")
+    account_manager = RecordFilter(
+        lookup=USERS,
+        params={"role": ROLE_EVERYONE},
+        label=_("Account manager"),
+        queryset=User.objects.all(),
+        field_name="client__account_manager",
+        empty_label=_("anyone"),
+    )
+    segment = django_filters.ModelChoiceFilter(
+        label=_("Target segment"),
+        queryset=TargetSegment.objects.all(),
+        field_name="client__target_segment",
+    )
+    open = django_filters.BooleanFilter(label=_("Open only"), method="open_only")
+    with_cost = django_filters.BooleanFilter(label=_("With a goodwill gift"), method="with_gift")
 
     class Meta:
         model = Complaint
@@ -60,6 +80,26 @@ class ComplaintFilter(FilterSet):
         if not value:
             return queryset
         return queryset.filter(overdue_q(self.now or timezone.now()))
+
+    def _bound(self, day) -> datetime:
+        return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
+
+    def filter_from(self, queryset, name, value):
+        return queryset.filter(registered_at__gte=self._bound(value)) if value else queryset
+
+    def filter_to(self, queryset, name, value):
+        if not value:
+            return queryset
+        return queryset.filter(registered_at__lt=self._bound(value + timedelta(days=1)))
+
+    def open_only(self, queryset, name, value):
+        if value is None:
+            return queryset
+        condition = {"status__in": Complaint.OPEN_STATUSES}
+        return queryset.filter(**condition) if value else queryset.exclude(**condition)
+
+    def with_gift(self, queryset, name, value):
+        return queryset.filter(goodwill_cost__gt=0) if value else queryset
 
     def cache_key(self) -> str:
         """The filters in use, from the cleaned data, as a part of a cache key (the list's

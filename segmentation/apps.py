@@ -13,3 +13,6 @@ class SegmentationConfig(AppConfig):
         extensions.register_card_panel(card.segmentation_panel)
         extensions.register_client_list(client_list.CLIENT_LIST)
         extensions.register_contact_cadence(client_list.CONTACT_CADENCE)
+        from segmentation import dashboard
+
+        dashboard.register()

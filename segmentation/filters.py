@@ -7,7 +7,9 @@ import django_filters
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
+from clients.models import TargetSegment
 from crm.filters import DateFilter, FilterSet
+from crm.models import User
 from segmentation.forms import month_to_date
 from segmentation.models import ClassChange, ClientMetrics, SegmentationRun
 from segmentation.selectors import CHANGE_KINDS
@@ -32,6 +34,17 @@ class ClassChangeFilter(FilterSet):
     start = DateFilter(label=_("from"), field_name="date", method="from_start")
     end = DateFilter(label=_("to"), field_name="date", method="to_end")
     kind = django_filters.ChoiceFilter(label=_("kind"), choices=KIND_CHOICES, method="of_kind")
+    # the dashboard's drill-down
+    account_manager = django_filters.ModelChoiceFilter(
+        label=_("Account manager"),
+        field_name="client__account_manager",
+        queryset=User.objects.all(),
+    )
+    segment = django_filters.ModelChoiceFilter(
+        label=_("Target segment"),
+        field_name="client__target_segment",
+        queryset=TargetSegment.objects.all(),
+    )
 
     class Meta:
         model = ClassChange

@@ -31,6 +31,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from clients import versions as client_versions
 from clients.models import Client, Settlement
 from crm.queue import enqueue
 from crm.selectors import outbox_waiting
@@ -244,6 +245,7 @@ def _write(run: SegmentationRun, result: analytics.Result, started: float) -> in
         error="",
         summary=result.summary,
     )
+    client_versions.bump_after_commit()  # the dashboard's class figures (clients.versions)
     return changed
 
 

@@ -81,7 +81,10 @@ def changes(request):
             "end": end,
             "kind": kind,
             "page": page,
-            "query": urlencode({"start": start, "end": end, "kind": kind}),
+            "query": urlencode(
+                {"start": start, "end": end, "kind": kind}
+                | {k: v for k in ("account_manager", "segment") if (v := request.GET.get(k))}
+            ),
             "period_query": urlencode({"start": start, "end": end}),
             "filter_errors": filter_errors(filterset),
             "report": selectors.changes_report(request.user, start, end),

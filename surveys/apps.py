@@ -15,7 +15,7 @@ class SurveysConfig(AppConfig):
         from feedback import extensions as complaint_events
         from feedback.models import Theme
         from segmentation import extensions as class_events
-        from surveys import card, rollup, services
+        from surveys import card, dashboard, rollup, services
         from surveys.models import Answer
 
         complaint_events.register_on_complaint_closed(services.on_complaint_closed)
@@ -33,3 +33,4 @@ class SurveysConfig(AppConfig):
             uid = f"rollup-{model.__name__}"
             pre_delete.connect(rollup.before_named_delete, sender=model, dispatch_uid=uid)
             post_delete.connect(rollup.after_named_delete, sender=model, dispatch_uid=uid)
+        dashboard.register()

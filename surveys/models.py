@@ -11,10 +11,9 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
-from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from crm.models import TimeStampedModel
+from crm.models import Bilingual, TimeStampedModel
 from crm.validators import validate_date_range
 
 COMMENT_MAX_LENGTH = 2000
@@ -24,18 +23,6 @@ def token_hash(token: str) -> str:
     """The stored form of an invitation token: hex SHA-256 (the token is 256 random bits, so a
     plain hash is enough: nothing to brute-force, nothing to salt)."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-def _lang() -> str:
-    return (translation.get_language() or settings.LANGUAGE_CODE)[:2]
-
-
-class Bilingual:
-    """``text("title")`` = the Russian or English variant for the active language."""
-
-    def text(self, name: str) -> str:
-        ru, en = getattr(self, f"{name}_ru"), getattr(self, f"{name}_en")
-        return (ru or en) if _lang() == "ru" else (en or ru)
 
 
 class Questionnaire(Bilingual, TimeStampedModel):

@@ -1,0 +1,245 @@
+"""Client-base cards of the manager dashboard (``crm.dashboard``; docs/domain.md, "Manager
+dashboard"): revenue of the period (the settlements' sum) with its monthly trend, clients
+overdue for contact by ABC class and clients with an overdue promise (as of now); the clients,
+revenue, overdue-contacts and overdue-promises columns of the per-manager table; the target
+segment filter; My day on an account manager's home."""
+
+from datetime import date
+from urllib.parse import urlencode
+
+from django.db.models import Count, Sum
+from django.db.models.functions import TruncMonth
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from clients import extensions, selectors, versions
+from clients.models import Client, Settlement, TargetSegment
+from crm.access import scope_for_user
+from crm.dashboard import Card, Column, Figure, Filter, Group, HomePanel, KpiContext, Point
+from crm.periods import Period, add_months, month_start
+
+GROUP = Group("clients", _("Revenue and contacts"), order=40)
+
+
+def _clients(ctx: KpiContext):
+    qs = scope_for_user(Client.objects.all(), ctx.user)
+    if ctx.account_manager is not None:
+        qs = qs.filter(account_manager_id=ctx.account_manager)
+    if ctx.filters.get("segment"):
+        qs = qs.filter(target_segment_id=ctx.filters["segment"])
+    return qs
+
+
+def _settlements(ctx: KpiContext, period: Period):
+    qs = scope_for_user(Settlement.objects.all(), ctx.user).filter(period.q("date"))
+    if ctx.account_manager is not None:
+        qs = qs.filter(client__account_manager_id=ctx.account_manager)
+    if ctx.filters.get("segment"):
+        qs = qs.filter(client__target_segment_id=ctx.filters["segment"])
+    return qs
+
+
+def clients_url(ctx: KpiContext, **extra) -> str:
+    params = ctx.list_params(am="am", segment="segment") | extra
+    return f"{reverse('clients:list')}?{urlencode(params)}"
+
+
+def settlements_url(ctx: KpiContext, period: Period | None = None, **extra) -> str:
+    period = period or ctx.period
+    params = {"date__gte": period.start, "date__lte": period.last_day}
+    params |= ctx.list_params(segment="segment") | extra
+    return f"{reverse('clients:settlements')}?{urlencode(params)}"
+
+
+def trend_period(period: Period) -> Period:
+    end = add_months(month_start(period.last_day), 1)
+    return Period(add_months(end, -12), end)
+
+
+def _month(value) -> date:
+    return value.date() if hasattr(value, "date") else value
+
+
+def revenue(ctx: KpiContext) -> Figure:
+    totals = _settlements(ctx, ctx.period).order_by().aggregate(n=Count("id"), total=Sum("amount"))
+    trend = trend_period(ctx.period)
+    months = {
+        _month(r["month"]): r["total"]
+        for r in _settlements(ctx, trend)
+        .order_by()
+        .annotate(month=TruncMonth("date"))
+        .values("month")
+        .annotate(total=Sum("amount"))
+    }
+    series = []
+    start = trend.start
+    while start < trend.end:
+        end = add_months(start, 1)
+        series.append(
+            Point(
+                label=start,
+                value=months.get(start) or 0,
+                url=settlements_url(ctx, Period(start, end)),
+            )
+        )
+        start = end
+    return Figure(
+        totals["total"] or 0,
+        url=settlements_url(ctx),
+        kind="money",
+        count=totals["n"],
+        series=tuple(series),
+    )
+
+
+def contact_overdue(ctx: KpiContext) -> Figure:
+    overdue = selectors.overdue_for_contact(_clients(ctx))
+    by_class = dict(overdue.order_by().values_list("metrics__abc_class").annotate(n=Count("id")))
+    series = tuple(
+        Point(
+            label=abc or "—",
+            value=by_class.get(abc, 0),
+            url=clients_url(ctx, contact_overdue="true", abc=abc or "none"),
+        )
+        for abc in ("A", "B", "C", None)
+    )
+    return Figure(
+        sum(by_class.values()), url=clients_url(ctx, contact_overdue="true"), series=series
+    )
+
+
+def promise_overdue(ctx: KpiContext) -> Figure:
+    n = _clients(ctx).filter(pk__in=selectors.overdue_promise_clients(ctx.today)).count()
+    return Figure(n, url=clients_url(ctx, promise_overdue="true"))
+
+
+# --- the per-manager table ---------------------------------------------------------------------
+def _by_manager(queryset, key: str, value) -> dict:
+    return {
+        row[key]: row["v"]
+        for row in queryset.order_by().values(key).annotate(v=value)
+        if row[key] is not None
+    }
+
+
+def clients_by_manager(ctx: KpiContext) -> dict:
+    counts = _by_manager(_clients(ctx), "account_manager_id", Count("id"))
+    result = {am: Figure(n, url=clients_url(ctx, am=am)) for am, n in counts.items()}
+    result[None] = Figure(sum(counts.values()), url=clients_url(ctx))
+    return result
+
+
+def revenue_by_manager(ctx: KpiContext) -> dict:
+    key = "client__account_manager_id"
+    rows = {
+        r[key]: r
+        for r in _settlements(ctx, ctx.period)
+        .order_by()
+        .values(key)
+        .annotate(n=Count("id"), total=Sum("amount"))
+    }
+    result = {
+        am: Figure(
+            r["total"] or 0,
+            url=settlements_url(ctx, account_manager=am),
+            kind="money",
+            count=r["n"],
+        )
+        for am, r in rows.items()
+        if am is not None
+    }
+    result[None] = Figure(
+        sum((r["total"] or 0 for r in rows.values()), 0),
+        url=settlements_url(ctx),
+        kind="money",
+        count=sum(r["n"] for r in rows.values()),
+    )
+    return result
+
+
+def contact_overdue_by_manager(ctx: KpiContext) -> dict:
+    overdue = selectors.overdue_for_contact(_clients(ctx))
+    counts = _by_manager(overdue, "account_manager_id", Count("id"))
+    result = {
+        am: Figure(n, url=clients_url(ctx, am=am, contact_overdue="true"))
+        for am, n in counts.items()
+    }
+    result[None] = Figure(sum(counts.values()), url=clients_url(ctx, contact_overdue="true"))
+    return result
+
+
+def promise_overdue_by_manager(ctx: KpiContext) -> dict:
+    late = _clients(ctx).filter(pk__in=selectors.overdue_promise_clients(ctx.today))
+    counts = _by_manager(late, "account_manager_id", Count("id"))
+    result = {
+        am: Figure(n, url=clients_url(ctx, am=am, promise_overdue="true"))
+        for am, n in counts.items()
+    }
+    result[None] = Figure(sum(counts.values()), url=clients_url(ctx, promise_overdue="true"))
+    return result
+
+
+# --- the filter and the account manager's home -------------------------------------------------
+def segment_choices() -> list[tuple[int, str]]:
+    return list(TargetSegment.objects.order_by("name").values_list("id", "name"))
+
+
+def my_day_panel(request, today: date) -> HomePanel | None:
+    """An account manager's home starts with their day."""
+    if getattr(request.user, "sees_everything", False):
+        return None
+    day = selectors.my_day(request.user, today=today or timezone.localdate())
+    return HomePanel("clients/_my_day.html", {"day": day}, order=10)
+
+
+def settlements_created(ids: list[int]) -> None:
+    """New settlements (the form, the API, the import) change the revenue figures."""
+    versions.VERSION.bump()
+
+
+CARDS = [
+    Card("revenue", _("Revenue"), GROUP.key, revenue, order=10, chart="bar"),
+    Card(
+        "contact_overdue",
+        _("Clients overdue for contact"),
+        GROUP.key,
+        contact_overdue,
+        order=20,
+        compare=False,
+        chart="bar",
+        higher_is_better=False,
+        hint=_("now, by ABC class"),
+    ),
+    Card(
+        "promise_overdue",
+        _("Clients with an overdue promise"),
+        GROUP.key,
+        promise_overdue,
+        order=30,
+        compare=False,
+        higher_is_better=False,
+        hint=_("now"),
+    ),
+]
+COLUMNS = [
+    Column("clients", _("Clients"), clients_by_manager, order=10),
+    Column("revenue", _("Revenue"), revenue_by_manager, order=20),
+    Column("contact_overdue", _("Overdue contacts"), contact_overdue_by_manager, order=40),
+    Column("promise_overdue", _("Overdue promises"), promise_overdue_by_manager, order=60),
+]
+FILTER = Filter("segment", _("Target segment"), segment_choices)
+
+
+def register() -> None:
+    from crm import dashboard
+
+    dashboard.register_group(GROUP)
+    dashboard.register_data_version(versions.VERSION)
+    extensions.register_on_settlements_created(settlements_created)
+    dashboard.register_filter(FILTER)
+    dashboard.register_home_panel(my_day_panel)
+    for card in CARDS:
+        dashboard.register_card(card)
+    for column in COLUMNS:
+        dashboard.register_column(column)
