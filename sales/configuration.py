@@ -2,10 +2,10 @@
 categories, the sales settings. Each runs in one transaction, validates and audits; a refusal
 raises ``ValidationError`` and saves nothing.
 
-Rules of a pipeline's stages: at least one open stage, exactly one "won" and one "lost" stage
-among the active ones (a deal is won or lost into them); a stage that deals are in, were lost at
-or passed through is never deleted (make it inactive) and never changes its kind (a deal's state
-is a copy of its stage's kind)."""
+Rules of an active pipeline's stages (checked when it is saved active): at least one open stage,
+exactly one "won" and one "lost" stage among the active ones (a deal is won or lost into them);
+a stage that deals are in, were lost at or passed through is never deleted (make it inactive)
+and never changes its kind (a deal's state is a copy of its stage's kind)."""
 
 from __future__ import annotations
 
@@ -106,6 +106,9 @@ def pipeline_save(
             ) from None
         stage.save()
         existing[stage.pk] = stage
+    if not pipeline.is_active:
+        # a pipeline being built (the API adds its stages one by one): checked when activated
+        return _audit_stages(actor, pipeline, stages, before, existing)
     active = [s for s in existing.values() if s.is_active]
     kinds = [s.kind for s in active]
     if kinds.count(StageKind.OPEN) < 1:
@@ -114,6 +117,10 @@ def pipeline_save(
         raise ValidationError(
             {"stages": _("A pipeline needs exactly one active “won” and one active “lost” stage.")}
         )
+    return _audit_stages(actor, pipeline, stages, before, existing)
+
+
+def _audit_stages(actor, pipeline, stages, before, existing) -> Pipeline:
     after = sorted(_label(s) for s in existing.values())
     if stages is not None and after != before:
         audit_record(

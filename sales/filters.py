@@ -19,6 +19,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from clients.models import Client, ProductLine
 from clients.pickers import CLIENTS, ROLE_EVERYONE, USERS
@@ -55,6 +57,12 @@ class MonthField(forms.CharField):
         return date(int(match[1]), int(match[2]), 1)
 
 
+@extend_schema_field(OpenApiTypes.INT)
+class IdFilter(django_filters.ModelChoiceFilter):
+    """A reference filter applied by a method: an id in the API schema."""
+
+
+@extend_schema_field(OpenApiTypes.STR)
 class MonthFilter(django_filters.Filter):
     field_class = MonthField
 
@@ -91,7 +99,7 @@ class DealFilterSet(FilterSet):
     sale_type = django_filters.ChoiceFilter(
         label=_("Sale type"), choices=SaleType.choices, empty_label=_("any sale type")
     )
-    product_line = django_filters.ModelChoiceFilter(
+    product_line = IdFilter(
         label=_("Product line"),
         queryset=ProductLine.objects.all(),
         method="filter_product_line",
@@ -118,7 +126,7 @@ class DealFilterSet(FilterSet):
     closed_from = DateFilter(label=_("Closed from"), method="filter_closed_from")
     closed_to = DateFilter(label=_("Closed to"), method="filter_closed_to")
     close_month = MonthFilter(label=_("Expected close (month, YYYY-MM)"))
-    reached_stage = django_filters.ModelChoiceFilter(
+    reached_stage = IdFilter(
         label=_("Reached stage"),
         queryset=Stage.objects.select_related("pipeline"),
         method="filter_reached_stage",
