@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_seed_deals_covers_every_stage_won_lost_and_ageing(owner, pipeline, refusal):
-    for n in range(6):
+    for _n in range(6):
         client = ClientFactory(account_manager=owner)
         ContactFactory(client=client)
     ProductFactory(price=Decimal("100"))
