@@ -73,6 +73,10 @@ class MonthFilter(django_filters.Filter):
         return qs.filter(expected_close__gte=start, expected_close__lt=end)
 
 
+def _stage_label(stage: Stage) -> str:
+    return f"{stage.pipeline.name} · {stage.name}"
+
+
 def _start_of(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
 
@@ -153,6 +157,10 @@ class DealFilterSet(FilterSet):
     @property
     def form(self):
         form = super().form
+        for name in ("stage", "lost_at_stage", "reached_stage"):
+            if name in form.fields:
+                # several pipelines may have a stage of the same name
+                form.fields[name].label_from_instance = _stage_label
         for name, field in form.fields.items():
             if isinstance(field.widget, forms.Select) and not hasattr(field, "lookup"):
                 field.widget.attrs.setdefault("class", "form-select form-select-sm")
@@ -160,6 +168,7 @@ class DealFilterSet(FilterSet):
                 field.widget.attrs.setdefault("class", "form-control form-control-sm")
                 if name.endswith(("_from", "_to")):
                     field.widget.input_type = "date"
+                    field.widget.format = "%Y-%m-%d"
         return form
 
     def filter_product_line(self, queryset, name, value):
