@@ -173,6 +173,11 @@ class DealLineForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["product"].queryset = Product.objects.filter(is_active=True)
+        # a row of a table under its headers: the label is for screen readers
+        for name, field in self.fields.items():
+            css = "form-select form-select-sm" if name == "product" else "form-control"
+            css += " form-control-sm" if name != "product" else ""
+            field.widget.attrs.update({"class": css, "aria-label": str(field.label)})
 
     def clean(self):
         data = super().clean()
@@ -185,6 +190,13 @@ class DealLineForm(forms.Form):
 
 
 class BaseLineFormSet(forms.BaseFormSet):
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        if "DELETE" in form.fields:
+            form.fields["DELETE"].widget.attrs.update(
+                {"class": "form-check-input", "aria-label": str(form.fields["DELETE"].label)}
+            )
+
     def lines(self) -> list:
         return [
             services.LineInput(
@@ -213,8 +225,11 @@ class StepForm(forms.Form):
     """A step of the detail page: carries the version of the deal the user saw."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    step = "step"
 
     def __init__(self, *args, deal: Deal, **kwargs):
+        # the steps share one page: ids of their own (the field names stay plain)
+        kwargs.setdefault("auto_id", f"id_{self.step}_%s")
         super().__init__(*args, **kwargs)
         self.deal = deal
         self.fields["version"].initial = deal.version
@@ -230,6 +245,7 @@ class StageChoiceField(forms.ModelChoiceField):
 
 
 class MoveForm(StepForm):
+    step = "move"
     stage = StageChoiceField(label=_("Move to stage"), queryset=Stage.objects.none())
 
     def __init__(self, *args, deal: Deal, **kwargs):
@@ -244,17 +260,12 @@ class MoveForm(StepForm):
         )
 
 
-class MoveAnyStageForm(StepForm):
-    """The API's move: any stage id; the service says when it belongs to another pipeline."""
-
-    stage = forms.ModelChoiceField(label=_("Stage"), queryset=Stage.objects.all())
-
-
 class WinForm(StepForm):
-    pass
+    step = "win"
 
 
 class LoseForm(StepForm):
+    step = "lose"
     refusal = forms.ModelChoiceField(
         label=_("Refusal category"), queryset=RefusalCategory.objects.none(), required=False
     )
@@ -271,6 +282,7 @@ class LoseForm(StepForm):
 
 
 class ReopenForm(StepForm):
+    step = "reopen"
     stage = StageChoiceField(
         label=_("Reopen into stage"),
         queryset=Stage.objects.none(),
