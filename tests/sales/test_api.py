@@ -184,3 +184,15 @@ def test_stage_kind_with_deals_cannot_change(manager, deal):
     assert response.status_code == 400
     assert Stage.objects.get(pk=deal.stage_id).kind == "open"
     assert Deal.objects.get().amount == Decimal("2000")
+
+
+def test_api_deal_list_query_count_is_bounded(owner, make_deal, django_assert_max_num_queries):
+    from tests.factories import ClientFactory
+
+    for _n in range(20):
+        make_deal(ClientFactory(account_manager=owner))
+    http = api(owner)
+    http.get("/api/deals/")
+    with django_assert_max_num_queries(8):
+        response = http.get("/api/deals/?state=open")
+    assert response.json()["count"] == 20
