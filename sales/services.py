@@ -38,6 +38,8 @@ from surveys.services import trigger_deal_won
 MONEY_STEP = Decimal("0.01")
 # the code of the ValidationError a stale move / edit raises (the API answers it with 409)
 STALE = "stale"
+# what Deal.amount holds (14 digits, 2 after the point)
+MAX_AMOUNT = Decimal("1e12")
 
 # fields a person edits on the deal form (stage, state and closing go through the moves)
 EDITABLE_FIELDS = [
@@ -136,6 +138,8 @@ def _set_lines(deal: Deal, lines: Iterable[LineInput]) -> None:
         )
     for row in rows:
         row.full_clean(exclude=["deal"])
+    if total >= MAX_AMOUNT:
+        raise ValidationError({"lines": _("The deal's amount is too large.")})
     DealLine.objects.bulk_create(rows)
     deal.amount = total
 

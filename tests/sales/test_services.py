@@ -276,3 +276,13 @@ def test_losing_does_not_fire_the_trigger(owner, deal, refusal, django_capture_o
     with django_capture_on_commit_callbacks(execute=True):
         services.deal_lose(actor=owner, deal=deal, refusal=refusal, note="no")
     assert not Invitation.objects.exists()
+
+
+def test_an_amount_beyond_the_column_is_refused(owner, own_client, pipeline, product):
+    big = services.LineInput(product, Decimal("999999999"), Decimal("999999999999.99"))
+    with pytest.raises(ValidationError):
+        services.deal_create(actor=owner, client=own_client, pipeline=pipeline, lines=[big])
+    half = services.LineInput(product, Decimal("1"), Decimal("600000000000"))
+    with pytest.raises(ValidationError, match="too large"):
+        services.deal_create(actor=owner, client=own_client, pipeline=pipeline, lines=[half, half])
+    assert not own_client.deals.exists()
