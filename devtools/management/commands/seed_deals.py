@@ -94,10 +94,19 @@ class Command(BaseCommand):
                 path = open_stages[: rng.randrange(1, len(open_stages) + 1)]
             else:
                 path = [s for s in open_stages if s.order <= target]
-            # ageing ones: a fifth of the open deals, opened four months ago and without a next
-            # step, have sat in their stage past its expected days
-            ageing = isinstance(target, int) and i % 5 == 0
-            start = now - timedelta(days=rng.randrange(20, 300) if not ageing else 120)
+            # open deals: the last stage entered recently, except the ageing ones (every fifth
+            # yellow, past its stage's expected days; every fifth + 2 red, well past them);
+            # closed ones spread over the year
+            gaps = [timedelta(days=rng.randrange(2, 10), hours=rng.randrange(0, 8)) for _s in path]
+            ageing = None
+            if isinstance(target, int):
+                expected = path[-1].expected_days or 7
+                ageing = {0: "yellow", 2: "red"}.get(i % 5)
+                factor = {"yellow": 1.2, "red": 2.5}.get(ageing, rng.uniform(0, 0.8))
+                last = now - timedelta(days=expected * factor)
+            else:
+                last = now - timedelta(days=rng.randrange(15, 330))
+            start = last - sum(gaps[1:], timedelta())
             at = start
             lines = [
                 services.LineInput(
@@ -108,8 +117,8 @@ class Command(BaseCommand):
                 for p in rng.sample(products, k=min(len(products), rng.randrange(1, 4)))
             ]
             data = {"title": TITLES[i % len(TITLES)]}
-            if not ageing and rng.random() < 0.7:
-                data["next_step_date"] = (now + timedelta(days=rng.randrange(-5, 20))).date()
+            if not ageing and rng.random() < 0.8:
+                data["next_step_date"] = (now + timedelta(days=rng.randrange(-3, 20))).date()
                 data["next_step_goal"] = GOALS[i % len(GOALS)]
             data["expected_close"] = (now + timedelta(days=rng.randrange(-30, 120))).date()
             if rng.random() < 0.5:
@@ -124,9 +133,8 @@ class Command(BaseCommand):
                 now=at,
             )
             Deal.objects.filter(pk=deal.pk).update(created_at=at)
-            for stage in path[1:]:
-                at = at + timedelta(days=rng.randrange(1, 12), hours=rng.randrange(0, 8))
-                at = min(at, now)
+            for stage, gap in zip(path[1:], gaps[1:], strict=True):
+                at = min(now, at + gap)
                 deal = services.deal_move(actor=actor, deal=deal, stage=stage, now=at)
             step_at = min(now, at + timedelta(days=rng.randrange(1, 10)))
             if target == "won":
