@@ -24,6 +24,9 @@ from sales.forms import STEP_FORMS, DealForm, LineFormSet, line_initial
 from sales.models import Deal
 
 PAGE_SIZE = 25
+# the deal list's filters always in view; the others (mostly reached by the links of the board,
+# the funnel and the reports) under "More filters"
+MAIN_FILTERS = ("owner", "pipeline", "stage", "state", "sale_type", "abc", "ageing", "next_step")
 
 
 @login_required
@@ -48,6 +51,10 @@ def deal_list(request):
             "page": page,
             "totals": totals,
             "query": query.urlencode(),
+            "main_filters": MAIN_FILTERS,
+            "more_filters_used": any(
+                request.GET.get(name) for name in filterset.filters if name not in MAIN_FILTERS
+            ),
         },
     )
 
