@@ -157,6 +157,12 @@ def test_detail_steps_move_lose_reopen_win(owner, deal, refusal):
     assert (deal.state, deal.refusal, deal.lost_at_stage) == ("lost", refusal, stage(pipeline, 20))
     html = http.get(f"/sales/{deal.pk}/").content.decode()
     assert 'id="step-reopen"' in html and 'id="step-move"' not in html
+    # the client card: the lost deal with its reason, and the loss in the timeline
+    card = client_for(owner, "en").get(f"/clients/{deal.client_id}/").content.decode()
+    assert f'data-lost-deal="{deal.pk}"' in card
+    assert refusal.name_en in card and "Too expensive" in card
+    assert "Deal lost: Desks for the office" in card
+    assert "Deal opened: Desks for the office" in card
     http.post(f"/sales/{deal.pk}/reopen/", {"version": deal.version, "stage": ""})
     deal.refresh_from_db()
     assert deal.state == "open" and deal.stage == stage(pipeline, 20) and deal.refusal is None
