@@ -26,6 +26,7 @@ demo: migrate
 	$(PY) manage.py seed_calendar --country RU
 	$(PY) manage.py seed_demo --size $(DEMO_SIZE) --if-empty
 	$(PY) manage.py seed_complaints
+	$(PY) manage.py seed_deals
 
 # Web + Celery worker + beat together (Procfile.dev, run by honcho); Ctrl-C stops all three.
 run: demo

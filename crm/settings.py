@@ -371,6 +371,8 @@ SPECTACULAR_SETTINGS = {
         "XyzClassEnum": "segmentation.models.XyzClass",
         "LifecycleEnum": "segmentation.models.Lifecycle",
         "ComplaintChannelEnum": "feedback.models.Complaint.Channel",
+        "StageKindEnum": "sales.models.StageKind",
+        "SaleTypeEnum": "sales.models.SaleType",
     },
 }
 

@@ -172,7 +172,9 @@ class Deal(TimeStampedModel):
     state = models.CharField(
         _("state"), max_length=10, choices=StageKind.choices, default=StageKind.OPEN, editable=False
     )
-    stage_entered_at = models.DateTimeField(_("in this stage since"))
+    stage_entered_at = models.DateTimeField(
+        _("in this stage since"), validators=[validate_date_range]
+    )
     amount = models.DecimalField(_("amount"), default=Decimal("0"), **MONEY)
     sale_type = models.CharField(_("sale type"), max_length=10, choices=SaleType.choices)
     sale_type_derived = models.CharField(
@@ -212,7 +214,9 @@ class Deal(TimeStampedModel):
         _("meeting protocol sent"), null=True, blank=True, validators=[validate_date_range]
     )
     # closing
-    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    closed_at = models.DateTimeField(
+        _("closed"), null=True, blank=True, validators=[validate_date_range]
+    )
     lost_at_stage = models.ForeignKey(
         Stage,
         verbose_name=_("lost at stage"),
@@ -328,7 +332,7 @@ class StageLog(models.Model):
     to_stage = models.ForeignKey(
         Stage, verbose_name=_("to stage"), on_delete=models.PROTECT, related_name="+"
     )
-    at = models.DateTimeField(_("when"))
+    at = models.DateTimeField(_("when"), validators=[validate_date_range])
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("who"),

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -36,6 +36,10 @@ from sales.models import (
 from surveys.services import trigger_deal_won
 
 MONEY_STEP = Decimal("0.01")
+# the code of the ValidationError a stale move / edit raises (the API answers it with 409)
+STALE = "stale"
+# what Deal.amount holds (14 digits, 2 after the point)
+MAX_AMOUNT = Decimal("1e12")
 
 # fields a person edits on the deal form (stage, state and closing go through the moves)
 EDITABLE_FIELDS = [
@@ -111,7 +115,8 @@ def _check_stage(pipeline: Pipeline, stage: Stage) -> None:
 
 
 def _set_lines(deal: Deal, lines: Iterable[LineInput]) -> None:
-    """Replace the deal's lines and recompute its amount (quantity × price, to the kopeck)."""
+    """Replace the deal's lines and recompute its amount (quantity × price, to the kopeck,
+    half up)."""
     deal.lines.all().delete()
     total = Decimal("0")
     rows = []
@@ -126,13 +131,15 @@ def _set_lines(deal: Deal, lines: Iterable[LineInput]) -> None:
             raise ValidationError({"lines": _("The quantity must be greater than zero.")})
         if price < 0:
             raise ValidationError({"lines": _("The price cannot be negative.")})
-        amount = (quantity * price).quantize(MONEY_STEP)
+        amount = (quantity * price).quantize(MONEY_STEP, rounding=ROUND_HALF_UP)
         total += amount
         rows.append(
             DealLine(deal=deal, product=line.product, quantity=quantity, price=price, amount=amount)
         )
     for row in rows:
         row.full_clean(exclude=["deal"])
+    if total >= MAX_AMOUNT:
+        raise ValidationError({"lines": _("The deal's amount is too large.")})
     DealLine.objects.bulk_create(rows)
     deal.amount = total
 
@@ -250,7 +257,8 @@ def _locked(deal: Deal, expected_version: int | None) -> Deal:
                 "Someone changed this deal while you were looking at it (now in “%(stage)s”). "
                 "Reload the page and try again."
             )
-            % {"stage": fresh.stage}
+            % {"stage": fresh.stage},
+            code=STALE,
         )
     return fresh
 
