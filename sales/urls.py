@@ -1,10 +1,12 @@
 from django.urls import path
 
-from sales import views_funnel
+from sales import views, views_funnel
 
 app_name = "sales"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.deal_list, name="deals"),
+]
 
 # --- funnel (owner: funnel) ---
 urlpatterns += [
