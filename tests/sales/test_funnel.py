@@ -345,3 +345,67 @@ def test_query_count_does_not_grow(book, owner, pipeline, django_assert_max_num_
 
 def test_anonymous_redirected(client):
     assert client.get(reverse("sales:funnel")).status_code == 302
+
+
+# --- every figure links to the deal list with the same count -------------------------------------
+def figures(user, pipeline):
+    """(name, count, the deal list's parameters) of every linked figure of the page."""
+    f = funnel.funnel(user, filters(pipeline))
+    r = funnel.refusals(user, filters(pipeline))
+    fc = funnel.forecast(user, filters(pipeline), today=TODAY.date())
+    out = [("cohort", f.cohort, f.params)]
+    out += [(state, getattr(f, state), f.state_params(state)) for state in ("open", "won", "lost")]
+    out += [(f"reached {row.stage.order}", row.reached, row.params) for row in f.stages]
+    for name, table in (("stage", r.by_stage), ("abc", r.by_abc)):
+        out += [(f"{name} {key}", cell.deals, cell.params) for key, cell in table.cells.items()]
+        out += [(f"{name} row {k}", c.deals, c.params) for k, c in table.row_totals.items()]
+        out += [(f"{name} col {k}", c.deals, c.params) for k, c in table.column_totals.items()]
+        out.append((f"{name} total", table.total.deals, table.total.params))
+    out += [(f"forecast {row.key}", row.deals, row.params) for row in fc.rows if row.params]
+    out.append(("forecast total", fc.total.deals, fc.total.params))
+    return out
+
+
+def list_count(user, params) -> int:
+    from crm.filters import filtered
+    from sales import selectors
+    from sales.filters import DealFilterSet
+
+    filterset = DealFilterSet(params, queryset=selectors.deal_list(user), user=user)
+    assert filterset.is_valid(), (params, filterset.errors)
+    return filtered(filterset).count()
+
+
+# the deal list's filters that do not (yet) follow the funnel's rules: ``reached_stage`` counts
+# only a log entry into the stage itself (the funnel counts a skipped stage as passed), ``abc``
+# has no "none" and ``close_month`` no "none"; the deals owner takes ``funnel.reached_stage_q``
+def different_rule(params) -> bool:
+    return (
+        "reached_stage" in params
+        or params.get("abc") == "none"
+        or params.get("close_month") == "none"
+    )
+
+
+def test_linked_figures_the_list_agrees_with(deals, owner, pipeline):
+    checked = 0
+    for name, count, params in figures(owner, pipeline):
+        if different_rule(params):
+            continue
+        assert list_count(owner, params) == count, (name, params)
+        checked += 1
+    assert checked >= 20
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="DealFilterSet: reached_stage ignores skipped stages; no abc=none, close_month=none",
+)
+def test_every_linked_figure_equals_the_list(deals, owner, pipeline):
+    for name, count, params in figures(owner, pipeline):
+        assert list_count(owner, params) == count, (name, params)
+
+
+def test_page_links_go_to_the_deal_list(deals, owner):
+    html = client_for(owner, "en").get(reverse("sales:funnel") + "?period=q2026-4").content
+    assert f'href="{reverse("sales:deals")}?pipeline='.encode() in html
