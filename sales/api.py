@@ -103,8 +103,7 @@ class SalesFunnelView(APIView):
         filters = form.filters()
         if filters is None:
             raise ValidationError({"pipeline": ["No pipeline yet."]})
-        data = funnel_selectors.funnel(request.user, filters)
-        refusals = funnel_selectors.refusals(request.user, filters)
+        data, refusals = funnel_selectors.analyze(request.user, filters)
         forecast = funnel_selectors.forecast(request.user, filters, today=today)
         body = {
             "period_start": filters.period.start,

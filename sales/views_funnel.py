@@ -53,8 +53,7 @@ def funnel_page(request):
     filters = form.filters()
     context = {"form": form, "filters": filters}
     if filters is not None:
-        data = selectors.funnel(request.user, filters)
-        refusals = selectors.refusals(request.user, filters)
+        data, refusals = selectors.analyze(request.user, filters)
         forecast = selectors.forecast(request.user, filters, today=today)
         for row in forecast.rows:
             row.label = forecast_label(row)

@@ -409,3 +409,18 @@ def test_every_linked_figure_equals_the_list(deals, owner, pipeline):
 def test_page_links_go_to_the_deal_list(deals, owner):
     html = client_for(owner, "en").get(reverse("sales:funnel") + "?period=q2026-4").content
     assert f'href="{reverse("sales:deals")}?pipeline='.encode() in html
+
+
+@pytest.mark.parametrize("narrow", [0.0, 2.0])
+def test_both_query_shapes_agree(deals, owner, manager, pipeline, monkeypatch, narrow):
+    """A wide cohort reads the log by id range, a narrow one joins it per deal: same figures."""
+    expected = {
+        user.pk: (funnel.funnel(user, filters(pipeline)), funnel.refusals(user, filters(pipeline)))
+        for user in (owner, manager)
+    }
+    monkeypatch.setattr(funnel, "NARROW", narrow)
+    for user in (owner, manager):
+        f, r = funnel.analyze(user, filters(pipeline))
+        assert f == expected[user.pk][0]
+        assert r.by_stage.cells == expected[user.pk][1].by_stage.cells
+        assert r.by_abc.cells == expected[user.pk][1].by_abc.cells
