@@ -5,3 +5,11 @@ from django.utils.translation import gettext_lazy as _
 class SalesConfig(AppConfig):
     name = "sales"
     verbose_name = _("Sales pipeline")
+
+    def ready(self):
+        from clients import extensions as client_events
+        from sales import card
+
+        client_events.register_card_action(card.deal_card_actions)
+        client_events.register_card_panel(card.deal_card_panel)
+        client_events.register_timeline(card.deal_timeline_items)

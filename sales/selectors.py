@@ -151,14 +151,18 @@ def active_refusals() -> QuerySet[RefusalCategory]:
     return RefusalCategory.objects.filter(is_active=True).order_by("order", "id")
 
 
-def client_deals(client, *, limit: int = 20) -> tuple[list[Deal], list[Deal]]:
-    """The client card's panel: open deals, and lost deals with their reasons (newest first)."""
-    base = Deal.objects.filter(client=client).select_related(
-        "stage", "owner", "refusal", "lost_at_stage"
+def client_deals(client, *, limit: int = 40) -> tuple[list[Deal], list[Deal]]:
+    """The client card's panel, in one query: the latest open deals, and the latest lost
+    deals with their reasons (``limit`` of both together, newest first)."""
+    rows = list(
+        Deal.objects.filter(client=client, state__in=[StageKind.OPEN, StageKind.LOST])
+        .select_related("stage", "owner", "refusal", "lost_at_stage")
+        .order_by("-created_at", "-id")[:limit]
     )
-    open_deals = list(base.filter(state=StageKind.OPEN).order_by("-created_at", "-id")[:limit])
-    lost = list(base.filter(state=StageKind.LOST).order_by("-closed_at", "-id")[:limit])
-    return open_deals, lost
+    return (
+        [d for d in rows if d.state == StageKind.OPEN],
+        [d for d in rows if d.state == StageKind.LOST],
+    )
 
 
 def month_bounds(month: date) -> tuple[date, date]:

@@ -1,11 +1,22 @@
 from django.urls import path
 
-from sales import views, views_funnel
+from sales import views, views_funnel, views_manage
 
 app_name = "sales"
 
 urlpatterns = [
     path("", views.deal_list, name="deals"),
+    path("new/", views.deal_create, name="create"),
+    path("pipelines/", views_manage.pipeline_list, name="pipelines"),
+    path("pipelines/new/", views_manage.pipeline_edit, name="pipeline_create"),
+    path("pipelines/<int:pk>/", views_manage.pipeline_edit, name="pipeline_edit"),
+    path("refusals/", views_manage.refusal_list, name="refusals"),
+    path("refusals/new/", views_manage.refusal_edit, name="refusal_create"),
+    path("refusals/<int:pk>/", views_manage.refusal_edit, name="refusal_edit"),
+    path("settings/", views_manage.sales_settings, name="settings"),
+    path("<int:pk>/", views.deal_detail, name="detail"),
+    path("<int:pk>/edit/", views.deal_edit, name="edit"),
+    path("<int:pk>/<slug:action>/", views.deal_step, name="step"),
 ]
 
 # --- funnel (owner: funnel) ---
