@@ -103,8 +103,8 @@ class SalesFunnelView(APIView):
         filters = form.filters()
         if filters is None:
             raise ValidationError({"pipeline": ["No pipeline yet."]})
-        data, refusals = funnel_selectors.analyze(request.user, filters)
-        forecast = funnel_selectors.forecast(request.user, filters, today=today)
+        cached = funnel_selectors.cached_report(request.user, filters, today=today)
+        data, refusals, forecast = cached.funnel, cached.refusals, cached.forecast
         body = {
             "period_start": filters.period.start,
             "period_end": filters.period.end,

@@ -28,12 +28,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Count, DecimalField, Exists, F, Max, Min, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
 from crm.access import scope_for_user
+from crm.cache import DataVersion
 from crm.periods import Period, add_months, month_start
 from sales.models import Deal, DealLine, Pipeline, RefusalCategory, Stage, StageKind, StageLog
 from segmentation.models import ClientMetrics
@@ -492,3 +495,60 @@ def forecast(user, filters: FunnelFilters, *, today: date, months: int = FORECAS
         total.amount += row.amount
         total.weighted += row.weighted
     return Forecast(rows=out, total=total, months=months)
+
+
+# --- cache ---------------------------------------------------------------------------------------
+# The grouped read takes hundreds of ms on a year of a large base (docs/benchmarks.md, "Sales
+# funnel"), so the page and the API keep the figures in the cache per scope, filters and day.
+# Any write of a deal, its log, lines, stages or refusal categories bumps VERSION after its
+# commit (crm.cache.DataVersion: every cached figure is stale at once); CACHE_SECONDS bounds the
+# staleness of what no deal write announces (the clients' ABC classes after a segmentation run).
+VERSION = DataVersion("sales:funnel:version")
+CACHE_SECONDS = 300
+
+
+@dataclass
+class Report:
+    funnel: Funnel
+    refusals: Refusals
+    forecast: Forecast
+
+
+def report(user, filters: FunnelFilters, *, today: date) -> Report:
+    data, refused = analyze(user, filters)
+    return Report(data, refused, forecast(user, filters, today=today))
+
+
+def cached_report(user, filters: FunnelFilters, *, today: date) -> Report:
+    scope = "all" if getattr(user, "sees_everything", False) else f"u{user.pk}"
+    key = ":".join(
+        str(part)
+        for part in (
+            "sales:funnel",
+            VERSION.current(),
+            scope,
+            filters.pipeline.pk,
+            filters.period.start.isoformat(),
+            filters.period.end.isoformat(),
+            filters.owner_id or "",
+            filters.product_line_id or "",
+            filters.abc or "",
+            today.isoformat(),
+        )
+    )
+    result = cache.get(key)
+    if result is None:
+        result = report(user, filters, today=today)
+        cache.set(key, result, CACHE_SECONDS)
+    return result
+
+
+def _changed(sender, **kwargs) -> None:
+    transaction.on_commit(VERSION.bump)
+
+
+def connect_signals() -> None:
+    """From the app's ``ready()``: the writes that change the figures bump VERSION."""
+    for model in (Deal, StageLog, DealLine, Stage, RefusalCategory, Pipeline):
+        for signal in (post_save, post_delete):
+            signal.connect(_changed, sender=model, dispatch_uid=f"funnel:{model.__name__}")

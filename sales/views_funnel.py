@@ -53,8 +53,8 @@ def funnel_page(request):
     filters = form.filters()
     context = {"form": form, "filters": filters}
     if filters is not None:
-        data, refusals = selectors.analyze(request.user, filters)
-        forecast = selectors.forecast(request.user, filters, today=today)
+        cached = selectors.cached_report(request.user, filters, today=today)
+        data, refusals, forecast = cached.funnel, cached.refusals, cached.forecast
         for row in forecast.rows:
             row.label = forecast_label(row)
         context.update(

@@ -378,15 +378,23 @@ def time_funnel(requests: int) -> tuple[list, list[str], dict]:
     ]
     pipeline = Pipeline.objects.get(code="sales")
     year = funnel.FunnelFilters(period=parse_period(f"y{today.year - 1}", today), pipeline=pipeline)
+    quarter = funnel.FunnelFilters(period=parse_period("", today), pipeline=pipeline)
+    class_a = funnel.FunnelFilters(
+        period=parse_period(f"y{today.year}", today), pipeline=pipeline, abc="A"
+    )
     rows = []
-    for label, user in (("manager", manager), ("account manager", am)):
+    for label, user, filters in (
+        ("this quarter, manager", manager, quarter),
+        ("last year, manager", manager, year),
+        ("this year, class A, manager", manager, class_a),
+        ("last year, account manager", am, year),
+    ):
         for name, fn in (
-            ("funnel", lambda u=user: funnel.funnel(u, year)),
-            ("refusals", lambda u=user: funnel.refusals(u, year)),
-            ("forecast", lambda u=user: funnel.forecast(u, year, today=today)),
+            ("analyze", lambda u=user, f=filters: funnel.analyze(u, f)),
+            ("forecast", lambda u=user, f=filters: funnel.forecast(u, f, today=today)),
         ):
             p50, p95 = _time_fn(fn, requests)
-            rows.append(f"| `{name}()`, last year, {label} | {requests} | {p50:.1f} | {p95:.1f} |")
+            rows.append(f"| `{name}()`, {label} | {requests} | {p50:.1f} | {p95:.1f} |")
     sizes = {
         "cohort_year": funnel.funnel(manager, year).cohort,
         "cohort_year_am": funnel.funnel(am, year).cohort,
@@ -458,12 +466,17 @@ def run(args) -> str:
         HEADER_DETAILED,
         *[t.row_detailed() for t in timings],
         "",
-        "| computation | calls | p50 ms | p95 ms |",
+        "The pages above are served from the cache after the first request (per scope, filters "
+        "and day; any deal write bumps the data version after its commit). Uncached, the "
+        "figures cost (`analyze()`: funnel, time in stage and refusals in one grouped read; "
+        "`forecast()`):",
+        "",
+        "| computation (no cache) | calls | p50 ms | p95 ms |",
         "|---|---|---|---|",
         *rows,
         "",
         f"Budget: funnel and refusals page p95 < {BUDGET_FUNNEL_MS} ms — "
-        f"{'met' if ok else 'NOT met'}.",
+        f"{'met' if ok else 'NOT met'} (cached); uncached, see the computations.",
         "",
     ]
     section = "\n".join(lines)

@@ -27,6 +27,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
 from django.utils import translation
 
@@ -44,6 +45,14 @@ TODAY = datetime(2026, 12, 15, 12, 0, tzinfo=MSK)
 
 def at(month: int, day: int, hour: int = 10, year: int = 2026) -> datetime:
     return datetime(year, month, day, hour, tzinfo=MSK)
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """The page and the API cache the figures; no test sees another test's."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)
@@ -424,3 +433,18 @@ def test_both_query_shapes_agree(deals, owner, manager, pipeline, monkeypatch, n
         assert f == expected[user.pk][0]
         assert r.by_stage.cells == expected[user.pk][1].by_stage.cells
         assert r.by_abc.cells == expected[user.pk][1].by_abc.cells
+
+
+def test_cached_figures_follow_a_move(
+    deals, owner, pipeline, book, django_capture_on_commit_callbacks
+):
+    """The page's figures are cached; a deal write bumps the version after its commit."""
+    http = client_for(owner, "en")
+    url = reverse("sales:funnel") + "?period=q2026-4"
+    assert 'data-count="4">4<' in http.get(url).content.decode()  # reached S2 (first link)
+    with django_capture_on_commit_callbacks(execute=True):
+        book.move(deals[5], at(12, 14), "S2")
+    book.tm.move_to(TODAY, tick=False)
+    html = http.get(url).content.decode()
+    row = html[html.index(f'data-stage="{deals[5].stage.pipeline.stages.get(order=20).pk}"') :]
+    assert 'data-figure="reached" data-count="5"' in row[:400]
