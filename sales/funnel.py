@@ -173,7 +173,7 @@ class Funnel:
         return {**self.params, "state": state}
 
 
-@dataclass(frozen=True)
+@dataclass
 class Group:
     """The cohort's deals sharing a furthest stage, a state, a refusal and an ABC class."""
 
@@ -184,100 +184,132 @@ class Group:
     abc: str | None
     deals: int
     amount: Decimal
-    seconds: tuple  # per open stage: the sum of the ended stays' seconds
-    stays: tuple  # per open stage: the number of ended stays
 
 
-# A wide cohort (most deals of an id range: a manager's, unfiltered) reads the log of that id
-# range grouped by deal in index order, then joins the deals; a narrow one (an account
-# manager's, a filtered one) joins its deals' log entries first. Same result, both portable SQL.
-NARROW = 0.25
+@dataclass
+class Stays:
+    """The cohort's ended stays in each open stage (by position): seconds and count."""
+
+    seconds: list[int]
+    count: list[int]
 
 
-def _groups(deals: QuerySet[Deal], open_stages: list[Stage], won: Stage | None) -> list[Group]:
-    """One grouped read of the cohort and its stage log: each deal's furthest stage and ended
-    stays, grouped by furthest stage, state, refusal and class (a few hundred rows at most)."""
+# How the furthest stage is found without grouping the log by deal. A deal's furthest stage is
+# at least its "base": won → past every open stage; lost → the stage it was lost at; open → its
+# stage (the log has an entry into each). It is further only if the deal once *left* a further
+# stage backwards: a move to an earlier stage, a reopening of a won deal, a loss not the final
+# one. So one read of the cohort's log entries sums the stays by stage and picks out those few
+# deals ("exceptions", with the rank of the stage they left); the deals themselves are read
+# grouped. tests/sales/test_funnel.py checks the rule against the log-only definition.
+def _rank_sql(column: str, ranks: list[tuple[int, int]]) -> str:
+    whens = " ".join("WHEN %s THEN %s" for _ in ranks)
+    return f"(CASE {column} {whens} ELSE 0 END)" if ranks else "0"
+
+
+def _groups(
+    deals: QuerySet[Deal], open_stages: list[Stage], won: Stage | None
+) -> tuple[list[Group], Stays]:
+    """The cohort grouped by furthest stage, state, refusal and class, and its stays (three
+    queries: the id range, the deals grouped, the log entries grouped)."""
+    n = len(open_stages)
+    stays = Stays([0] * n, [0] * n)
     bounds = deals.aggregate(lo=Min("id"), hi=Max("id"), n=Count("id"))
     if not bounds["n"]:
-        return []
-    sql, params = deals.values(
-        "id", "state", "lost_at_stage_id", "refusal_id", "amount", "client_id"
-    ).query.sql_with_params()
+        return [], stays
     ranks = [(s.pk, i) for i, s in enumerate(open_stages, start=1)]
     if won is not None:
-        ranks.append((won.pk, len(open_stages) + 1))
-    log = StageLog._meta.db_table
+        ranks.append((won.pk, n + 1))
+    rank_of = dict(ranks)
+    rank_values = [v for pair in ranks for v in pair]
+
+    # 1. the deals, grouped by their base: stage, state, lost-at stage, refusal, class (the
+    # class read by the deal's client id: no hop through the client table)
+    sql, params = deals.values(
+        "state", "stage_id", "lost_at_stage_id", "refusal_id", "amount", "client_id"
+    ).query.sql_with_params()
     metrics = ClientMetrics._meta.db_table
-    if ranks:
-        whens = " ".join("WHEN %s THEN %s" for _ in ranks)
-        furthest = f"COALESCE(MAX(CASE l.to_stage_id {whens} ELSE 0 END), 0)"
-    else:
-        furthest = "0"
-    per_stage = []
-    for i, _stage in enumerate(open_stages):
-        per_stage += [
-            f"SUM(CASE WHEN l.from_stage_id = %s THEN l.seconds_in_previous END) AS s{i}",
-            f"COUNT(CASE WHEN l.from_stage_id = %s THEN l.seconds_in_previous END) AS n{i}",
-        ]
-    log_values = [v for pair in ranks for v in pair]
-    for stage in open_stages:
-        log_values += [stage.pk, stage.pk]
-    columns = ", ".join([f"{furthest} AS furthest", *per_stage])
-    stage_cols = "".join(f", g.s{i}, g.n{i}" for i in range(len(open_stages)))
-    keys = "c.id, c.state, c.lost_at_stage_id, c.refusal_id, c.amount, m.abc_class"
-    # Django's own compiled cohort and fixed names; every value travels as a parameter
-    if bounds["n"] >= NARROW * (bounds["hi"] - bounds["lo"] + 1):
-        per_deal = (
-            f"SELECT {keys}, COALESCE(g.furthest, 0) AS furthest{stage_cols}"  # noqa: S608
-            f" FROM ({sql}) c LEFT JOIN {metrics} m ON m.client_id = c.client_id"
-            f" LEFT JOIN (SELECT l.deal_id, {columns} FROM {log} l"
-            " WHERE l.deal_id >= %s AND l.deal_id <= %s GROUP BY l.deal_id) g ON g.deal_id = c.id"
-        )
-        values = [*params, *log_values, bounds["lo"], bounds["hi"]]
-    else:
-        stage_cols = "".join(f", g.s{i}, g.n{i}" for i in range(len(open_stages)))
-        per_deal = (
-            f"SELECT {keys}, {columns} FROM ({sql}) c"  # noqa: S608
-            f" LEFT JOIN {metrics} m ON m.client_id = c.client_id"
-            f" LEFT JOIN {log} l ON l.deal_id = c.id GROUP BY {keys}"
-        )
-        values = [*log_values, *params]
-    sums = "".join(f", SUM(x.s{i}), SUM(x.n{i})" for i in range(len(open_stages)))
-    outer = "x.furthest, x.state, x.lost_at_stage_id, x.refusal_id, x.abc_class"
-    query = (
-        f"SELECT {outer}, COUNT(*), SUM(x.amount){sums}"  # noqa: S608
-        f" FROM ({per_deal}) x GROUP BY {outer}"
+    base_query = (
+        "SELECT c.state, c.stage_id, c.lost_at_stage_id, c.refusal_id, m.abc_class,"  # noqa: S608
+        f" COUNT(*), SUM(c.amount) FROM ({sql}) c"
+        f" LEFT JOIN {metrics} m ON m.client_id = c.client_id GROUP BY 1, 2, 3, 4, 5"
     )
+    groups: dict[tuple, Group] = {}
+
+    def base_rank(state, stage_id, lost_at_id) -> int:
+        if state == StageKind.WON:
+            return n + 1
+        return rank_of.get(lost_at_id if state == StageKind.LOST else stage_id, 0)
+
+    def group(furthest, state, lost_at_id, refusal_id, abc) -> Group:
+        key = (furthest, state, lost_at_id, refusal_id, abc)
+        if key not in groups:
+            groups[key] = Group(furthest, state, lost_at_id, refusal_id, abc, 0, Decimal("0"))
+        return groups[key]
+
+    with connection.cursor() as cursor:
+        cursor.execute(base_query, params)
+        for state, stage_id, lost_at_id, refusal_id, abc, count, total in cursor.fetchall():
+            g = group(base_rank(state, stage_id, lost_at_id), state, lost_at_id, refusal_id, abc)
+            g.deals += count
+            g.amount += Decimal(total or 0)
+
+    # 2. the log entries: stays by stage, and the deals that left a further stage backwards
+    sql, params = deals.values("id", "state", "lost_at_stage_id").query.sql_with_params()
+    log = StageLog._meta.db_table
+    rank_from, rank_to = _rank_sql("l.from_stage_id", ranks), _rank_sql("l.to_stage_id", ranks)
+    exception = (
+        f"{rank_from} > {rank_to} AND NOT (l.event = 'lost' AND c.state = 'lost'"
+        " AND l.from_stage_id = c.lost_at_stage_id)"
+    )
+    query = (
+        "SELECT l.from_stage_id, CASE WHEN "  # noqa: S608 - Django's SQL and fixed names
+        f"{exception} THEN l.deal_id END AS deal, SUM(l.seconds_in_previous),"
+        f" COUNT(l.seconds_in_previous) FROM {log} l JOIN ({sql}) c ON c.id = l.deal_id"
+        " WHERE l.deal_id >= %s AND l.deal_id <= %s AND l.from_stage_id IS NOT NULL"
+        " GROUP BY l.from_stage_id, 2"
+    )
+    values = [*rank_values, *rank_values, *params, bounds["lo"], bounds["hi"]]
+    position = {s.pk: i for i, s in enumerate(open_stages)}
+    further: dict[int, int] = {}
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            # a few hundred groups: hashed in memory, not sorted on disk; no JIT compile
-            # (≈130 ms) for a query that runs in a few hundred
-            cursor.execute("SET LOCAL jit = off")
-            cursor.execute("SET LOCAL work_mem = '64MB'")
+            cursor.execute("SET LOCAL jit = off")  # ≈130 ms of compiling for a short query
         cursor.execute(query, values)
-        rows = cursor.fetchall()
-    n = len(open_stages)
-    return [
-        Group(
-            furthest=int(r[0] or 0),
-            state=r[1],
-            lost_at_stage_id=r[2],
-            refusal_id=r[3],
-            abc=r[4],
-            deals=r[5],
-            amount=Decimal(r[6] or 0),
-            seconds=tuple(int(r[7 + 2 * i] or 0) for i in range(n)),
-            stays=tuple(int(r[8 + 2 * i] or 0) for i in range(n)),
-        )
-        for r in rows
-    ]
+        for from_stage_id, deal_id, seconds, count in cursor.fetchall():
+            if from_stage_id in position:
+                stays.seconds[position[from_stage_id]] += int(seconds or 0)
+                stays.count[position[from_stage_id]] += int(count or 0)
+            if deal_id is not None:
+                rank = rank_of.get(from_stage_id, 0)
+                further[deal_id] = max(further.get(deal_id, 0), rank)
+
+    # 3. move the exceptions from their base group to their furthest stage's
+    ids = list(further)
+    for chunk in range(0, len(ids), 500):  # SQLite's limit of parameters
+        for r in (
+            Deal.objects.filter(pk__in=ids[chunk : chunk + 500])
+            .annotate(abc=F("client__metrics__abc_class"))
+            .values("id", "state", "stage_id", "lost_at_stage_id", "refusal_id", "abc", "amount")
+        ):
+            old = base_rank(r["state"], r["stage_id"], r["lost_at_stage_id"])
+            if further[r["id"]] <= old:
+                continue
+            keys = (r["state"], r["lost_at_stage_id"], r["refusal_id"], r["abc"])
+            amount = Decimal(r["amount"] or 0)
+            source, target = group(old, *keys), group(further[r["id"]], *keys)
+            source.deals -= 1
+            source.amount -= amount
+            target.deals += 1
+            target.amount += amount
+    return [g for g in groups.values() if g.deals], stays
 
 
-def _funnel(filters: FunnelFilters, open_stages: list[Stage], groups: list[Group]) -> Funnel:
+def _funnel(
+    filters: FunnelFilters, open_stages: list[Stage], groups: list[Group], ended: Stays
+) -> Funnel:
     result = Funnel(params=filters.list_params())
     reached_at_least: dict[int, int] = defaultdict(int)
-    seconds = [0] * len(open_stages)
-    stays = [0] * len(open_stages)
+    seconds, stays = ended.seconds, ended.count
     for g in groups:
         result.cohort += g.deals
         if g.state == StageKind.WON:
@@ -288,9 +320,6 @@ def _funnel(filters: FunnelFilters, open_stages: list[Stage], groups: list[Group
             result.open += g.deals
         for rank in range(1, g.furthest + 1):
             reached_at_least[rank] += g.deals
-        for i in range(len(open_stages)):
-            seconds[i] += g.seconds[i]
-            stays[i] += g.stays[i]
     result.win_rate = ratio(result.won, result.won + result.lost)
     result.won_of_cohort = ratio(result.won, result.cohort)
     previous = None
@@ -317,8 +346,8 @@ def analyze(user, filters: FunnelFilters) -> tuple[Funnel, Refusals]:
     """The funnel and the refusals of the cohort: 3 queries (stages, refusal categories, one
     grouped read of the cohort with its log)."""
     open_stages, won_stage, _lost = funnel_stages(filters.pipeline)
-    groups = _groups(cohort(user, filters), open_stages, won_stage)
-    return _funnel(filters, open_stages, groups), _refusals(filters, open_stages, groups)
+    groups, stays = _groups(cohort(user, filters), open_stages, won_stage)
+    return _funnel(filters, open_stages, groups, stays), _refusals(filters, open_stages, groups)
 
 
 def funnel(user, filters: FunnelFilters) -> Funnel:

@@ -7,9 +7,9 @@ from django.db import migrations
 
 POSTGRESQL = [
     "CREATE INDEX IF NOT EXISTS stage_log_funnel ON sales_stagelog (deal_id) "
-    "INCLUDE (to_stage_id, from_stage_id, seconds_in_previous)",
+    "INCLUDE (to_stage_id, from_stage_id, seconds_in_previous, event)",
     "CREATE INDEX IF NOT EXISTS deal_funnel_cohort ON sales_deal (pipeline_id, created_at) "
-    "INCLUDE (id, state, lost_at_stage_id, refusal_id, amount, client_id, owner_id)",
+    "INCLUDE (id, state, stage_id, lost_at_stage_id, refusal_id, amount, client_id, owner_id)",
     "CREATE INDEX IF NOT EXISTS deal_funnel_forecast ON sales_deal (pipeline_id, expected_close) "
     "INCLUDE (amount, probability, stage_id, client_id, owner_id) WHERE state = 'open'",
 ]
