@@ -502,3 +502,34 @@ def test_cached_figures_follow_a_move(
     html = http.get(url).content.decode()
     row = html[html.index(f'data-stage="{deals[5].stage.pipeline.stages.get(order=20).pk}"') :]
     assert 'data-figure="reached" data-count="5"' in row[:400]
+
+
+def test_product_line_filter(book, owner, pipeline, time_machine):
+    from sales.services import LineInput
+    from tests.factories import ProductFactory
+
+    client = ClientFactory(account_manager=owner)
+    software, service = ProductFactory(price=100), ProductFactory(price=50)
+    time_machine.move_to(at(10, 1), tick=False)
+    with_line = services.deal_create(
+        actor=owner,
+        client=client,
+        pipeline=pipeline,
+        lines=[LineInput(product=software, quantity=Decimal("3"))],
+        now=at(10, 1),
+    )
+    services.deal_create(
+        actor=owner,
+        client=client,
+        pipeline=pipeline,
+        lines=[LineInput(product=service, quantity=Decimal("1"))],
+        now=at(10, 1),
+    )
+    time_machine.move_to(TODAY, tick=False)
+    only = filters(pipeline, product_line_id=software.line_id)
+    assert funnel.funnel(owner, only).cohort == 1
+    assert funnel.funnel(owner, filters(pipeline)).cohort == 2
+    fc = funnel.forecast(owner, only, today=TODAY.date())
+    assert (fc.total.deals, fc.total.amount) == (1, Decimal("300"))  # 3 × 100, no close date
+    assert list_count(owner, {**funnel.funnel(owner, only).params}) == 1
+    assert with_line.amount == Decimal("300")
