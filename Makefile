@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_SIZE ?= small
 
-.PHONY: run install migrate demo test e2e lint format fuzz bench bench-million bench-segmentation bench-embedded bench-surveys bench-seed clean messages
+.PHONY: run install migrate demo test e2e lint format fuzz bench bench-million bench-segmentation bench-embedded bench-surveys bench-sales bench-seed clean messages
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -72,6 +72,9 @@ bench-segmentation: install
 # survey analytics over 1 000 000 answers (seeded once by binary COPY, reused after)
 bench-surveys: install
 	DEBUG= $(PY) -m devtools.benchmarks.surveys
+
+bench-sales: install
+	DEBUG= $(PY) -m devtools.benchmarks.sales
 
 bench-embedded: install
 	DEBUG= $(PY) -m devtools.benchmarks.embedded

@@ -13,3 +13,8 @@ class SalesConfig(AppConfig):
         client_events.register_card_action(card.deal_card_actions)
         client_events.register_card_panel(card.deal_card_panel)
         client_events.register_timeline(card.deal_timeline_items)
+
+        # the funnel's cached figures are stale after any deal write (owner funnel)
+        from sales import funnel
+
+        funnel.connect_signals()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sales import views, views_manage
+from sales import views, views_funnel, views_manage
 
 app_name = "sales"
 
@@ -17,4 +17,9 @@ urlpatterns = [
     path("<int:pk>/", views.deal_detail, name="detail"),
     path("<int:pk>/edit/", views.deal_edit, name="edit"),
     path("<int:pk>/<slug:action>/", views.deal_step, name="step"),
+]
+
+# --- funnel (owner: funnel) ---
+urlpatterns += [
+    path("funnel/", views_funnel.funnel_page, name="funnel"),
 ]

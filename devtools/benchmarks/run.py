@@ -176,6 +176,10 @@ def main() -> None:
         from devtools.benchmarks import complaints
 
         complaints.main()
+        # the sales pipeline's pages (its own database; devtools/benchmarks/sales.py)
+        from devtools.benchmarks import sales
+
+        sales.main([])
 
 
 if __name__ == "__main__":
