@@ -95,7 +95,9 @@ def _report_params(request):
 
 
 REPORT_PARAMETERS = [
-    OpenApiParameter("period", OpenApiTypes.STR, description="month, quarter (default), year, custom"),
+    OpenApiParameter(
+        "period", OpenApiTypes.STR, description="month, quarter (default), year, custom"
+    ),
     OpenApiParameter("on", OpenApiTypes.DATE, description="a day of the month/quarter/year"),
     OpenApiParameter("start", OpenApiTypes.DATE, description="custom: first day"),
     OpenApiParameter("end", OpenApiTypes.DATE, description="custom: last day (included)"),
@@ -125,7 +127,9 @@ class PeriodReportView(APIView):
                 "period_start": period.start,
                 "period_end": period.end,
                 "rows": [as_dict(r) for r in rows],
-                "total": {k: v for k, v in as_dict(total).items() if k in ("counts", "sums", "conversion")},
+                "total": {
+                    k: v for k, v in as_dict(total).items() if k in ("counts", "sums", "conversion")
+                },
                 "definitions": {m: str(reports.DEFINITIONS[m]) for m in reports.METRICS},
             }
         )

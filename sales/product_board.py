@@ -121,7 +121,11 @@ def portrait_columns(segment_ids, *, by_lines: bool) -> dict[int, list[Column]]:
     rows = (
         through.objects.filter(targetsegment_id__in=segment_ids)
         .values_list(
-            "targetsegment_id", "product_id", "product__name", "product__line_id", "product__line__name"
+            "targetsegment_id",
+            "product_id",
+            "product__name",
+            "product__line_id",
+            "product__line__name",
         )
         .order_by("targetsegment_id", "product__line__name", "product__name", "product_id")
     )
@@ -205,7 +209,7 @@ def _cells(
         .order_by("deal__client_id", deal_key, "-deal__closed_at", "-deal_id")
     )
     for (client_id, key), lines in groupby(lost_lines, key=lambda r: (r[0], r[1])):
-        lines = [line for line in lines]
+        lines = list(lines)
         latest = max(lines, key=lambda r: (r[5] is not None, r[5], r[2]))
         cell = cells.setdefault((client_id, key), Cell())
         cell.refusal = (latest[3] or latest[4]) if lang == "ru" else (latest[4] or latest[3])
@@ -323,7 +327,10 @@ def export_rows(
                 current_segment = group.segment.pk
                 header = [_("Target segment"), _("Client"), _("Account manager"), "ABC"]
                 for column in group.columns:
-                    header += [column.name, _("%(name)s: 12-month turnover") % {"name": column.name}]
+                    header += [
+                        column.name,
+                        _("%(name)s: 12-month turnover") % {"name": column.name},
+                    ]
                 yield header
             for row in group.rows:
                 values = [

@@ -12,8 +12,8 @@ from clients.models import Client, TargetSegment
 from clients.pickers import ROLE_ACCOUNT_MANAGER, USERS
 from crm.filters import FilterSet
 from crm.models import User
-from crm.pickers import RecordField, RecordFilter
 from crm.periods import Period
+from crm.pickers import RecordField, RecordFilter
 from crm.validators import DateField
 from sales import product_board, reports
 

@@ -138,7 +138,9 @@ def period_report_view(request):
     rows, total = reports.report_rows(request.user, facts)
     if request.GET.get("format") == "xlsx":
         if form.is_bound and not form.is_valid():
-            return HttpResponse(_("The period is not valid."), status=400, content_type="text/plain")
+            return HttpResponse(
+                _("The period is not valid."), status=400, content_type="text/plain"
+            )
         return _xlsx(_report_rows_xlsx(rows, total, period), "sales-report")
     return render(
         request,
@@ -148,9 +150,7 @@ def period_report_view(request):
             "filter_errors": form.errors if form.is_bound and not form.is_valid() else {},
             "period": period,
             "table": [_table_row(row, row is total) for row in [*rows, total]],
-            "metrics": [
-                (m, reports.LABELS[m], m in reports.WITH_SUM) for m in reports.METRICS
-            ],
+            "metrics": [(m, reports.LABELS[m], m in reports.WITH_SUM) for m in reports.METRICS],
             "definitions": [(reports.LABELS[m], reports.DEFINITIONS[m]) for m in reports.METRICS],
             "query": _query(request),
             "tab": "report",

@@ -169,9 +169,9 @@ def period_facts(user, period: Period, *, account_manager: User | None = None) -
     )
     started = _start_moment(start)
     firsts: dict[int, date | None] = {}
-    for client_id, manager_id, created_at, first in clients.annotate(
-        first=first_day
-    ).values_list("pk", "account_manager_id", "created_at", "first"):
+    for client_id, manager_id, created_at, first in clients.annotate(first=first_day).values_list(
+        "pk", "account_manager_id", "created_at", "first"
+    ):
         firsts[client_id] = first
         manager_of[client_id] = manager_id or NO_MANAGER
         if created_at < started and (first is None or first >= start):
@@ -181,7 +181,10 @@ def period_facts(user, period: Period, *, account_manager: User | None = None) -
 
     # clients who bought in the period, with the sum of their settlements in it
     totals = (
-        settlements.filter(period.q("date")).values_list("client_id").annotate(Sum("amount")).order_by()
+        settlements.filter(period.q("date"))
+        .values_list("client_id")
+        .annotate(Sum("amount"))
+        .order_by()
     )
     for client_id, total in totals:
         first = firsts.get(client_id)
@@ -229,7 +232,7 @@ def _new_line_sums(period: Period, *, account_manager, user) -> list[tuple[int, 
         owner = user.pk
     scope, params = "", [period.start, period.end]
     if owner is not None:
-        scope = f" AND s.client_id IN (SELECT id FROM {client} WHERE account_manager_id = %s)"
+        scope = f" AND s.client_id IN (SELECT id FROM {client} WHERE account_manager_id = %s)"  # noqa: S608
         params.append(owner)
     sql = f"""
         WITH inp AS (
@@ -282,9 +285,7 @@ def report_rows(user, facts: Facts) -> tuple[list[ReportRow], ReportRow]:
     ids = sorted(managers, key=lambda pk: (str(managers[pk]).lower(), pk))
     if NO_MANAGER in counts and user.sees_everything:
         ids.append(NO_MANAGER)
-    rows = [
-        ReportRow(pk, managers.get(pk), counts[pk], sums[pk]) for pk in ids
-    ]
+    rows = [ReportRow(pk, managers.get(pk), counts[pk], sums[pk]) for pk in ids]
     total = ReportRow(
         -1,
         None,
