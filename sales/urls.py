@@ -1,8 +1,12 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from sales import views
 
 app_name = "sales"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.deal_list, name="deals"),
+]
 
 # --- reports (client × product board, period report) ---------------------------------------
 from sales import report_views  # noqa: E402

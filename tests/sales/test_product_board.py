@@ -10,7 +10,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from sales import product_board
-from sales.models import Deal, DealLine, Pipeline, RefusalCategory, StageKind
+from sales.models import Deal, DealLine, Pipeline, StageKind
 from tests.conftest import client_for
 from tests.factories import (
     ClientFactory,
@@ -21,7 +21,7 @@ from tests.factories import (
 )
 
 TODAY = date(2026, 6, 15)  # months_through(TODAY, 12) = 16 June 2025 … 15 June 2026
-URL = "/pipeline/products/"
+URL = "/sales/products/"
 
 
 @pytest.fixture(autouse=True)
@@ -30,7 +30,7 @@ def _today(time_machine):
 
 
 def _deal(client, product, *, state, owner, next_step=None, refusal=None, closed=None):
-    pipeline = Pipeline.objects.get(code="sales")
+    pipeline = Pipeline.objects.get(code="sales")  # the conftest's ``pipeline`` fixture
     stage = pipeline.stages.filter(kind=state).first()
     deal = Deal.objects.create(
         client=client,
@@ -51,7 +51,7 @@ def _deal(client, product, *, state, owner, next_step=None, refusal=None, closed
 
 
 @pytest.fixture
-def board(owner, outsider):
+def board(owner, outsider, pipeline, refusal):
     line_a, line_b = ProductLineFactory(name="Line A"), ProductLineFactory(name="Line B")
     p1 = ProductFactory(line=line_a, name="P1")
     p2 = ProductFactory(line=line_a, name="P2")
@@ -61,7 +61,6 @@ def board(owner, outsider):
     segment.products.set([p1, p2, p3, p4])
     other = TargetSegmentFactory(name="Alpha segment")
     other.products.set([p1])
-    refusal = RefusalCategory.objects.order_by("order").first()
     c_a = ClientFactory(name="Zulu", account_manager=owner, target_segment=segment, abc_class="A")
     c_b = ClientFactory(name="Bravo", account_manager=owner, target_segment=segment, abc_class="B")
     c_none = ClientFactory(name="Alpha", account_manager=owner, target_segment=segment)

@@ -165,8 +165,8 @@ def test_period_of():
     assert reports.period_of("year", date(2026, 5, 5)) == Period(date(2026, 1, 1), date(2027, 1, 1))
 
 
-URL = "/pipeline/report/"
-DETAIL = "/pipeline/report/clients/"
+URL = "/sales/report/"
+DETAIL = "/sales/report/clients/"
 Q2_QUERY = "period=custom&start=2026-04-01&end=2026-06-30"
 
 
