@@ -101,11 +101,7 @@ def board_base(user) -> QuerySet[Client]:
 
 
 def filter_abc(qs: QuerySet[Client], abc: str | None) -> QuerySet[Client]:
-    if abc == NO_CLASS:
-        return qs.filter(Q(metrics__isnull=True) | Q(metrics__abc_class__isnull=True))
-    if abc:
-        return qs.filter(metrics__abc_class=abc)
-    return qs
+    return qs.filter(_abc_q(abc)) if abc else qs
 
 
 def board_order(qs: QuerySet[Client]) -> QuerySet[Client]:
@@ -257,6 +253,68 @@ def _with_joins(qs: QuerySet[Client]) -> QuerySet[Client]:
     )
 
 
+ABC_OF_ORDER = {0: "A", 1: "B", 2: "C", 3: NO_CLASS}
+
+
+class BoardClients:
+    """The board's clients as a paginator reads them, without sorting the whole base for a
+    page: one query counts the clients of each (segment, ABC class) group; a page then reads
+    only the groups it covers, in board order, with the offset inside the first of them. The
+    cost of a page follows the size of the groups it touches, not the depth of the page."""
+
+    def __init__(self, qs: QuerySet[Client]):
+        self.qs = qs
+        self._groups: list[tuple[int, int, int]] | None = None  # (segment, abc order, clients)
+
+    @property
+    def groups(self) -> list[tuple[int, int, int]]:
+        if self._groups is None:
+            counts = (
+                self.qs.annotate(abc_order=ABC_ORDER)
+                .values_list("target_segment_id", "abc_order")
+                .annotate(n=Count("id"))
+                .order_by()
+            )
+            counts = list(counts)
+            names = dict(
+                TargetSegment.objects.filter(pk__in={c[0] for c in counts}).values_list(
+                    "pk", "name"
+                )
+            )
+            counts.sort(key=lambda c: (names.get(c[0], ""), c[0], c[1]))
+            self._groups = counts
+        return self._groups
+
+    def count(self) -> int:
+        return sum(n for _s, _a, n in self.groups)
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, item: slice) -> list[Client]:
+        start, stop = item.start or 0, item.stop
+        covered, first_at, at = [], None, 0
+        for segment_id, abc_order, n in self.groups:
+            if at + n > start and at < stop:
+                covered.append((segment_id, abc_order))
+                if first_at is None:
+                    first_at = at
+            at += n
+        if not covered:
+            return []
+        condition = Q()
+        for segment_id, abc_order in covered:
+            condition |= Q(target_segment_id=segment_id) & _abc_q(ABC_OF_ORDER[abc_order])
+        rows = _with_joins(board_order(self.qs.filter(condition)))
+        return list(rows[start - first_at : stop - first_at])
+
+
+def _abc_q(abc: str) -> Q:
+    if abc == NO_CLASS:
+        return Q(metrics__isnull=True) | Q(metrics__abc_class__isnull=True)
+    return Q(metrics__abc_class=abc)
+
+
 def board_page(
     qs: QuerySet[Client],
     *,
@@ -267,7 +325,7 @@ def board_page(
 ):
     """One page of the board's (filtered) clients: ``(page, groups)``."""
     today = today or timezone.localdate()
-    paginator = Paginator(_with_joins(board_order(qs)), per_page)
+    paginator = Paginator(BoardClients(qs), per_page)
     page = paginator.get_page(number)
     clients = list(page.object_list)
     page.object_list = clients
