@@ -34,7 +34,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import F, OuterRef, Q, Subquery, Sum
+from django.db.models import BooleanField, ExpressionWrapper, F, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -169,12 +169,14 @@ def period_facts(user, period: Period, *, account_manager: User | None = None) -
     )
     started = _start_moment(start)
     firsts: dict[int, date | None] = {}
-    for client_id, manager_id, created_at, first in clients.annotate(first=first_day).values_list(
-        "pk", "account_manager_id", "created_at", "first"
-    ):
+    in_base = ExpressionWrapper(Q(created_at__lt=started), output_field=BooleanField())
+    rows = clients.annotate(first=first_day, in_base=in_base).values_list(
+        "pk", "account_manager_id", "in_base", "first"
+    )
+    for client_id, manager_id, was_in_base, first in rows:
         firsts[client_id] = first
         manager_of[client_id] = manager_id or NO_MANAGER
-        if created_at < started and (first is None or first >= start):
+        if was_in_base and (first is None or first >= start):
             sets[POTENTIAL][client_id] = None
             if first is not None and first < end:
                 sets[CONVERTED][client_id] = None

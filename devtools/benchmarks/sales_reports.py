@@ -1,7 +1,7 @@
 """Sales pipeline benchmarks (PostgreSQL): the deals generator and each page's cases.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/crm_bench \
-        .venv/bin/python -m devtools.benchmarks.sales
+        .venv/bin/python -m devtools.benchmarks.sales_reports
 
 Runs on the clients benchmark's database (``make bench`` seeds it: 100 000 clients, 2 000 000
 settlements); adds ``seed_deals`` deals when there are fewer. Sections below are per page;
