@@ -89,7 +89,7 @@ def _report_params(request):
     if form.is_bound and not form.is_valid():
         raise ValidationError(form.errors)
     period = form.report_period()
-    return period, reports.period_facts(
+    return period, reports.cached_facts(
         request.user, period, account_manager=form.account_manager()
     )
 

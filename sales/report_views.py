@@ -134,7 +134,7 @@ def _table_row(row, is_total: bool) -> dict:
 def period_report_view(request):
     form = _report_form(request)
     period = form.report_period()
-    facts = reports.period_facts(request.user, period, account_manager=form.account_manager())
+    facts = reports.cached_facts(request.user, period, account_manager=form.account_manager())
     rows, total = reports.report_rows(request.user, facts)
     if request.GET.get("format") == "xlsx":
         if form.is_bound and not form.is_valid():
@@ -190,7 +190,7 @@ def report_detail_view(request):
         raise Http404(_("Not found."))
     form = _report_form(request)
     period = form.report_period()
-    facts = reports.period_facts(user, period, account_manager=form.account_manager())
+    facts = reports.cached_facts(user, period, account_manager=form.account_manager())
     members = reports.detail_ids(facts, metric, manager_id)
     clients = _detail_clients(members)
     with_sum = metric in reports.WITH_SUM

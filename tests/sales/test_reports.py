@@ -24,6 +24,11 @@ Q2 = Period(date(2026, 4, 1), date(2026, 7, 1))
 OLD = datetime(2025, 1, 10, 12, tzinfo=UTC)  # the clients were added long before
 
 
+@pytest.fixture(autouse=True)
+def _no_cache(settings):
+    settings.SALES_REPORT_CACHE_SECONDS = 0  # each test computes its own figures
+
+
 def _client(name, am, created=OLD):
     client = ClientFactory(name=name, account_manager=am)
     Client.objects.filter(pk=client.pk).update(created_at=created)
@@ -271,3 +276,17 @@ def test_account_manager_filter_for_managers(quarter, owner, outsider, manager):
     table = page.context["table"]
     first = next(r for r in table if r["param"] == "")["cells"][1]["count"]
     assert first == 1
+
+
+def test_cached_figures_follow_new_records(quarter, owner, manager, settings):
+    from django.core.cache import cache
+
+    settings.SALES_REPORT_CACHE_SECONDS = 60
+    cache.clear()
+    first = reports.cached_facts(manager, Q2)
+    assert reports.cached_facts(manager, Q2).sets == first.sets  # from the cache
+    newcomer = _client("Mike", owner)
+    _sale(newcomer, date(2026, 4, 3), 1)
+    again = reports.cached_facts(manager, Q2)
+    assert newcomer.pk in again.sets[reports.FIRST]  # a new settlement: a new key
+    cache.clear()
