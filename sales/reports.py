@@ -278,9 +278,11 @@ def _new_line_sums(period: Period, *, account_manager, user) -> list[tuple[int, 
         owner = account_manager.pk
     elif not user.sees_everything:
         owner = user.pk
-    scope, params = "", [period.start, period.end]
+    scope = scope_b = ""
+    params: list = [period.start, period.end]
     if owner is not None:
-        scope = f" AND s.client_id IN (SELECT id FROM {client} WHERE account_manager_id = %s)"  # noqa: S608
+        own = f"(SELECT id FROM {client} WHERE account_manager_id = %s)"  # noqa: S608
+        scope, scope_b = f" AND s.client_id IN {own}", f" AND b.client_id IN {own}"
         params.append(owner)
     sql = f"""
         WITH inp AS (
@@ -295,11 +297,13 @@ def _new_line_sums(period: Period, *, account_manager, user) -> list[tuple[int, 
         SELECT f.client_id, SUM(f.total) FROM firsts f
         WHERE NOT EXISTS (
             SELECT 1 FROM {settlement} b JOIN {product} bp ON bp.id = b.product_id
-            WHERE b.client_id = f.client_id AND b.date < %s AND bp.line_id = f.line_id
+            WHERE b.client_id = f.client_id AND b.date < %s AND bp.line_id = f.line_id{scope_b}
         )
         GROUP BY f.client_id
     """  # noqa: S608 - table names from the models, values as parameters
     params.append(period.start)
+    if owner is not None:
+        params.append(owner)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [(c, _decimal(v)) for c, v in cursor.fetchall()]

@@ -192,6 +192,10 @@ def reports_cases(manager, account_manager) -> list[tuple[object, str, str]]:
 
 
 def reports_main(requests: int) -> None:
+    """Each case; the period report's cases twice: computed on every request (cache off) and
+    as a repeated view serves them (the cached figures, ``reports.cached_facts``)."""
+    from django.test import override_settings
+
     from crm.models import User
     from devtools.benchmarks.common import HEADER_DETAILED, client_for, time_get
 
@@ -200,6 +204,12 @@ def reports_main(requests: int) -> None:
     print("\n### Sales reports\n")
     print(HEADER_DETAILED)
     for user, label, url in reports_cases(manager, account_manager):
+        if "/report/" in url:
+            with override_settings(SALES_REPORT_CACHE_SECONDS=0):
+                n = max(5, requests // 2)
+                timing = time_get(client_for(user), url, f"{label} (computed)", n=n, warmup=1)
+            print(timing.row_detailed(), flush=True)
+            label = f"{label} (cached)"
         timing = time_get(client_for(user), url, label, n=requests)
         print(timing.row_detailed(), flush=True)
 
