@@ -158,14 +158,26 @@ def period_report_view(request):
     )
 
 
-def _detail_clients(members: dict) -> list[tuple[int, str]]:
-    """(id, name) of the clients, sorted by name, read in chunks of ids."""
+def _detail_clients(members: dict, *, with_sum: bool) -> list[tuple[int, str]]:
+    """(id, name) of the clients behind a figure: a figure with a sum largest first (then by
+    id: its page reads only the names it shows), the others by name (read in chunks of ids)."""
+    if with_sum:
+        ordered = sorted(members, key=lambda pk: (-(members[pk] or 0), pk))
+        return [(pk, "") for pk in ordered]
     ids = list(members)
     out: list[tuple[int, str]] = []
     for i in range(0, len(ids), 5000):
         out += Client.objects.filter(pk__in=ids[i : i + 5000]).values_list("pk", "name")
     out.sort(key=lambda r: (r[1].lower(), r[0]))
     return out
+
+
+def _with_names(rows: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    missing = [pk for pk, name in rows if not name]
+    if not missing:
+        return rows
+    names = dict(Client.objects.filter(pk__in=missing).values_list("pk", "name"))
+    return [(pk, name or names.get(pk, "")) for pk, name in rows]
 
 
 @login_required
@@ -192,15 +204,18 @@ def report_detail_view(request):
     period = form.report_period()
     facts = reports.cached_facts(user, period, account_manager=form.account_manager())
     members = reports.detail_ids(facts, metric, manager_id)
-    clients = _detail_clients(members)
     with_sum = metric in reports.WITH_SUM
+    clients = _detail_clients(members, with_sum=with_sum)
     if request.GET.get("format") == "xlsx":
         rows = [[_("Client"), _("Sum") if with_sum else ""]]
-        rows += [[name, members[pk] if with_sum else None] for pk, name in clients]
+        for i in range(0, len(clients), 5000):
+            chunk = _with_names(clients[i : i + 5000])
+            rows += [[name, members[pk] if with_sum else None] for pk, name in chunk]
         return _xlsx(rows, f"sales-report-{metric}")
     page = Paginator(clients, DETAIL_PAGE_SIZE).get_page(request.GET.get("page"))
     page.object_list = [
-        {"id": pk, "name": name, "amount": members[pk]} for pk, name in page.object_list
+        {"id": pk, "name": name, "amount": members[pk]}
+        for pk, name in _with_names(list(page.object_list))
     ]
     query = request.GET.copy()
     query.pop("page", None)

@@ -190,8 +190,12 @@ def test_page_figures_and_detail_counts(quarter, owner, manager, django_assert_m
         assert detail.status_code == 200
         assert len(detail.context["page"].object_list) == expected == detail.context["count"]
     detail = http.get(f"{DETAIL}?{Q2_QUERY}&metric=repeat&row={owner.pk}")
-    assert [c["name"] for c in detail.context["page"].object_list] == ["Foxtrot", "Golf"]
     assert detail.context["total_sum"] == Decimal("520")
+    # a figure with a sum: largest first
+    assert [c["name"] for c in detail.context["page"].object_list] == ["Golf", "Foxtrot"]
+    detail = http.get(f"{DETAIL}?{Q2_QUERY}&metric=potential&row={owner.pk}")
+    names = [c["name"] for c in detail.context["page"].object_list]
+    assert names == ["Alpha", "Bravo", "Charlie", "Delta"]  # the others by name
 
 
 def test_outsider_sees_only_their_own_row(quarter, owner, outsider):
