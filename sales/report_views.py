@@ -134,8 +134,11 @@ def _table_row(row, is_total: bool) -> dict:
 def period_report_view(request):
     form = _report_form(request)
     period = form.report_period()
-    facts = reports.cached_facts(request.user, period, account_manager=form.account_manager())
+    chosen = form.account_manager()
+    facts = reports.cached_facts(request.user, period, account_manager=chosen)
     rows, total = reports.report_rows(request.user, facts)
+    if chosen is not None:  # one account manager's figures: their row (and the totals)
+        rows = [row for row in rows if row.manager_id == chosen.pk]
     if request.GET.get("format") == "xlsx":
         if form.is_bound and not form.is_valid():
             return HttpResponse(
