@@ -1,7 +1,8 @@
 """REST API of surveys: questionnaires (everyone reads, managers write), campaigns (managers
 create, edit, preview the audience and launch), invitations (read-only, never a token or its
-hash), answers (read-only; an anonymous campaign's without client, contact or invitation) and
-the analytics figures of the page.
+hash), answers (read-only but for their comment themes, set as on the answers page; an
+anonymous campaign's without client, contact or invitation) and the analytics figures of the
+page.
 
 Scope: managers see everything; an account manager sees the invitations and answers of their
 own clients in named campaigns only (``surveys.analytics.answers_for``)."""
@@ -17,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from crm.api_router import app_router
+from feedback.models import Theme
 from surveys import analytics, services
 from surveys.filters import LAST_12, AnalyticsForm, AnswerFilter
 from surveys.models import (
@@ -28,6 +30,7 @@ from surveys.models import (
     QuestionnaireItem,
 )
 from surveys.selectors import audience
+from surveys.services.themes import answer_themes_set
 
 router = app_router()
 
@@ -214,9 +217,17 @@ class AnswerItemSerializer(serializers.ModelSerializer):
         fields = ["item", "score"]
 
 
+class AnswerThemeSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(read_only=True, help_text="In the request's language.")
+
+    class Meta:
+        model = Theme
+        fields = ["id", "code", "name"]
+
+
 class AnswerSerializer(serializers.ModelSerializer):
     """An answer; for an anonymous campaign without invitation, client, contact or complaint,
-    and its submission date only (no time)."""
+    and its submission date only (no time). ``themes``: the comment themes it is tagged with."""
 
     campaign = serializers.IntegerField(source="invitation.campaign_id", read_only=True)
     anonymous = serializers.BooleanField(source="invitation.campaign.anonymous", read_only=True)
@@ -226,6 +237,7 @@ class AnswerSerializer(serializers.ModelSerializer):
     complaint = serializers.SerializerMethodField()
     submitted = serializers.SerializerMethodField()
     items = AnswerItemSerializer(many=True, read_only=True)
+    themes = AnswerThemeSerializer(many=True, read_only=True)
 
     class Meta:
         model = Answer
@@ -244,6 +256,7 @@ class AnswerSerializer(serializers.ModelSerializer):
             "unhappy",
             "complaint",
             "submitted",
+            "themes",
         ]
 
     def _named(self, obj, value):
@@ -274,6 +287,15 @@ class AnswerSerializer(serializers.ModelSerializer):
         return local.isoformat()
 
 
+class AnswerThemesSerializer(serializers.Serializer):
+    themes = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2_147_483_647),
+        max_length=100,
+        allow_empty=True,
+        help_text="Ids of active complaint themes; [] removes every theme.",
+    )
+
+
 class AnswerViewSet(viewsets.ReadOnlyModelViewSet):
     """Answers the user may see, filtered like the answers page. An anonymous campaign's
     answers come without respondent; when fewer than 5 of them match the filters they are left
@@ -287,9 +309,21 @@ class AnswerViewSet(viewsets.ReadOnlyModelViewSet):
         return (
             analytics.answers_for(self.request.user)
             .select_related("invitation__campaign")
-            .prefetch_related("items")
+            .prefetch_related("items", "themes")
             .order_by("-submitted_at", "-id")
         )
+
+    @extend_schema(request=AnswerThemesSerializer, responses=AnswerSerializer)
+    @action(detail=True, methods=["put"])
+    def themes(self, request, pk=None):
+        """Set the answer's comment themes (the list replaces them), as on the answers page:
+        whoever may list the answer may tag it; an unknown or inactive theme is a 400 and
+        changes nothing. Audited."""
+        answer = self.get_object()
+        body = AnswerThemesSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        answer_themes_set(actor=request.user, answer=answer, themes=body.validated_data["themes"])
+        return Response(AnswerSerializer(self.get_object(), context={"request": request}).data)
 
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)

@@ -115,15 +115,60 @@ def audience(campaign: Campaign, *, now: datetime | None = None) -> QuerySet[Con
     )
 
 
+# what the answer page reads of an invitation: the fewer columns, the less Django spends
+# compiling the query (most of a request's time before this list); anything else of the
+# invitation, its campaign or contact loads on first use
+TOKEN_PAGE_FIELDS = (
+    "id",
+    "status",
+    "expires_at",
+    "language",
+    "campaign_id",
+    "client_id",
+    "contact_id",
+    "product_line_id",
+    "source_complaint_id",
+    "campaign__id",
+    "campaign__anonymous",
+    "campaign__questionnaire",
+    "contact__id",
+    "contact__client_id",
+    "contact__survey_opt_out",
+)
+
+
 def invitation_for_token(token: str) -> Invitation | None:
     """The invitation of an emailed token, or None (unknown or tampered token)."""
     if not token or len(token) > 100:
         return None
-    return (
-        Invitation.objects.select_related("campaign__questionnaire", "contact", "client")
+    found = list(
+        Invitation.objects.select_related("campaign__questionnaire", "contact")
+        .only(*TOKEN_PAGE_FIELDS)
         .filter(tokens__token_hash=token_hash(token))
-        .first()
+        .order_by()[:1]  # the hash is unique: no ordering to compile
     )
+    return found[0] if found else None
+
+
+_ITEMS: dict[tuple, list] = {}
+
+
+def invitation_items(invitation: Invitation) -> list:
+    """``invitation.items()`` as a list, kept in this process per questionnaire version (its
+    ``updated_at``: saving a questionnaire or its items moves it) and product line, so the
+    answer page does not read the items on every request."""
+    questionnaire = invitation.campaign.questionnaire
+    key = (questionnaire.pk, questionnaire.updated_at, invitation.product_line_id)
+    items = _ITEMS.get(key)
+    if items is None:
+        if len(_ITEMS) > 256:
+            _ITEMS.clear()
+        items = _ITEMS[key] = list(invitation.items())
+    return items
+
+
+def forget_items() -> None:
+    _ITEMS.clear()
 
 
 def language_for(contact: ContactPerson) -> str:

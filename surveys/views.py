@@ -6,12 +6,22 @@
 - else the form; opening it marks the invitation opened.
 
 The page is in the invitation's language, switchable with ``?lang=``; it shows no staff data
-(no account manager, no navigation, no admin links) and is never cached or indexed.
+(no account manager, no navigation, no admin links) and is never cached by browsers or indexed.
+
+Speed (docs/decisions/surveys.md, "Answer page"): the link is the only key, so the form carries
+no CSRF token (there is no cookie-borne authority to forge: whoever can post to the URL holds
+the token anyway). The blank form's HTML is the same for every invitation of a questionnaire
+version, language and anonymity, so this process keeps it for a minute (``_PAGES``): a GET
+costs the token lookup and, the first time, the "opened" update.
 """
+
+import time
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.http import HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
@@ -19,6 +29,7 @@ from django.views.decorators.http import require_http_methods
 from crm.forms import add_service_errors
 from surveys import selectors, services
 from surveys.forms import AnswerForm
+from surveys.models import Invitation
 
 LANGS = [code for code, _name in settings.LANGUAGES]
 STATUS = {
@@ -37,50 +48,120 @@ def _language(request, invitation=None) -> str:
     return (getattr(request, "LANGUAGE_CODE", "") or settings.LANGUAGE_CODE)[:2]
 
 
-def _page(request, template: str, context: dict, lang: str, status: int = 200):
-    context = {"lang": lang, "languages": LANGS, **context}
-    with translation.override(lang):
-        response = render(request, template, context, status=status)
+PAGE_SECONDS = 60  # a blank form is kept this long (the staff list of "best employee" in it)
+_PAGES: dict[tuple, tuple[float, str]] = {}
+
+
+def forget_pages() -> None:
+    """Drop the kept pages and items of this process (tests: each starts from a new database)."""
+    _PAGES.clear()
+    selectors.forget_items()
+
+
+def _headers(response: HttpResponse, lang: str) -> HttpResponse:
     response["Cache-Control"] = "no-store"
     response["X-Robots-Tag"] = "noindex, nofollow"
     response["Content-Language"] = lang
     return response
 
 
+def _page(request, template: str, context: dict, lang: str, status: int = 200):
+    context = {"lang": lang, "languages": LANGS, **context}
+    with translation.override(lang):
+        response = render(request, template, context, status=status)
+    return _headers(response, lang)
+
+
+def _kept_page(key: tuple, build) -> str:
+    """The HTML of ``key`` made by ``build()``, kept in this process for PAGE_SECONDS."""
+    now = time.monotonic()
+    kept = _PAGES.get(key)
+    if kept is not None and kept[0] > now:
+        return kept[1]
+    if len(_PAGES) > 512:
+        _PAGES.clear()
+    html = build()
+    _PAGES[key] = (now + PAGE_SECONDS, html)
+    return html
+
+
+def _static_page(request, template: str, lang: str, status: int, **context):
+    """A page that depends on nothing but its language (invalid, expired, thank you)."""
+    key = (template, lang, tuple(sorted(context.items())))
+
+    def build() -> str:
+        with translation.override(lang):
+            return render_to_string(template, {"lang": lang, "languages": LANGS, **context})
+
+    html = _kept_page(key, build)
+    return _headers(HttpResponse(html, status=status), lang)
+
+
+def _blank_form(invitation, items, lang: str) -> str:
+    campaign = invitation.campaign
+    questionnaire = campaign.questionnaire
+    key = (
+        "form",
+        questionnaire.pk,
+        questionnaire.updated_at,
+        invitation.product_line_id,
+        campaign.anonymous,
+        lang,
+    )
+
+    def build() -> str:
+        with translation.override(lang):
+            form = AnswerForm(
+                questionnaire=questionnaire, items=items, anonymous=campaign.anonymous
+            )
+            context = {
+                "lang": lang,
+                "languages": LANGS,
+                "form": form,
+                "questionnaire": questionnaire,
+                "anonymous": campaign.anonymous,
+            }
+            return render_to_string("surveys/answer.html", context)
+
+    return _kept_page(key, build)
+
+
+@csrf_exempt  # the token in the path is the key; no cookie carries authority here
 @require_http_methods(["GET", "POST"])
 def answer(request, token: str):
     invitation = selectors.invitation_for_token(token)
     lang = _language(request, invitation)
     if invitation is None:
-        return _page(request, "surveys/link_invalid.html", {}, lang, status=404)
+        return _static_page(request, "surveys/link_invalid.html", lang, 404)
     state = services.answer_state(invitation)
     if state != services.AnswerState.OPEN:
-        return _page(request, f"surveys/link_{state}.html", {}, lang, status=STATUS[state])
+        return _static_page(request, f"surveys/link_{state}.html", lang, STATUS[state])
+    items = selectors.invitation_items(invitation)
+    if request.method == "GET":
+        if invitation.status != Invitation.Status.OPENED:
+            services.invitation_open(invitation=invitation)
+        return _headers(HttpResponse(_blank_form(invitation, items, lang)), lang)
     campaign = invitation.campaign
     with translation.override(lang):
         form = AnswerForm(
-            request.POST if request.method == "POST" else None,
+            request.POST,
             questionnaire=campaign.questionnaire,
-            items=invitation.items(),
+            items=items,
             anonymous=campaign.anonymous,
         )
-        if request.method == "POST" and form.is_valid():
+        if form.is_valid():
             try:
-                services.answer_submit(invitation=invitation, data=form.service_data())
+                services.answer_submit(invitation=invitation, data=form.service_data(), items=items)
             except ValidationError as exc:
                 add_service_errors(form, exc)
             else:
-                return _page(request, "surveys/link_answered.html", {"fresh": True}, lang)
-    if request.method == "GET":
-        services.invitation_open(invitation=invitation)
+                return _static_page(request, "surveys/link_answered.html", lang, 200, fresh=True)
     context = {
         "form": form,
         "questionnaire": campaign.questionnaire,
         "anonymous": campaign.anonymous,
-        "token": token,
     }
-    status = 400 if request.method == "POST" else 200
-    return _page(request, "surveys/answer.html", context, lang, status=status)
+    return _page(request, "surveys/answer.html", context, lang, status=400)
 
 
 @csrf_exempt  # the token is the key; mail clients' one-click unsubscribe POSTs without a form
@@ -89,7 +170,7 @@ def opt_out(request, token: str):
     invitation = selectors.invitation_for_token(token)
     lang = _language(request, invitation)
     if invitation is None:
-        return _page(request, "surveys/link_invalid.html", {}, lang, status=404)
+        return _static_page(request, "surveys/link_invalid.html", lang, 404)
     if request.method == "POST":
         services.contact_opt_out(invitation=invitation)
         return _page(request, "surveys/opt_out.html", {"done": True}, lang)

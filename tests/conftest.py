@@ -400,3 +400,13 @@ def retries_run_eagerly():
     celery_app.conf.task_eager_propagates = False
     yield
     celery_app.conf.task_eager_propagates = saved
+
+
+@pytest.fixture(autouse=True)
+def _fresh_answer_pages():
+    """The answer page keeps blank forms per questionnaire version in the process; a test's
+    database is new, so its questionnaire ids and times may repeat another test's."""
+    from surveys.views import forget_pages
+
+    forget_pages()
+    yield

@@ -51,6 +51,7 @@ CONTACT_COLUMNS: dict[str, tuple[str, ...]] = {
     "is_primary": ("основной", "основное контактное лицо", "основной контакт"),
     "greeting_consent": ("согласие на поздравления", "поздравлять"),
     "survey_opt_out": ("отказ от опросов", "не опрашивать"),
+    "language": ("язык опросов", "язык", "language of surveys"),
 }
 SETTLEMENT_COLUMNS: dict[str, tuple[str, ...]] = {
     "external_id": ("внешний id", "внешний идентификатор", "внешний код", "id"),
@@ -293,6 +294,14 @@ SOURCE_ALIASES = {
     "другое": "other",
     "cold call": "cold_call",
 }
+# the language's name in either language, whichever the import runs in (the codes and the
+# active language's names come from the field)
+LANGUAGE_ALIASES = {
+    "русский": "ru",
+    "russian": "ru",
+    "английский": "en",
+    "english": "en",
+}
 # column -> the model field it fills (a reference column: the field it is matched on)
 FIELDS = {
     "clients": {
@@ -323,6 +332,7 @@ FIELDS = {
         "is_primary": (ContactPerson, "is_primary"),
         "greeting_consent": (ContactPerson, "greeting_consent"),
         "survey_opt_out": (ContactPerson, "survey_opt_out"),
+        "language": (ContactPerson, "language"),
     },
     "settlements": {
         "external_id": (Settlement, "external_id"),
@@ -335,7 +345,11 @@ FIELDS = {
         "document_number": (Settlement, "document_number"),
     },
 }
-CHOICE_ALIASES = {("clients", "kind"): KIND_ALIASES, ("clients", "source"): SOURCE_ALIASES}
+CHOICE_ALIASES = {
+    ("clients", "kind"): KIND_ALIASES,
+    ("clients", "source"): SOURCE_ALIASES,
+    ("contacts", "language"): LANGUAGE_ALIASES,
+}
 
 
 def _rules(kind: str) -> dict:

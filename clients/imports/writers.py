@@ -158,6 +158,7 @@ CONTACT_FIELDS = (
     "is_primary",
     "greeting_consent",
     "survey_opt_out",
+    "language",
 )
 
 

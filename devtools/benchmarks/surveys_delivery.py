@@ -22,8 +22,8 @@ run. Both parts talk to real servers on localhost:
 """
 
 import argparse
+import http.client
 import os
-import re
 import secrets
 import signal
 import smtplib
@@ -35,13 +35,13 @@ import threading
 import time
 import urllib.parse
 import urllib.request
-from http.cookiejar import CookieJar
 from pathlib import Path
 
 from devtools.benchmarks.common import p95, prepare_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 DATABASE = "crm_bench_survey_delivery"
+WARM_UP = 40  # invitations opened before the timing starts
 
 
 class Sink:
@@ -155,12 +155,28 @@ def worker_rate(manager, campaign, n: int, env: dict, work: Path) -> tuple[float
     return n / (done - started), n / (done - launched)
 
 
+def cpu_seconds(parent: int) -> float:
+    """User + system CPU time of ``parent``'s child processes (gunicorn's workers), from /proc."""
+    total = 0.0
+    ticks = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == parent:  # ppid
+            total += (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+    return total
+
+
 def answer_page(n_respondents: int, per_respondent: int, env: dict, work: Path) -> dict:
     from surveys.models import Invitation, InvitationToken, token_hash
 
     invitations = list(
         Invitation.objects.filter(status=Invitation.Status.SENT).order_by("id")[
-            : n_respondents * per_respondent
+            : n_respondents * per_respondent + WARM_UP
         ]
     )
     tokens = [secrets.token_urlsafe(32) for _ in invitations]
@@ -196,46 +212,68 @@ def answer_page(n_respondents: int, per_respondent: int, env: dict, work: Path) 
     times: dict[str, list[float]] = {"GET": [], "POST": []}
     errors: list[str] = []
     barrier = threading.Barrier(n_respondents)
+    host, port_number = "127.0.0.1", port
+
+    def fetch(connection, method: str, path: str, body: bytes | None = None) -> tuple[int, str]:
+        headers = {"Content-Type": "application/x-www-form-urlencoded"} if body else {}
+        connection.request(method, path, body=body, headers=headers)
+        response = connection.getresponse()
+        return response.status, response.read().decode()
+
+    # warm-up, not counted: each gunicorn thread loads its templates and connects to the
+    # database on its first request
+    warm = http.client.HTTPConnection(host, port_number, timeout=30)
+    for token in tokens[n_respondents * per_respondent :]:
+        fetch(warm, "GET", f"/s/{token}/")
+    warm.close()
 
     def respondent(index: int) -> None:
-        jar = urllib.request.HTTPCookieProcessor(CookieJar())
-        opener = urllib.request.build_opener(jar)  # the URLs are http://127.0.0.1 only
+        # one keep-alive connection per respondent, like a phone's browser
+        connection = http.client.HTTPConnection(host, port_number, timeout=30)
         mine = tokens[index * per_respondent : (index + 1) * per_respondent]
         barrier.wait()
         for token in mine:
-            url = f"{base}/s/{token}/"
+            path = f"/s/{token}/"
             t0 = time.perf_counter()
-            with opener.open(url, timeout=30) as response:
-                page = response.read().decode()
+            status, page = fetch(connection, "GET", path)
             times["GET"].append((time.perf_counter() - t0) * 1000)
-            csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
-            if not csrf:
-                errors.append(f"no form on {url}")
+            if status != 200 or 'name="nps"' not in page:
+                errors.append(f"GET {status}: no form on {path}")
                 continue
-            body = urllib.parse.urlencode(
-                {"csrfmiddlewaretoken": csrf.group(1), "nps": "9", "comment": "Fine."}
-            ).encode()
-            request = urllib.request.Request(url, data=body, headers={"Referer": url})  # noqa: S310
+            body = urllib.parse.urlencode({"nps": "9", "comment": "Fine."}).encode()
             t0 = time.perf_counter()
-            with opener.open(request, timeout=30) as response:
-                response.read()
-                if response.status != 200:
-                    errors.append(f"POST {response.status}")
+            status, _page = fetch(connection, "POST", path, body)
             times["POST"].append((time.perf_counter() - t0) * 1000)
+            if status != 200:
+                errors.append(f"POST {status}")
+        connection.close()
 
     threads = [threading.Thread(target=respondent, args=(i,)) for i in range(n_respondents)]
     try:
+        cpu_before, started = cpu_seconds(gunicorn.pid), time.perf_counter()
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
+        cpu_used, elapsed = cpu_seconds(gunicorn.pid) - cpu_before, time.perf_counter() - started
     finally:
         os.killpg(gunicorn.pid, signal.SIGTERM)
         gunicorn.wait(30)
     from surveys.models import Answer
 
-    answered = Answer.objects.filter(invitation__in=invitations).count()
-    return {"times": times, "errors": errors, "answered": answered, "asked": len(invitations)}
+    answered = Answer.objects.filter(
+        invitation__in=invitations[: n_respondents * per_respondent]
+    ).count()
+    asked = n_respondents * per_respondent
+    requests = len(times["GET"]) + len(times["POST"])
+    return {
+        "times": times,
+        "errors": errors,
+        "answered": answered,
+        "asked": asked,
+        "server_cpu_ms": cpu_used * 1000 / max(requests, 1),
+        "throughput": requests / elapsed,
+    }
 
 
 def main(argv=None) -> None:
@@ -243,6 +281,12 @@ def main(argv=None) -> None:
     parser.add_argument("--invitations", type=int, default=10_000)
     parser.add_argument("--respondents", type=int, default=20)
     parser.add_argument("--answers-each", type=int, default=25)
+    parser.add_argument(
+        "--part",
+        choices=("both", "sending", "answer-page"),
+        default="both",
+        help="answer-page: no sending; the invitations are marked sent directly",
+    )
     args = parser.parse_args(argv)
     redis_url = os.environ.get("REDIS_URL", "")
     if not redis_url.startswith("redis://"):
@@ -290,15 +334,24 @@ def main(argv=None) -> None:
         .as_bytes(linesep="\r\n")  # as Django's SMTP backend sends it
     )
 
-    load = os.getloadavg()
-    bare = bare_rate(smtp_port, args.invitations, message, sink)
-    with_launch, after_launch = worker_rate(manager, campaign, args.invitations, env, work)
-    print(f"load average at start: {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}")
-    print(f"bare smtplib loop, one connection: {bare:,.0f} emails/s")
-    print(f"through the worker, from the launch: {with_launch:,.0f} emails/s")
-    print(f"through the worker, after the launch returned: {after_launch:,.0f} emails/s")
-    print(f"ratio (from the launch): {with_launch / bare:.0%} (target at least 50 %)")
+    if args.part != "answer-page":
+        load = os.getloadavg()
+        bare = bare_rate(smtp_port, args.invitations, message, sink)
+        with_launch, after_launch = worker_rate(manager, campaign, args.invitations, env, work)
+        print(f"load average at start: {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}")
+        print(f"bare smtplib loop, one connection: {bare:,.0f} emails/s")
+        print(f"through the worker, from the launch: {with_launch:,.0f} emails/s")
+        print(f"through the worker, after the launch returned: {after_launch:,.0f} emails/s")
+        print(f"ratio (from the launch): {with_launch / bare:.0%} (target at least 50 %)")
+    if args.part == "sending":
+        controller.stop()
+        return
+    if args.part == "answer-page":
+        from surveys import services
 
+        services.campaign_launch(actor=manager, campaign=campaign)
+        Invitation.objects.update(status=Invitation.Status.SENT)
+    print(f"load average before the answer page: {' / '.join(f'{x:.1f}' for x in os.getloadavg())}")
     result = answer_page(args.respondents, args.answers_each, env, work)
     for method, values in result["times"].items():
         print(
@@ -308,6 +361,10 @@ def main(argv=None) -> None:
         )
     print(
         f"answers stored: {result['answered']} of {result['asked']}; errors: {result['errors'][:3]}"
+    )
+    print(
+        f"server CPU per request (gunicorn workers): {result['server_cpu_ms']:.1f} ms;"
+        f" throughput {result['throughput']:.0f} requests/s"
     )
     print(f"load average at the end: {' / '.join(f'{x:.1f}' for x in os.getloadavg())}")
     controller.stop()

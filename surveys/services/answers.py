@@ -66,7 +66,7 @@ def _int(value, field: str, low: int, high: int, message: str) -> int | None:
     return number
 
 
-def _clean(invitation: Invitation, data: dict[str, Any]) -> dict[str, Any]:
+def _clean(invitation: Invitation, data: dict[str, Any], items=None) -> dict[str, Any]:
     """Check every answer before anything is stored; messages name the field."""
     q = invitation.campaign.questionnaire
     errors: dict[str, list] = {}
@@ -83,7 +83,7 @@ def _clean(invitation: Invitation, data: dict[str, Any]) -> dict[str, Any]:
     if q.ask_nps and nps is None and "nps" not in errors:
         errors["nps"] = [_("Please choose a score from 0 to 10.")]
     scores = {}
-    item_ids = {item.pk for item in invitation.items()}
+    item_ids = {item.pk for item in (invitation.items() if items is None else items)}
     for key, value in (data.get("items") or {}).items():
         if int(key) not in item_ids:
             errors.setdefault("__all__", []).append(_("This question is not in the survey."))
@@ -116,7 +116,7 @@ def _clean(invitation: Invitation, data: dict[str, Any]) -> dict[str, Any]:
 
 
 def answer_submit(
-    *, invitation: Invitation, data: dict[str, Any], now: datetime | None = None
+    *, invitation: Invitation, data: dict[str, Any], items=None, now: datetime | None = None
 ) -> Answer:
     """Store the one answer of ``invitation`` and run the closed loop.
 
@@ -124,45 +124,51 @@ def answer_submit(
     1–5}), ``comment``, ``liked``, ``best_employee``, ``may_contact`` (anonymous campaigns).
     Bad input: ValidationError by field, nothing stored. A second submit (a double click, two
     tabs racing) returns the answer stored first — the unique constraint on the invitation
-    decides, caught inside a savepoint — never a second record."""
+    decides — never a second record. ``items``: the invitation's
+    items when the caller has them already (default: read them)."""
     now = now or timezone.now()
     if answer_state(invitation, now) in (AnswerState.EXPIRED, AnswerState.OPTED_OUT):
         raise ValidationError(_("This survey link is no longer valid."))
-    clean = _clean(invitation, data)
-    with transaction.atomic():
+    clean = _clean(invitation, data, items)
+    try:
+        with transaction.atomic():
+            answer = _store(invitation, clean, now)
+    except IntegrityError:
+        # the race's loser (a double click, two tabs): the answer stored first stands
         existing = Answer.objects.filter(invitation=invitation).first()
-        if existing is not None:
-            return existing
-        try:
-            with transaction.atomic():  # a savepoint: the race's loser keeps its transaction
-                answer = Answer(
-                    invitation=invitation,
-                    campaign_id=invitation.campaign_id,
-                    client_id=invitation.client_id,
-                    anonymous=invitation.campaign.anonymous,
-                    nps=clean["nps"],
-                    comment=clean["comment"],
-                    liked=clean["liked"],
-                    best_employee=clean["best_employee"],
-                    may_contact=clean["may_contact"],
-                    unhappy=metrics.is_unhappy(clean["nps"], clean["scores"].values()),
-                    submitted_at=now,
-                )
-                answer.set_item_sums(clean["scores"].values())
-                answer.save(force_insert=True)
-        except IntegrityError:
-            return Answer.objects.get(invitation=invitation)
-        AnswerItem.objects.bulk_create(
-            [AnswerItem(answer=answer, item_id=k, score=v) for k, v in clean["scores"].items()]
-        )
-        Invitation.objects.filter(pk=invitation.pk).update(
-            status=S.ANSWERED, answered_at=now, in_flight_since=None
-        )
-        invitation.status, invitation.answered_at = S.ANSWERED, now
-        if answer.unhappy:
-            _close_the_loop(answer=answer, invitation=invitation, now=now)
-        # the cached analytics reports go stale once the answer is committed
-        transaction.on_commit(analytics.bump_version)
+        if existing is None:
+            raise
+        return existing
+    return answer
+
+
+def _store(invitation: Invitation, clean: dict[str, Any], now: datetime) -> Answer:
+    answer = Answer(
+        invitation=invitation,
+        campaign_id=invitation.campaign_id,
+        client_id=invitation.client_id,
+        anonymous=invitation.campaign.anonymous,
+        nps=clean["nps"],
+        comment=clean["comment"],
+        liked=clean["liked"],
+        best_employee=clean["best_employee"],
+        may_contact=clean["may_contact"],
+        unhappy=metrics.is_unhappy(clean["nps"], clean["scores"].values()),
+        submitted_at=now,
+    )
+    answer.set_item_sums(clean["scores"].values())
+    answer.save(force_insert=True)  # the unique invitation refuses a second answer
+    AnswerItem.objects.bulk_create(
+        [AnswerItem(answer=answer, item_id=k, score=v) for k, v in clean["scores"].items()]
+    )
+    Invitation.objects.filter(pk=invitation.pk).update(
+        status=S.ANSWERED, answered_at=now, in_flight_since=None
+    )
+    invitation.status, invitation.answered_at = S.ANSWERED, now
+    if answer.unhappy:
+        _close_the_loop(answer=answer, invitation=invitation, now=now)
+    # the cached analytics reports go stale once the answer is committed
+    transaction.on_commit(analytics.bump_version)
     return answer
 
 

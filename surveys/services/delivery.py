@@ -18,6 +18,7 @@ import time
 from datetime import datetime, timedelta
 
 from django.core.mail import get_connection
+from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -132,13 +133,19 @@ def send_batch(
     builder = emails.MessageBuilder(reminder=reminder, prefs=prefs, connection=connection)
     try:
         connection.open()
+        # over SMTP the message goes as bytes filled in from one built per kind of email
+        smtp = connection.connection if isinstance(connection, SmtpBackend) else None
         started = time.monotonic()
         for index, (inv, token) in enumerate(pairs):
             if gap:
                 sleep(max(0.0, started + index * gap - time.monotonic()))
-            message = builder.build(inv, token)
+            wire = builder.wire(inv, token) if smtp is not None else None
             try:
-                connection.send_messages([message])
+                if wire is not None:
+                    sender, recipient, data = wire
+                    smtp.sendmail(sender, [recipient], data)
+                else:
+                    connection.send_messages([builder.build(inv, token)])
             except smtplib.SMTPRecipientsRefused as exc:
                 _bounced(inv, exc)
                 done.add(inv.pk)

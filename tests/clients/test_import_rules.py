@@ -110,7 +110,7 @@ def test_choice_columns_take_the_fields_choices():
         with pytest.raises(ValueError, match="unknown value"):
             parse("no such choice")
         checked += 1
-    assert checked == 3  # kind, customer_type, source
+    assert checked == 4  # kind, customer_type, source, the contact's language
 
 
 def test_tags_take_the_tag_names_length():

@@ -185,6 +185,7 @@ def test_contacts_import_and_one_primary_per_client(owner_client, owner):
     assert ivan.phone_digits == "74951112233"
     maria = ContactPerson.objects.get(external_id="C-2")
     assert (maria.birthday, maria.survey_opt_out) == (date(1985, 7, 1), True)
+    assert (ivan.language, maria.language) == ("en", "ru")  # a code or a language's name
     old_primary.refresh_from_db()
     assert old_primary.is_primary is False
 

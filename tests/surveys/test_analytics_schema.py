@@ -9,6 +9,7 @@ from django.db import close_old_connections
 from rest_framework.authtoken.models import Token
 
 from crm.wsgi import application
+from feedback.models import Theme
 from surveys.models import Answer, Invitation
 from tests.factories import ContactFactory
 from tests.surveys.conftest import invite, msk
@@ -46,7 +47,8 @@ def test_survey_api_responses_match_the_schema(wsgi, make_campaign, own_client, 
         at = msk(2026, 11, 3 + i, 10)
         contact = ContactFactory(client=own_client, email=f"s{i}@x.example")
         inv = invite(campaign, contact, at=at, status=Invitation.Status.ANSWERED, sent_at=at)
-        Answer.objects.create(invitation=inv, nps=9 - i, submitted_at=at)
+        answer = Answer.objects.create(invitation=inv, nps=9 - i, submitted_at=at)
+        answer.themes.set(Theme.objects.filter(is_active=True)[: i + 1])  # tagged: in the schema
     body = call(wsgi, manager, "/api/survey-analytics/")
     assert body["totals"]["hidden"] is True and body["totals"]["nps"] is None
     assert call(wsgi, manager, "/api/survey-answers/")["count"] == 2  # the 1 anonymous left out

@@ -186,31 +186,16 @@ def test_opt_out_page_then_the_link_is_410(link, contact):
     assert response.status_code == 410 and "Вы отписались" in page(response)
 
 
-def test_a_lost_race_returns_the_first_answer(link, monkeypatch):
-    """Two submits at once: the second's INSERT hits the unique constraint; inside its
-    savepoint it is caught and the first answer returned, nothing else stored."""
+def test_a_lost_race_returns_the_first_answer(link):
+    """Two submits at once: both saw the invitation open; the second's INSERT hits the unique
+    constraint, its transaction is rolled back and the first answer returned, nothing else
+    stored (no item, no case, the invitation untouched by it)."""
     invitation, _url, _mail = link()
     first = services.answer_submit(invitation=invitation, data={"nps": 9})
     Invitation.objects.filter(pk=invitation.pk).update(status="opened")  # as the racer saw it
     invitation.refresh_from_db()
-    real_filter = Answer.objects.filter
-
-    class Blind:
-        """The racer's existence check ran before the first answer committed."""
-
-        def __init__(self, qs):
-            self.qs = qs
-
-        def first(self):
-            return None
-
-    monkeypatch.setattr(
-        Answer.objects, "filter", lambda *a, **k: Blind(real_filter(*a, **k)), raising=False
-    )
-    monkeypatch.setattr(Answer.objects, "get", lambda **k: first, raising=False)
     second = services.answer_submit(invitation=invitation, data={"nps": 1})
     assert second == first
-    monkeypatch.undo()
     assert Answer.objects.count() == 1 and Answer.objects.get().nps == 9
     with pytest.raises(IntegrityError):  # and it is the database that refuses
         from django.db import transaction
@@ -227,3 +212,40 @@ def test_the_page_reads_little(link, csat_questionnaire, django_assert_max_num_q
     items = {f"item_{i.pk}": "5" for i in csat_questionnaire.items.all()}
     with django_assert_max_num_queries(14):
         assert browser.post(url, {"nps": "9", **items}).status_code == 200
+
+
+def test_the_link_is_the_key_no_csrf_token(link):
+    """No cookie carries authority on this page: the form has no CSRF token and a post from
+    a client that enforces CSRF checks is taken (the token in the path is the credential)."""
+    _inv, url, _mail = link()
+    browser = Browser(enforce_csrf_checks=True)
+    html = page(browser.get(url))
+    assert "csrfmiddlewaretoken" not in html
+    assert "Set-Cookie" not in str(browser.get(url).headers)
+    response = browser.post(url, {"nps": "10"})
+    assert response.status_code == 200
+    assert Answer.objects.get().nps == 10
+
+
+def test_reads_per_request(link, django_assert_num_queries, nps_questionnaire):
+    """The first GET: the token lookup, the items (once per questionnaire version in the
+    process), the staff list of the blank form and the "opened" update; later GETs of any
+    invitation of the same questionnaire: the lookup alone."""
+    nps_questionnaire.ask_best_employee = True
+    nps_questionnaire.save()
+    _inv, url, _mail = link()
+    with django_assert_num_queries(4):
+        assert Browser().get(url).status_code == 200
+    with django_assert_num_queries(1):
+        assert Browser().get(url).status_code == 200
+
+
+def test_an_edited_questionnaire_shows_at_once(link, nps_questionnaire, time_machine):
+    nps_questionnaire.ask_liked = False
+    nps_questionnaire.save()
+    _inv, url, _mail = link()
+    assert 'name="liked"' not in page(Browser().get(url))
+    time_machine.shift(timedelta(seconds=1))
+    nps_questionnaire.ask_liked = True
+    nps_questionnaire.save()
+    assert 'name="liked"' in page(Browser().get(url))

@@ -105,3 +105,54 @@ def test_a_refused_recipient_is_bounced_and_the_rest_sent(smtp, make_campaign, o
     assert "SMTPRecipientsRefused" in gone.error
     assert EmailBounce.objects.get().email == "gone@acme.example"
     assert [e.rcpt_tos for e in server.accepted] == [["ok@acme.example"]]
+
+
+def _parsed(data: bytes) -> tuple[dict, str]:
+    """Headers (unfolded, but Date and Message-ID) and the body of a message as sent."""
+    message = email.message_from_bytes(data, policy=policy.default)
+    headers = {
+        k: " ".join(str(v).split()) for k, v in message.items() if k not in ("Date", "Message-ID")
+    }
+    return headers, message.get_content()
+
+
+@pytest.mark.parametrize("language", ["ru", "en"])
+@pytest.mark.parametrize("reminder", [False, True])
+@pytest.mark.parametrize("address_form", ["", "Уважаемая Анна Петровна"])
+def test_the_wire_form_is_the_built_message(
+    make_campaign, own_client, language, reminder, address_form, time_machine
+):
+    """Over SMTP an email is filled in from bytes built once per kind: the same message Django
+    builds for it (headers in another order, the long List-Unsubscribe not folded), with a
+    Date and Message-ID of its own."""
+    from surveys import emails
+    from surveys.selectors import survey_settings
+
+    time_machine.move_to("2026-11-02T10:00:00+03:00", tick=False)
+    contact = ContactFactory(
+        client=own_client, full_name="Анна Иванова", address_form=address_form, email="a@x.example"
+    )
+    invitation = invite(make_campaign(), contact, language=language)
+    invitation.expires_at = invitation.created_at
+    builder = emails.MessageBuilder(reminder=reminder, prefs=survey_settings())
+    token = "T" * 43
+    sender, recipient, data = builder.wire(invitation, token)
+    built = builder.build(invitation, token)
+    assert (sender, recipient) == (built.from_email, "a@x.example")
+    expected = built.message().as_bytes(linesep="\r\n")
+    assert _parsed(data) == _parsed(expected)
+    assert b"\r\n" in data and b"\n" not in data.replace(b"\r\n", b"")
+    assert data.count(b"\r\nMessage-ID: <") == 1 and data.count(b"\r\nDate: ") == 1
+    other = builder.wire(invitation, "U" * 43)[2]
+    assert re.search(rb"Message-ID: (\S+)", other)[1] != re.search(rb"Message-ID: (\S+)", data)[1]
+    assert f"/s/{'U' * 43}/".encode() in other and b"T" * 43 not in other
+
+
+def test_an_address_the_wire_form_cannot_carry_is_built(make_campaign, own_client):
+    from surveys import emails
+    from surveys.selectors import survey_settings
+
+    contact = ContactFactory(client=own_client, email="анна@пример.рф")
+    invitation = invite(make_campaign(), contact)
+    builder = emails.MessageBuilder(reminder=False, prefs=survey_settings())
+    assert builder.wire(invitation, "T" * 43) is None
