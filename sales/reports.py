@@ -1,0 +1,355 @@
+"""Period report per account manager (docs/domain.md, "Sales reports").
+
+For a period ``P = [start, end)`` (``crm.periods.Period``; month, quarter, year or any days),
+each figure is a set of clients — the detail page lists exactly the clients a figure counts —
+and, where it has a sum, the sum of settlements that set adds up. A client is counted on the
+row of its current account manager. A purchase is a settlement of any amount (zero included,
+refunds are negative amounts), as for the lifecycle.
+
+- **Potential clients**: clients in the base at the start (added before it) with no settlement
+  dated before the start — the lifecycle's "potential" as of the period's first day.
+- **First sales**: clients whose first settlement ever is dated in P; the sum is all of their
+  settlements in P.
+- **Repeat sales**: clients with settlements in P who had a settlement before P; the sum is all
+  of their settlements in P. Counted in clients, like first sales; first and repeat sums add up
+  to the period's turnover.
+- **Sales in new product lines** (a part of repeat sales): settlements in P of a product whose
+  product line the client had not bought before that settlement's date (the first day it
+  bought the line), of clients who are not first sales; count = clients with such a
+  settlement, sum = those settlements.
+- **Lost clients**: clients whose lifecycle changed to "lost" in P (the segmentation's class
+  history, by the date of the run).
+- **Restored clients**: clients whose lifecycle changed in P from "lost" to an active status,
+  or to "restored". A client lost and restored within P counts in both.
+  A client's first classification (no status before) is not a change.
+- **Conversion**: potential clients at the start whose first purchase is in P, ÷ potential
+  clients at the start.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.db.models import BooleanField, ExpressionWrapper, F, OuterRef, Q, Subquery, Sum
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from clients.models import Client, Product, Settlement
+from crm.access import scope_for_user
+from crm.models import User
+from crm.periods import Period, add_months, month_start
+from segmentation.models import ClassChange, Lifecycle
+
+POTENTIAL = "potential"
+FIRST = "first"
+REPEAT = "repeat"
+NEW_LINE = "new_line"
+LOST = "lost"
+RESTORED = "restored"
+CONVERTED = "converted"
+METRICS = (POTENTIAL, FIRST, REPEAT, NEW_LINE, LOST, RESTORED, CONVERTED)
+WITH_SUM = (FIRST, REPEAT, NEW_LINE)
+NO_MANAGER = 0  # the row of clients without an account manager
+
+LABELS = {
+    POTENTIAL: _("Potential clients"),
+    FIRST: _("First sales"),
+    REPEAT: _("Repeat sales"),
+    NEW_LINE: _("Sales in new product lines"),
+    LOST: _("Lost clients"),
+    RESTORED: _("Restored clients"),
+    CONVERTED: _("Potential clients who bought"),
+}
+
+DEFINITIONS = {
+    POTENTIAL: _(
+        "Clients added before the period's first day with no settlement dated before it: "
+        "the lifecycle status «potential» as of the start of the period."
+    ),
+    FIRST: _(
+        "Clients whose first settlement ever is dated in the period; the sum is all their "
+        "settlements in the period."
+    ),
+    REPEAT: _(
+        "Clients with settlements in the period who had bought before it (count of clients); "
+        "the sum is all their settlements in the period. First and repeat sums add up to the "
+        "period's turnover."
+    ),
+    NEW_LINE: _(
+        "Part of repeat sales: settlements in the period of a product line the client had not "
+        "bought before that settlement's date (the first day of each new line); count of "
+        "clients, sum of those settlements. First sales are not counted here."
+    ),
+    LOST: _(
+        "Clients whose lifecycle status changed to «lost» during the period (the class "
+        "history of the segmentation runs, by the run date)."
+    ),
+    RESTORED: _(
+        "Clients whose lifecycle status changed during the period from «lost» to an active "
+        "status, or to «restored». A client lost and restored in the period counts in both."
+    ),
+    CONVERTED: _(
+        "Conversion: potential clients at the start of the period whose first purchase is in "
+        "the period, divided by the potential clients at the start."
+    ),
+}
+
+
+# --- the period selector -----------------------------------------------------------------
+MONTH, QUARTER, YEAR, CUSTOM = "month", "quarter", "year", "custom"
+
+
+def period_of(kind: str, day: date) -> Period:
+    """The calendar month, quarter or year holding ``day``."""
+    if kind == MONTH:
+        start = month_start(day)
+        return Period(start, add_months(start, 1))
+    if kind == QUARTER:
+        start = date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+        return Period(start, add_months(start, 3))
+    if kind == YEAR:
+        return Period(date(day.year, 1, 1), date(day.year + 1, 1, 1))
+    raise ValueError(kind)
+
+
+# --- the figures -------------------------------------------------------------------------
+@dataclass
+class Facts:
+    """Per figure: client id → the client's sum (figures with a sum) or None."""
+
+    period: Period
+    manager_of: dict[int, int] = field(default_factory=dict)  # client → account manager (0: none)
+    sets: dict[str, dict[int, Decimal | None]] = field(
+        default_factory=lambda: {m: {} for m in METRICS}
+    )
+
+
+@dataclass
+class ReportRow:
+    manager_id: int
+    manager: User | None
+    counts: dict[str, int]
+    sums: dict[str, Decimal]
+
+    @property
+    def conversion(self) -> Decimal | None:
+        if not self.counts[POTENTIAL]:
+            return None
+        return (Decimal(self.counts[CONVERTED]) / Decimal(self.counts[POTENTIAL])).quantize(
+            Decimal("0.0001")
+        )
+
+
+def _start_moment(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def _data_stamp() -> tuple:
+    """The newest settlement, client, class change and segmentation run (primary-key reads):
+    a new record of any of them gives new cache keys at once."""
+    from segmentation.models import SegmentationRun
+
+    return tuple(
+        model.objects.order_by("-pk").values_list("pk", flat=True).first()
+        for model in (Settlement, Client, ClassChange, SegmentationRun)
+    )
+
+
+def cached_facts(user, period: Period, *, account_manager: User | None = None) -> Facts:
+    """``period_facts`` kept ``SALES_REPORT_CACHE_SECONDS`` (default 120; 0: no cache): the
+    detail page of a figure, opened from the report, lists exactly the clients it counted,
+    and the report for a period is not recomputed on every view. New settlements, clients,
+    class changes and runs change the key at once; an edit of an existing record shows
+    within that time."""
+    seconds = getattr(settings, "SALES_REPORT_CACHE_SECONDS", 120)
+    if not seconds:
+        return period_facts(user, period, account_manager=account_manager)
+    scope = "all" if user.sees_everything else f"am{user.pk}"
+    key = "sales:report:{}:{}:{}:{}:{}".format(
+        scope,
+        period.start.isoformat(),
+        period.end.isoformat(),
+        account_manager.pk if account_manager is not None else "",
+        ":".join(str(v) for v in _data_stamp()),
+    )
+    facts = cache.get(key)
+    if facts is None:
+        facts = period_facts(user, period, account_manager=account_manager)
+        cache.set(key, facts, seconds)
+    return facts
+
+
+def period_facts(user, period: Period, *, account_manager: User | None = None) -> Facts:
+    """The client sets behind every figure of the report for the clients ``user`` may see
+    (only ``account_manager``'s when given): five queries whatever the period, with
+    PostgreSQL's JIT off (it compiles these aggregates for longer than they run)."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL jit = off")
+        return _period_facts(user, period, account_manager=account_manager)
+
+
+def _period_facts(user, period: Period, *, account_manager: User | None = None) -> Facts:
+    facts = Facts(period)
+    clients = scope_for_user(Client.objects.all(), user)
+    settlements = scope_for_user(Settlement.objects.all(), user)
+    changes = scope_for_user(ClassChange.objects.all(), user)
+    if account_manager is not None:
+        clients = clients.filter(account_manager=account_manager)
+        settlements = settlements.filter(client__account_manager=account_manager)
+        changes = changes.filter(client__account_manager=account_manager)
+    start, end = period.start, period.end
+    manager_of = facts.manager_of
+    sets = facts.sets
+
+    # every client's first settlement ever: one index probe per client
+    first_day = Subquery(
+        Settlement.objects.filter(client_id=OuterRef("pk")).order_by("date").values("date")[:1]
+    )
+    started = _start_moment(start)
+    firsts: dict[int, date | None] = {}
+    in_base = ExpressionWrapper(Q(created_at__lt=started), output_field=BooleanField())
+    rows = clients.annotate(first=first_day, in_base=in_base).values_list(
+        "pk", "account_manager_id", "in_base", "first"
+    )
+    for client_id, manager_id, was_in_base, first in rows:
+        firsts[client_id] = first
+        manager_of[client_id] = manager_id or NO_MANAGER
+        if was_in_base and (first is None or first >= start):
+            sets[POTENTIAL][client_id] = None
+            if first is not None and first < end:
+                sets[CONVERTED][client_id] = None
+
+    # clients who bought in the period, with the sum of their settlements in it
+    totals = (
+        settlements.filter(period.q("date"))
+        .values_list("client_id")
+        .annotate(Sum("amount"))
+        .order_by()
+    )
+    for client_id, total in totals:
+        first = firsts.get(client_id)
+        if first is None:  # added since the first query
+            continue
+        sets[FIRST if first >= start else REPEAT][client_id] = total
+
+    # settlements of a line the client had not bought before their date (repeat clients only)
+    for client_id, total in _new_line_sums(period, account_manager=account_manager, user=user):
+        if client_id in sets[REPEAT]:
+            sets[NEW_LINE][client_id] = total
+
+    # lifecycle changes in the period (a first classification is no change)
+    moves = (
+        changes.filter(period.q("date"), lifecycle_old__isnull=False, lifecycle_new__isnull=False)
+        .filter(
+            Q(lifecycle_new=Lifecycle.LOST)
+            | Q(lifecycle_new=Lifecycle.RESTORED)
+            | Q(lifecycle_old=Lifecycle.LOST)
+        )
+        .exclude(lifecycle_old=F("lifecycle_new"))
+        .values_list("client_id", "client__account_manager_id", "lifecycle_old", "lifecycle_new")
+    )
+    for client_id, manager_id, old, new in moves:
+        manager_of[client_id] = manager_id or NO_MANAGER
+        if new == Lifecycle.LOST:
+            sets[LOST][client_id] = None
+        elif new == Lifecycle.RESTORED or old == Lifecycle.LOST:
+            sets[RESTORED][client_id] = None
+    return facts
+
+
+def _new_line_sums(period: Period, *, account_manager, user) -> list[tuple[int, Decimal]]:
+    """(client, sum) of the settlements in the period on the first day the client bought each
+    product line, for lines it had not bought before the period: the settlements of the period
+    on the first day of their (client, line) pair in it, kept when no settlement of that line
+    by the client precedes the period."""
+    settlement = connection.ops.quote_name(Settlement._meta.db_table)
+    product = connection.ops.quote_name(Product._meta.db_table)
+    client = connection.ops.quote_name(Client._meta.db_table)
+    owner = None
+    if account_manager is not None:
+        owner = account_manager.pk
+    elif not user.sees_everything:
+        owner = user.pk
+    scope = scope_b = ""
+    params: list = [period.start, period.end]
+    if owner is not None:
+        own = f"(SELECT id FROM {client} WHERE account_manager_id = %s)"  # noqa: S608
+        scope, scope_b = f" AND s.client_id IN {own}", f" AND b.client_id IN {own}"
+        params.append(owner)
+    sql = f"""
+        WITH inp AS (
+            SELECT s.client_id, p.line_id, s.date, s.amount,
+                   MIN(s.date) OVER (PARTITION BY s.client_id, p.line_id) AS first_day
+            FROM {settlement} s JOIN {product} p ON p.id = s.product_id
+            WHERE s.date >= %s AND s.date < %s{scope}
+        ), firsts AS (
+            SELECT client_id, line_id, SUM(amount) AS total
+            FROM inp WHERE date = first_day GROUP BY client_id, line_id
+        )
+        SELECT f.client_id, SUM(f.total) FROM firsts f
+        WHERE NOT EXISTS (
+            SELECT 1 FROM {settlement} b JOIN {product} bp ON bp.id = b.product_id
+            WHERE b.client_id = f.client_id AND b.date < %s AND bp.line_id = f.line_id{scope_b}
+        )
+        GROUP BY f.client_id
+    """  # noqa: S608 - table names from the models, values as parameters
+    params.append(period.start)
+    if owner is not None:
+        params.append(owner)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [(c, _decimal(v)) for c, v in cursor.fetchall()]
+
+
+def _decimal(value) -> Decimal:
+    if isinstance(value, Decimal):
+        return value
+    return Decimal(str(value)).quantize(Decimal("0.01"))
+
+
+def report_rows(user, facts: Facts) -> tuple[list[ReportRow], ReportRow]:
+    """One row per account manager (an account manager: only their own) and the totals."""
+    counts: dict[int, dict[str, int]] = defaultdict(lambda: dict.fromkeys(METRICS, 0))
+    sums: dict[int, dict[str, Decimal]] = defaultdict(lambda: dict.fromkeys(WITH_SUM, Decimal(0)))
+    for metric, members in facts.sets.items():
+        for client_id, amount in members.items():
+            manager_id = facts.manager_of[client_id]
+            counts[manager_id][metric] += 1
+            if metric in WITH_SUM:
+                sums[manager_id][metric] += amount or 0
+    if user.sees_everything:
+        managers = {
+            u.pk: u
+            for u in User.objects.filter(
+                Q(pk__in=list(counts)) | Q(role=User.Role.ACCOUNT_MANAGER, is_active=True)
+            )
+        }
+    else:
+        managers = {user.pk: user}
+    ids = sorted(managers, key=lambda pk: (str(managers[pk]).lower(), pk))
+    if NO_MANAGER in counts and user.sees_everything:
+        ids.append(NO_MANAGER)
+    rows = [ReportRow(pk, managers.get(pk), counts[pk], sums[pk]) for pk in ids]
+    total = ReportRow(
+        -1,
+        None,
+        {m: sum(r.counts[m] for r in rows) for m in METRICS},
+        {m: sum((r.sums[m] for r in rows), Decimal(0)) for m in WITH_SUM},
+    )
+    return rows, total
+
+
+def detail_ids(facts: Facts, metric: str, manager_id: int | None) -> dict[int, Decimal | None]:
+    """The clients behind one figure (one account manager's, or the total's with None)."""
+    members = facts.sets[metric]
+    if manager_id is None:
+        return members
+    return {c: v for c, v in members.items() if facts.manager_of[c] == manager_id}
