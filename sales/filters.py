@@ -16,7 +16,7 @@ from datetime import date, datetime, time, timedelta
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -27,6 +27,7 @@ from clients.pickers import CLIENTS, ROLE_EVERYONE, USERS
 from crm.filters import DateFilter, FilterSet
 from crm.models import User
 from crm.pickers import RecordFilter
+from sales.funnel import NONE, reached_stage_q
 from sales.models import (
     Deal,
     DealLine,
@@ -35,7 +36,6 @@ from sales.models import (
     SaleType,
     Stage,
     StageKind,
-    StageLog,
 )
 from sales.selectors import AGEING_RED, AGEING_YELLOW, ageing_q, month_bounds
 from segmentation.models import AbcClass
@@ -45,12 +45,14 @@ NEXT_STEP_CHOICES = [("none", _("no next step"))]
 
 
 class MonthField(forms.CharField):
-    """``YYYY-MM`` → the first day of that month."""
+    """``YYYY-MM`` → the first day of that month; ``none``: no expected close."""
 
     def to_python(self, value):
         value = super().to_python(value)
         if not value:
             return None
+        if value.strip() == NONE:
+            return NONE
         match = re.fullmatch(r"(\d{4})-(\d{2})", value.strip())
         if not match or not 1900 <= int(match[1]) <= 2200 or not 1 <= int(match[2]) <= 12:
             raise ValidationError(_("Enter a month as YYYY-MM."))
@@ -69,6 +71,8 @@ class MonthFilter(django_filters.Filter):
     def filter(self, qs, value):
         if not value:
             return qs
+        if value == NONE:
+            return qs.filter(expected_close__isnull=True)
         start, end = month_bounds(value)
         return qs.filter(expected_close__gte=start, expected_close__lt=end)
 
@@ -111,8 +115,8 @@ class DealFilterSet(FilterSet):
     )
     abc = django_filters.ChoiceFilter(
         label=_("Client class"),
-        choices=AbcClass.choices,
-        field_name="client__metrics__abc_class",
+        choices=[*AbcClass.choices, (NONE, _("no class"))],
+        method="filter_abc",
         empty_label=_("any class"),
     )
     refusal = django_filters.ModelChoiceFilter(
@@ -177,11 +181,17 @@ class DealFilterSet(FilterSet):
         lines = DealLine.objects.filter(deal=OuterRef("pk"), product__line=value)
         return queryset.filter(Exists(lines))
 
+    def filter_abc(self, queryset, name, value):
+        if value == NONE:
+            return queryset.filter(
+                Q(client__metrics__isnull=True) | Q(client__metrics__abc_class__isnull=True)
+            )
+        return queryset.filter(client__metrics__abc_class=value) if value else queryset
+
     def filter_reached_stage(self, queryset, name, value):
-        if not value:
-            return queryset
-        entries = StageLog.objects.filter(deal=OuterRef("pk"), to_stage=value)
-        return queryset.filter(Exists(entries))
+        # the funnel's rule: an entry into the stage, a later open stage or "won" (a skipped
+        # stage counts as passed), so the list's count equals the funnel's figure
+        return queryset.filter(reached_stage_q(value)) if value else queryset
 
     def filter_created_from(self, queryset, name, value):
         return queryset.filter(created_at__gte=_start_of(value)) if value else queryset

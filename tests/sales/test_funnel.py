@@ -406,10 +406,6 @@ def test_linked_figures_the_list_agrees_with(deals, owner, pipeline):
     assert checked >= 20
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="DealFilterSet: reached_stage ignores skipped stages; no abc=none, close_month=none",
-)
 def test_every_linked_figure_equals_the_list(deals, owner, pipeline):
     for name, count, params in figures(owner, pipeline):
         assert list_count(owner, params) == count, (name, params)
