@@ -39,7 +39,7 @@ urlpatterns = [
     # the staff pages of surveys: campaigns, questionnaires, settings
     path("surveys/", include("surveys.urls_manage")),
     path("loyalty/", include("loyalty.urls")),
-    path("pipeline/", include("sales.urls")),
+    path("sales/", include("sales.urls")),
     path("admin/", admin.site.urls),
     path("api/me/", api.me, name="api-me"),
     path("api/auth/token/", api.ObtainTokenView.as_view(), name="api-token"),

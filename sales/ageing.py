@@ -67,7 +67,7 @@ def deal_ageing(
     settings: SalesSettings | None = None,
     abc_class: str | None | bool = False,
 ) -> str | None:
-    """"yellow", "red" or None for one deal. ``abc_class`` False: read it from
+    """ "yellow", "red" or None for one deal. ``abc_class`` False: read it from
     ``deal.client.metrics`` (select it with the deal to save a query)."""
     today = today or timezone.localdate()
     if deal.state != StageKind.OPEN or deal.stage.kind != StageKind.OPEN:
@@ -127,9 +127,7 @@ def _ageing_stages() -> list[tuple[int, int]]:
 
 def _running_q(today: date) -> Q:
     """Open and not paused by a future dated next step."""
-    return Q(state=StageKind.OPEN) & (
-        Q(next_step_date__isnull=True) | Q(next_step_date__lte=today)
-    )
+    return Q(state=StageKind.OPEN) & (Q(next_step_date__isnull=True) | Q(next_step_date__lte=today))
 
 
 def ageing_case(

@@ -131,7 +131,7 @@ def test_demo_users_command_prints_passwords_once(db, capsys):
 def test_navigation_links_real_pages_and_coming_for_the_rest(manager_client):
     html = manager_client.get("/").content.decode()
     assert 'href="/clients/" data-nav="clients"' in html
-    assert 'href="/coming/pipeline/" data-nav="pipeline"' in html
+    assert 'href="/sales/board/" data-nav="pipeline"' in html
     assert 'href="/coming/loyalty/" data-nav="loyalty"' in html
     assert 'href="/surveys/" data-nav="surveys"' in html
 
@@ -143,7 +143,7 @@ def test_navigation_links_real_pages_and_coming_for_the_rest(manager_client):
         ("/clients/", "clients"),
         ("/clients/my-day/", "clients"),
         ("/feedback/complaints/", "complaints"),
-        ("/coming/pipeline/", "pipeline"),
+        ("/sales/board/", "pipeline"),
         ("/surveys/", "surveys"),
         ("/surveys/questionnaires/", "surveys"),
     ],
