@@ -407,9 +407,11 @@ class DealDigest(models.Model):
         on_delete=models.CASCADE,
         related_name="+",
     )
-    day = models.DateField(_("day"))
+    day = models.DateField(_("day"), validators=[validate_date_range])
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
-    done_at = models.DateTimeField(_("done"), null=True, blank=True)
+    done_at = models.DateTimeField(
+        _("done"), null=True, blank=True, validators=[validate_date_range]
+    )
     items = models.PositiveIntegerField(_("items sent"), default=0)
 
     class Meta:
