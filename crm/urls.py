@@ -53,4 +53,5 @@ urlpatterns = [
     path("api/", include("segmentation.api")),
     path("api/", include("feedback.api")),
     path("api/", include("surveys.api")),
+    path("api/", include("sales.api")),
 ]

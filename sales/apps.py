@@ -7,7 +7,14 @@ class SalesConfig(AppConfig):
     verbose_name = _("Sales pipeline")
 
     def ready(self):
-        from clients.extensions import register_my_day_section
+        from clients import extensions as client_events
+        from sales import card
+
+        client_events.register_card_action(card.deal_card_actions)
+        client_events.register_card_panel(card.deal_card_panel)
+        client_events.register_timeline(card.deal_timeline_items)
+
+        # the pipeline board's block of My day (owner kanban)
         from sales.my_day import deals_section
 
-        register_my_day_section(deals_section)
+        client_events.register_my_day_section(deals_section)

@@ -49,7 +49,7 @@ CONTROL_DATES = (
 @dataclass
 class Overdue:
     deal: Deal
-    dates: list[tuple[str, date]]  # (label, date) of each control date passed
+    dates: list[tuple]  # (label, date) of each control date passed
 
 
 @dataclass
@@ -94,7 +94,7 @@ def digest_items(user: User, *, today: date | None = None, limit: int = LIMIT) -
     if items.overdue_total:
         for deal in _rows(overdue)[:limit]:
             passed = [
-                (str(label), getattr(deal, name))
+                (label, getattr(deal, name))  # lazy: shown in the reader's language
                 for name, label in CONTROL_DATES
                 if getattr(deal, name) is not None and getattr(deal, name) < today
             ]

@@ -1,10 +1,16 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-from sales import views_board
+from sales import views, views_board
 
 app_name = "sales"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.deal_list, name="deals"),
+    path("new/", views.deal_create, name="create"),
+    path("<int:pk>/", views.deal_detail, name="detail"),
+    path("<int:pk>/edit/", views.deal_edit, name="edit"),
+    path("<int:pk>/<slug:action>/", views.deal_step, name="step"),
+]
 
 # --- the pipeline board (kanban) ---
 urlpatterns += [

@@ -90,7 +90,7 @@ def test_cards_show_client_class_amount_next_step_days_and_ageing(owner, owner_c
     assert 'title="Класс ABC">A<' in card
     assert re.search(r"1\s234,50\s₽", card)  # ru money format
     assert "Call the buyer" in card and "18.03.2026" in card
-    assert "19 дней в стадии" in card
+    assert "19 дней на этапе" in card
     assert 'data-ageing="red"' in card and "ageing-red" in card
 
 
