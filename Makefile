@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_SIZE ?= small
 
-.PHONY: run install migrate demo test e2e lint format fuzz bench bench-million bench-segmentation bench-embedded bench-surveys bench-seed clean messages
+.PHONY: run install migrate demo test e2e lint format fuzz bench bench-million bench-segmentation bench-embedded bench-surveys bench-seed bench-sales clean messages
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -83,6 +83,10 @@ bench-surveys-delivery: install
 # the wall time of the small demo data (make run's first load), target < 20 s
 bench-seed: install
 	DEBUG= $(PY) -m devtools.benchmarks.seed
+
+# the sales pipeline at 200 000 deals (20 000 open): board and moves (needs DATABASE_URL=postgres://…)
+bench-sales: install
+	DEBUG= $(PY) -m devtools.benchmarks.sales
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache

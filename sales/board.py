@@ -43,6 +43,9 @@ class Card:
     days: int
     ageing: str | None
     abc_class: str | None
+    # filled by the page (its links and the move select's options, built once per request)
+    links: dict = field(default_factory=dict)
+    options: str = ""
 
 
 @dataclass
@@ -127,7 +130,7 @@ def cards_page(
     start = (page - 1) * PAGE_SIZE
     deals = (
         queryset.filter(stage=stage)
-        .select_related("client__metrics", "stage")
+        .select_related("client__metrics")
         .only(
             "id",
             "title",
@@ -139,12 +142,7 @@ def cards_page(
             "next_step_date",
             "next_step_goal",
             "version",
-            "stage__id",
-            "stage__kind",
-            "stage__expected_days",
-            "stage__probability",
-            "stage__name_ru",
-            "stage__name_en",
+            "stage_id",
             "client__id",
             "client__name",
             "client__metrics__abc_class",
@@ -153,6 +151,7 @@ def cards_page(
     )
     cards = []
     for deal in deals:
+        deal.stage = stage  # the column's stage: no copy of it per card
         metrics = getattr(deal.client, "metrics", None)
         abc = metrics.abc_class if metrics is not None else None
         cards.append(

@@ -11,6 +11,7 @@ from django.http import Http404, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -51,6 +52,33 @@ def _filtered_deals(request, pipeline, data):
     return filterset, filtered(filterset), today
 
 
+def _pattern(name: str) -> str:
+    return reverse(name, args=[987654321]).replace("987654321", "%d")
+
+
+def _present(cards, stages, here: str) -> None:
+    """Each card's links and the options of its move select (every column but its own),
+    built once per request: a board shows up to ~160 cards."""
+    move, lose = _pattern("sales:board_move"), _pattern("sales:board_lose")
+    detail, client = _pattern("sales:detail"), _pattern("clients:detail")
+    back = "?" + urlencode({"next": here})
+    options = {
+        stage.pk: format_html_join(
+            "", '<option value="{}">{}</option>', [(s.pk, s.name) for s in stages if s != stage]
+        )
+        for stage in stages
+    }
+    for card in cards:
+        deal = card.deal
+        card.options = options.get(deal.stage_id, "")
+        card.links = {
+            "move": move % deal.pk,
+            "lose": lose % deal.pk + back,
+            "detail": detail % deal.pk,
+            "client": client % deal.client_id,
+        }
+
+
 def _is_htmx(request) -> bool:
     return bool(request.headers.get("HX-Request"))
 
@@ -64,6 +92,7 @@ def board(request, pipeline_id=None):
     settings = SalesSettings.load()
     columns = selectors.board(deals, stages, today=today, settings=settings)
     query = _filter_query(request.GET)
+    _present([c for col in columns for c in col.cards], stages, request.get_full_path())
     return render(
         request,
         "sales/board.html",
@@ -99,13 +128,9 @@ def column(request, pipeline_id, stage_id):
     col.cards = selectors.cards_page(deals, stage, page, today=today, settings=settings)
     query = _filter_query(request.GET)
     board_url = reverse("sales:board_pipeline", args=[pipeline.pk])
-    context = {
-        "pipeline": pipeline,
-        "col": col,
-        "stages": selectors.board_stages(pipeline),
-        "query": query,
-        "here": board_url + (f"?{query}" if query else ""),
-    }
+    here = board_url + (f"?{query}" if query else "")
+    _present(col.cards, selectors.board_stages(pipeline), here)
+    context = {"pipeline": pipeline, "col": col, "query": query, "here": here}
     if _is_htmx(request):
         return render(request, "sales/_board_cards.html", context)
     return render(request, "sales/board_column.html", context)
@@ -186,6 +211,7 @@ def _moved(request, deal: Deal):
         Deal.objects.filter(pk=deal.pk), deal.stage, 1, today=today, settings=settings
     )
     query = _filter_query(data)
+    _present(cards, stages, request.POST.get("next", ""))
     return render(
         request,
         "sales/_board_moved.html",
