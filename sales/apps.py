@@ -18,3 +18,8 @@ class SalesConfig(AppConfig):
         from sales.my_day import deals_section
 
         client_events.register_my_day_section(deals_section)
+
+        # the funnel's cached figures are stale after any deal write (owner funnel)
+        from sales import funnel
+
+        funnel.connect_signals()

@@ -3,8 +3,9 @@ cards. Scoped to the viewing user (an account manager sees their clients' deals 
 
 A column per open stage of the pipeline, then its "won" and "lost" stages showing the deals
 closed in the last ``CLOSED_DAYS`` days. Each column's count, sum and weighted sum (amount ×
-effective probability) cover every deal of the column that matches the filters (one grouped
-query for all columns); its cards come a page at a time (``PAGE_SIZE``, one query a column):
+effective probability) cover every deal of the column that matches the filters (two grouped
+queries for all columns: open, recently closed); its cards come a page at a time
+(``PAGE_SIZE``, one query a column; indexes: sales/migrations/0005_kanban_board_indexes):
 open columns longest in the stage first, closed ones the latest closed first. The number of
 queries does not grow with the number of deals.
 """
@@ -20,7 +21,6 @@ from django.db.models import (
     DecimalField,
     ExpressionWrapper,
     F,
-    Q,
     QuerySet,
     Sum,
     Value,
@@ -77,39 +77,53 @@ def board_stages(pipeline: Pipeline) -> list[Stage]:
     return sorted(stages, key=lambda s: (rank[s.kind], s.order, s.pk))
 
 
-def board_deals(user, pipeline: Pipeline, *, now: datetime | None = None) -> QuerySet[Deal]:
-    """The deals the board may show: the user's scope, this pipeline, open or closed lately."""
-    now = now or timezone.now()
-    since = now - timedelta(days=CLOSED_DAYS)
-    deals = Deal.objects.filter(pipeline=pipeline).filter(
-        Q(state=StageKind.OPEN) | Q(closed_at__gte=since)
-    )
-    return scope_for_user(deals, user)
+def board_deals(user, pipeline: Pipeline) -> QuerySet[Deal]:
+    """The deals of this pipeline the user may see (the filters apply to it; ``open_or_recent``
+    splits it into what each column shows)."""
+    return scope_for_user(Deal.objects.filter(pipeline=pipeline), user)
 
 
-def _figures(queryset: QuerySet[Deal]) -> dict[int, tuple[int, Decimal, Decimal]]:
+def closed_since(now: datetime | None = None) -> datetime:
+    return (now or timezone.now()) - timedelta(days=CLOSED_DAYS)
+
+
+def column_deals(queryset: QuerySet[Deal], stage: Stage, since: datetime) -> QuerySet[Deal]:
+    """What one column shows of ``queryset``: the open deals of an open stage, or the deals
+    closed in the stage since ``since`` (each served by its partial index)."""
+    if stage.kind == StageKind.OPEN:
+        return queryset.filter(state=StageKind.OPEN, stage=stage)
+    return queryset.filter(stage=stage, closed_at__gte=since).exclude(state=StageKind.OPEN)
+
+
+def _figures(queryset: QuerySet[Deal], since: datetime) -> dict[int, tuple]:
+    """Count, sum and weighted sum per stage: the open deals, and the deals closed since
+    ``since`` (two grouped reads, each on its partial index)."""
     weighted = ExpressionWrapper(
         F("amount") * Coalesce("probability", "stage__probability"),
         output_field=DecimalField(max_digits=20, decimal_places=2),
     )
-    rows = (
-        queryset.order_by()
-        .values("stage_id")
-        .annotate(
-            n=Count("id"),
-            total=Coalesce(Sum("amount"), Value(ZERO), output_field=DecimalField()),
-            weighted=Coalesce(Sum(weighted), Value(ZERO), output_field=DecimalField()),
-        )
-    )
     step = Decimal("0.01")
-    return {
-        r["stage_id"]: (
-            r["n"],
-            Decimal(r["total"]).quantize(step),
-            (Decimal(r["weighted"]) / 100).quantize(step),
+    result = {}
+    for part in (
+        queryset.filter(state=StageKind.OPEN),
+        queryset.filter(closed_at__gte=since).exclude(state=StageKind.OPEN),
+    ):
+        rows = (
+            part.order_by()
+            .values("stage_id")
+            .annotate(
+                n=Count("id"),
+                total=Coalesce(Sum("amount"), Value(ZERO), output_field=DecimalField()),
+                weighted=Coalesce(Sum(weighted), Value(ZERO), output_field=DecimalField()),
+            )
         )
-        for r in rows
-    }
+        for r in rows:
+            result[r["stage_id"]] = (
+                r["n"],
+                Decimal(r["total"]).quantize(step),
+                (Decimal(r["weighted"]) / 100).quantize(step),
+            )
+    return result
 
 
 def _order(stage: Stage) -> list:
@@ -125,11 +139,13 @@ def cards_page(
     *,
     today: date,
     settings: SalesSettings,
+    since: datetime | None = None,
 ) -> list[Card]:
     """One page of a column's cards (one query: the deal, its client and class)."""
     start = (page - 1) * PAGE_SIZE
+    since = since or closed_since()
     deals = (
-        queryset.filter(stage=stage)
+        column_deals(queryset, stage, since)
         .select_related("client__metrics")
         .only(
             "id",
@@ -166,8 +182,8 @@ def cards_page(
 
 
 def column_figures(queryset: QuerySet[Deal], stages: list[Stage]) -> list[Column]:
-    """The columns' figures without cards (one query): what a move refreshes."""
-    figures = _figures(queryset)
+    """The columns' figures without cards (two queries): what a move refreshes."""
+    figures = _figures(queryset, closed_since())
     return [Column(stage, *figures.get(stage.pk, (0, ZERO, ZERO))) for stage in stages]
 
 
@@ -181,12 +197,15 @@ def board(
     """The columns of the (scoped, filtered) ``queryset`` with their figures and first pages."""
     today = today or timezone.localdate()
     settings = settings or SalesSettings.load()
-    figures = _figures(queryset)
+    since = closed_since()
+    figures = _figures(queryset, since)
     columns = []
     for stage in stages:
         n, total, weighted = figures.get(stage.pk, (0, ZERO, ZERO))
         column = Column(stage=stage, count=n, total=total, weighted=weighted)
         if n:
-            column.cards = cards_page(queryset, stage, 1, today=today, settings=settings)
+            column.cards = cards_page(
+                queryset, stage, 1, today=today, settings=settings, since=since
+            )
         columns.append(column)
     return columns

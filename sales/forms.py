@@ -21,8 +21,16 @@ from crm.access import scope_for_user
 from crm.models import User
 from crm.pickers import SEARCH_SUFFIX, RecordField
 from crm.validators import DateField
-from sales import services
-from sales.models import Deal, Pipeline, RefusalCategory, SaleType, Stage, StageKind
+from sales import configuration, services
+from sales.models import (
+    Deal,
+    Pipeline,
+    RefusalCategory,
+    SalesSettings,
+    SaleType,
+    Stage,
+    StageKind,
+)
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATE_FIELDS = [
@@ -51,7 +59,7 @@ class DealForm(forms.ModelForm):
 
     class Meta:
         model = Deal
-        fields = services.EDITABLE_FIELDS
+        fields = list(services.EDITABLE_FIELDS)
         widgets = dict.fromkeys(DATE_FIELDS, DATE)
         field_classes = dict.fromkeys(DATE_FIELDS, DateField)
 
@@ -278,3 +286,69 @@ class ReopenForm(StepForm):
 
 
 STEP_FORMS = {"move": MoveForm, "win": WinForm, "lose": LoseForm, "reopen": ReopenForm}
+
+
+# --- managers: pipelines, refusal categories, settings -----------------------------------------
+class PipelineForm(forms.ModelForm):
+    class Meta:
+        model = Pipeline
+        fields = list(configuration.PIPELINE_FIELDS)
+
+
+class StageForm(forms.ModelForm):
+    class Meta:
+        model = Stage
+        fields = list(configuration.STAGE_FIELDS)
+        widgets = {
+            "exit_criteria_ru": forms.Textarea(attrs={"rows": 2}),
+            "exit_criteria_en": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # a row of a table under its headers: the label is for screen readers
+        for field in self.fields.values():
+            css = "form-select form-select-sm" if isinstance(field.widget, forms.Select) else ""
+            if isinstance(field.widget, forms.CheckboxInput):
+                css = "form-check-input"
+            field.widget.attrs.update(
+                {"class": css or "form-control form-control-sm", "aria-label": str(field.label)}
+            )
+
+    def _post_clean(self):
+        # the service validates the stage (and the pipeline's set of stages) as a whole
+        pass
+
+
+StageFormSet = forms.inlineformset_factory(
+    Pipeline, Stage, form=StageForm, extra=2, can_delete=True
+)
+
+
+def stage_rows(formset) -> list[dict]:
+    """The formset's changed rows for ``configuration.pipeline_save(stages=…)``."""
+    rows = []
+    for form in formset.forms:
+        if not form.has_changed():
+            continue
+        data = form.cleaned_data
+        if not data:
+            continue
+        row = {name: data.get(name) for name in configuration.STAGE_FIELDS}
+        if form.instance.pk:
+            row["id"] = form.instance.pk
+        row["delete"] = bool(data.get("DELETE"))
+        rows.append(row)
+    return rows
+
+
+class RefusalForm(forms.ModelForm):
+    class Meta:
+        model = RefusalCategory
+        fields = list(configuration.REFUSAL_FIELDS)
+
+
+class SalesSettingsForm(forms.ModelForm):
+    class Meta:
+        model = SalesSettings
+        fields = list(configuration.SETTINGS_FIELDS)

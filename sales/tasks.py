@@ -1,4 +1,5 @@
-"""Thin Celery tasks of sales: ids in, a service call. Beat entry: sales/migrations/0003."""
+"""Thin Celery tasks of sales: ids in, a service call. Beat entry:
+sales/migrations/0004_kanban_digest."""
 
 from celery import shared_task
 

@@ -1,12 +1,19 @@
 from django.urls import path
 
-from sales import views, views_board
+from sales import views, views_board, views_funnel, views_manage
 
 app_name = "sales"
 
 urlpatterns = [
     path("", views.deal_list, name="deals"),
     path("new/", views.deal_create, name="create"),
+    path("pipelines/", views_manage.pipeline_list, name="pipelines"),
+    path("pipelines/new/", views_manage.pipeline_edit, name="pipeline_create"),
+    path("pipelines/<int:pk>/", views_manage.pipeline_edit, name="pipeline_edit"),
+    path("refusals/", views_manage.refusal_list, name="refusals"),
+    path("refusals/new/", views_manage.refusal_edit, name="refusal_create"),
+    path("refusals/<int:pk>/", views_manage.refusal_edit, name="refusal_edit"),
+    path("settings/", views_manage.sales_settings, name="settings"),
     path("<int:pk>/", views.deal_detail, name="detail"),
     path("<int:pk>/edit/", views.deal_edit, name="edit"),
     path("<int:pk>/<slug:action>/", views.deal_step, name="step"),
@@ -25,3 +32,8 @@ urlpatterns += [
     path("board/deal/<int:deal_id>/lose/", views_board.lose, name="board_lose"),
 ]
 # --- end of the pipeline board ---
+
+# --- funnel (owner: funnel) ---
+urlpatterns += [
+    path("funnel/", views_funnel.funnel_page, name="funnel"),
+]

@@ -123,7 +123,7 @@ def column(request, pipeline_id, stage_id):
         page = 1
     filterset, deals, today = _filtered_deals(request, pipeline, request.GET)
     settings = SalesSettings.load()
-    count = deals.filter(stage=stage).count()
+    count = selectors.column_deals(deals, stage, selectors.closed_since()).count()
     col = selectors.Column(stage=stage, count=count, page=page)
     col.cards = selectors.cards_page(deals, stage, page, today=today, settings=settings)
     query = _filter_query(request.GET)

@@ -43,7 +43,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("django_celery_beat", "0019_alter_periodictasks_options"),
-        ('sales', '0002_seed_pipeline_refusals'),
+        ('sales', '0003_funnel_indexes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
