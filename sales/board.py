@@ -21,6 +21,7 @@ from django.db.models import (
     DecimalField,
     ExpressionWrapper,
     F,
+    Q,
     QuerySet,
     Sum,
     Value,
@@ -78,8 +79,8 @@ def board_stages(pipeline: Pipeline) -> list[Stage]:
 
 
 def board_deals(user, pipeline: Pipeline) -> QuerySet[Deal]:
-    """The deals of this pipeline the user may see (the filters apply to it; ``open_or_recent``
-    splits it into what each column shows)."""
+    """The deals of this pipeline the user may see (the filters apply to it; ``column_deals``
+    and ``_figures`` split it into what each column shows)."""
     return scope_for_user(Deal.objects.filter(pipeline=pipeline), user)
 
 
@@ -95,13 +96,12 @@ def column_deals(queryset: QuerySet[Deal], stage: Stage, since: datetime) -> Que
     return queryset.filter(stage=stage, closed_at__gte=since).exclude(state=StageKind.OPEN)
 
 
-def _figures(queryset: QuerySet[Deal], since: datetime) -> dict[int, tuple]:
+def _figures(queryset: QuerySet[Deal], since: datetime, stages: list[Stage]) -> dict:
     """Count, sum and weighted sum per stage: the open deals, and the deals closed since
-    ``since`` (two grouped reads, each on its partial index)."""
-    weighted = ExpressionWrapper(
-        F("amount") * Coalesce("probability", "stage__probability"),
-        output_field=DecimalField(max_digits=20, decimal_places=2),
-    )
+    ``since`` (two grouped reads, each on its partial index, without joining the stages: a
+    deal without its own probability takes its stage's, added here)."""
+    default = {stage.pk: stage.probability for stage in stages}
+    money = DecimalField(max_digits=20, decimal_places=2)
     step = Decimal("0.01")
     result = {}
     for part in (
@@ -113,15 +113,27 @@ def _figures(queryset: QuerySet[Deal], since: datetime) -> dict[int, tuple]:
             .values("stage_id")
             .annotate(
                 n=Count("id"),
-                total=Coalesce(Sum("amount"), Value(ZERO), output_field=DecimalField()),
-                weighted=Coalesce(Sum(weighted), Value(ZERO), output_field=DecimalField()),
+                total=Coalesce(Sum("amount"), Value(ZERO), output_field=money),
+                # deals with a probability of their own: amount × probability
+                own=Coalesce(
+                    Sum(ExpressionWrapper(F("amount") * F("probability"), output_field=money)),
+                    Value(ZERO),
+                    output_field=money,
+                ),
+                # deals on the stage's default: their amounts
+                plain=Coalesce(
+                    Sum("amount", filter=Q(probability__isnull=True)),
+                    Value(ZERO),
+                    output_field=money,
+                ),
             )
         )
         for r in rows:
+            weighted = Decimal(r["own"]) + Decimal(r["plain"]) * default.get(r["stage_id"], 0)
             result[r["stage_id"]] = (
                 r["n"],
                 Decimal(r["total"]).quantize(step),
-                (Decimal(r["weighted"]) / 100).quantize(step),
+                (weighted / 100).quantize(step),
             )
     return result
 
@@ -183,7 +195,7 @@ def cards_page(
 
 def column_figures(queryset: QuerySet[Deal], stages: list[Stage]) -> list[Column]:
     """The columns' figures without cards (two queries): what a move refreshes."""
-    figures = _figures(queryset, closed_since())
+    figures = _figures(queryset, closed_since(), stages)
     return [Column(stage, *figures.get(stage.pk, (0, ZERO, ZERO))) for stage in stages]
 
 
@@ -198,7 +210,7 @@ def board(
     today = today or timezone.localdate()
     settings = settings or SalesSettings.load()
     since = closed_since()
-    figures = _figures(queryset, since)
+    figures = _figures(queryset, since, stages)
     columns = []
     for stage in stages:
         n, total, weighted = figures.get(stage.pk, (0, ZERO, ZERO))

@@ -10,11 +10,11 @@ from django.db import migrations
 INDEXES = {
     "deal_board_open": (
         "ON sales_deal (stage_id, stage_entered_at, id) {include} WHERE state = 'open'",
-        "INCLUDE (amount, probability, client_id, owner_id, next_step_date)",
+        "INCLUDE (pipeline_id, amount, probability, client_id, owner_id, next_step_date)",
     ),
     "deal_board_closed": (
         "ON sales_deal (stage_id, closed_at) {include} WHERE state <> 'open'",
-        "INCLUDE (amount, probability, client_id, owner_id)",
+        "INCLUDE (pipeline_id, amount, probability, client_id, owner_id)",
     ),
 }
 
