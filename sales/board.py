@@ -104,9 +104,11 @@ def _figures(queryset: QuerySet[Deal], since: datetime, stages: list[Stage]) -> 
     money = DecimalField(max_digits=20, decimal_places=2)
     step = Decimal("0.01")
     result = {}
+    closed = [stage.pk for stage in stages if stage.kind != StageKind.OPEN]
     for part in (
         queryset.filter(state=StageKind.OPEN),
-        queryset.filter(closed_at__gte=since).exclude(state=StageKind.OPEN),
+        # by stage and close time: a range of the closed deals' index per closed stage
+        queryset.filter(stage_id__in=closed, closed_at__gte=since).exclude(state=StageKind.OPEN),
     ):
         rows = (
             part.order_by()
