@@ -498,7 +498,7 @@ def run_board(args, seconds) -> str:
         "",
         "Command: `DATABASE_URL=postgres://postgres@127.0.0.1:5432/crm python -m "
         f"devtools.benchmarks.sales --only board --clients {args.clients} --deals {args.deals} "
-        f"--open {args.open} --requests {args.requests}` (the data set of `seed_deals`, above: "
+        f"--open {args.open} --requests {args.requests}` (the data set of `seed_deals`: "
         f"{args.deals:,} deals, {n_open:,} open, {args.clients:,} clients, no settlements: the "
         f"board does not read them). PostgreSQL {version}, {os.cpu_count()} CPU cores shared "
         f"with other work (load average {load_before} before, {_load()} after), Python "
