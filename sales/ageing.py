@@ -13,7 +13,8 @@ stage's expected days.
 ``filter_ageing(queryset, level)`` and ``with_ageing(queryset)`` give the same rule in SQL (the
 board's filter, the deal list's ``ageing`` parameter, the digest's query): the thresholds are
 turned into a cut-off instant per stage and class (``stage_entered_at`` before the start of a
-local day), so both databases run it with plain comparisons.
+local day), so both databases run it with plain comparisons; class A (whose cut-off is never
+earlier than the others') is a subquery of the class-A clients.
 """
 
 from __future__ import annotations
@@ -102,19 +103,31 @@ def _cutoff(today: date, days: int) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
+def _class_a_clients():
+    from segmentation.models import ClientMetrics
+
+    return ClientMetrics.objects.filter(abc_class=CLASS_A).values("client_id")
+
+
 def _aged_q(level: str, today: date, settings: SalesSettings, stages) -> Q:
     """Deals at least ``level`` (yellow or red) old, pause ignored: per ageing stage, entered
-    before the cut-off for other clients, or before the (earlier) class-A cut-off for class A."""
-    q = Q(pk__in=[])
+    before the stage's cut-off, or, for a class-A client, before the (later) class-A cut-off.
+    The class-A clients are a subquery (a hashed set), not a join of every deal to its
+    client's classes."""
+    plain = Q(pk__in=[])
+    tight = Q(pk__in=[])
     for stage_id, expected_days in stages:
         for class_a in (False, True):
             limits = thresholds(expected_days, class_a=class_a, settings=settings)
             days = limits.red if level == RED else limits.yellow
             term = Q(stage_id=stage_id, stage_entered_at__lt=_cutoff(today, days))
             if class_a:
-                term &= Q(client__metrics__abc_class=CLASS_A)
-            q |= term
-    return q
+                tight |= term
+            else:
+                plain |= term
+    if not stages:
+        return plain
+    return plain | (tight & Q(client_id__in=_class_a_clients()))
 
 
 def _ageing_stages() -> list[tuple[int, int]]:
