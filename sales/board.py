@@ -158,8 +158,18 @@ def cards_page(
     """One page of a column's cards (one query: the deal, its client and class)."""
     start = (page - 1) * PAGE_SIZE
     since = since or closed_since()
-    deals = (
+    # the page's ids first, from the deals alone (the filters may match thousands of a
+    # column's deals: sorting them narrow is cheap, joining each to its client first is not),
+    # then those rows with their client and class
+    ids = list(
         column_deals(queryset, stage, since)
+        .order_by(*_order(stage))
+        .values_list("id", flat=True)[start : start + PAGE_SIZE]
+    )
+    if not ids:
+        return []
+    rows = (
+        Deal.objects.filter(pk__in=ids)
         .select_related("client__metrics")
         .only(
             "id",
@@ -177,8 +187,9 @@ def cards_page(
             "client__name",
             "client__metrics__abc_class",
         )
-        .order_by(*_order(stage))[start : start + PAGE_SIZE]
+        .in_bulk()
     )
+    deals = [rows[pk] for pk in ids if pk in rows]
     cards = []
     for deal in deals:
         deal.stage = stage  # the column's stage: no copy of it per card
