@@ -5,7 +5,8 @@ A column per open stage of the pipeline, then its "won" and "lost" stages showin
 closed in the last ``CLOSED_DAYS`` days. Each column's count, sum and weighted sum (amount ×
 effective probability) cover every deal of the column that matches the filters (two grouped
 queries for all columns: open, recently closed); its cards come a page at a time
-(``PAGE_SIZE``, one query a column; indexes: sales/migrations/0005_kanban_board_indexes):
+(``PAGE_SIZE``, two queries a column: the page's ids, then those rows with client and class;
+indexes: sales/migrations/0005_kanban_board_indexes):
 open columns longest in the stage first, closed ones the latest closed first. The number of
 queries does not grow with the number of deals.
 """
@@ -155,7 +156,8 @@ def cards_page(
     settings: SalesSettings,
     since: datetime | None = None,
 ) -> list[Card]:
-    """One page of a column's cards (one query: the deal, its client and class)."""
+    """One page of a column's cards (two queries: the ids, then the deals with client and
+    class)."""
     start = (page - 1) * PAGE_SIZE
     since = since or closed_since()
     # the page's ids first, from the deals alone (the filters may match thousands of a

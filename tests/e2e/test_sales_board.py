@@ -1,6 +1,8 @@
 """Browser: an account manager drags a deal through the stages to won on the pipeline board
 (desktop), and moves another with the card's select at phone size."""
 
+import importlib
+
 import pytest
 
 from sales.models import Deal, StageKind, StageLog
@@ -8,7 +10,17 @@ from tests.conftest import login, screenshot
 from tests.factories import ClientFactory
 from tests.sales.kanban_helpers import make_deal, stage
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def _seeded_pipeline(db):
+    """The seeded pipeline and refusal categories (a transactional test before this one may
+    have flushed them): the seed migration's own function, run again."""
+    from django.apps import apps
+
+    seed = importlib.import_module("sales.migrations.0002_seed_pipeline_refusals").seed
+    seed(apps, None)
 
 
 def _card(page, deal):
