@@ -18,6 +18,9 @@ The client list (the page, its export and the API share one FilterSet) and My da
   row shows, and optional shortcuts for the count and the page of the whole base;
 - ``register_contact_cadence(ContactCadence(...))``: which clients are overdue for contact and
   in which order My day lists them. Without one, no client is overdue.
+- ``register_my_day_section(fn)``: ``fn(user, today)`` returns a ``MyDaySection`` or None (a
+  titled block of My day rendered from its own template, e.g. the pipeline's deals that need
+  attention).
 
 Events of the client base:
 - ``register_on_clients_changed(fn)``: ``fn(client_ids)`` is called inside the transaction that
@@ -195,6 +198,34 @@ def register_contact_cadence(cadence: ContactCadence) -> ContactCadence:
 
 def contact_cadence() -> ContactCadence | None:
     return _cadence[0] if _cadence else None
+
+
+# --- My day: sections of other apps ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MyDaySection:
+    """A block of My day: ``template`` is rendered with ``section`` (this object) and the
+    context's ``day``; ``count`` is shown beside the title (None: no badge)."""
+
+    key: str  # the block's id on the page
+    title: str
+    template: str
+    context: dict[str, Any] = field(default_factory=dict)
+    count: int | None = None
+    order: int = 100
+
+
+_my_day_sections: list[Callable] = []
+
+
+def register_my_day_section(fn: Callable) -> Callable:
+    return _register(_my_day_sections, fn)
+
+
+def my_day_sections(user, today) -> list[MyDaySection]:
+    sections = [s for fn in _my_day_sections if (s := fn(user, today)) is not None]
+    return sorted(sections, key=lambda s: s.order)
 
 
 # --- events -----------------------------------------------------------------------------------

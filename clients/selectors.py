@@ -1,6 +1,6 @@
 """Reads of the client base: scoped by user, bounded in queries."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -21,6 +21,7 @@ from clients.extensions import (
     TimelineItem,
     client_list_extensions,
     contact_cadence,
+    my_day_sections,
     timeline_items,
 )
 from clients.models import (
@@ -291,6 +292,8 @@ class MyDay:
     promises_due: list[Interaction]
     contact_overdue: list[Client]
     contact_overdue_total: int
+    # blocks other apps add (clients.extensions.register_my_day_section)
+    sections: list = field(default_factory=list)
 
 
 def overdue_for_contact(
@@ -366,6 +369,7 @@ def my_day(user, *, today: date | None = None, limit: int = 50) -> MyDay:
         promises_due=promises,
         contact_overdue=[shown[pk] for pk in overdue_ids[:limit]],
         contact_overdue_total=len(overdue_ids),
+        sections=my_day_sections(user, today),
     )
 
 

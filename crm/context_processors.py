@@ -9,7 +9,7 @@ NAVIGATION = [
     ("segments", _("Segments"), "segmentation:matrix", "grid-3x3"),
     ("surveys", _("Surveys"), "survey_manage:campaigns", "chat-square-heart"),
     ("complaints", _("Complaints"), "feedback:complaints", "exclamation-octagon"),
-    ("pipeline", _("Pipeline"), "sales:deals", "kanban"),
+    ("pipeline", _("Pipeline"), "sales:board", "kanban"),
     ("loyalty", _("Loyalty"), "loyalty:home", "award"),
 ]
 

@@ -14,6 +14,11 @@ class SalesConfig(AppConfig):
         client_events.register_card_panel(card.deal_card_panel)
         client_events.register_timeline(card.deal_timeline_items)
 
+        # the pipeline board's block of My day (owner kanban)
+        from sales.my_day import deals_section
+
+        client_events.register_my_day_section(deals_section)
+
         # the funnel's cached figures are stale after any deal write (owner funnel)
         from sales import funnel
 

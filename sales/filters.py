@@ -27,6 +27,9 @@ from clients.pickers import CLIENTS, ROLE_EVERYONE, USERS
 from crm.filters import DateFilter, FilterSet
 from crm.models import User
 from crm.pickers import RecordFilter
+from sales.ageing import RED as AGEING_RED
+from sales.ageing import YELLOW as AGEING_YELLOW
+from sales.ageing import filter_ageing
 from sales.funnel import NONE, reached_stage_q
 from sales.models import (
     Deal,
@@ -37,7 +40,7 @@ from sales.models import (
     Stage,
     StageKind,
 )
-from sales.selectors import AGEING_RED, AGEING_YELLOW, ageing_q, month_bounds
+from sales.selectors import month_bounds
 from segmentation.models import AbcClass
 
 AGEING_CHOICES = [(AGEING_YELLOW, _("yellow: ageing")), (AGEING_RED, _("red: overdue in stage"))]
@@ -212,7 +215,9 @@ class DealFilterSet(FilterSet):
     def filter_ageing(self, queryset, name, value):
         if not value:
             return queryset
-        return queryset.filter(ageing_q(value, now=self.now))
+        # the board's rule (sales/ageing.py), so the list and the board agree
+        today = timezone.localdate(self.now) if self.now else None
+        return filter_ageing(queryset, value, today=today)
 
     def filter_next_step(self, queryset, name, value):
         if value == "none":

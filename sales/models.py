@@ -393,3 +393,38 @@ class SalesSettings(models.Model):
     def load(cls) -> "SalesSettings":
         obj, _created = cls.objects.get_or_create(pk=1)
         return obj
+
+
+# --- the daily digest (owner kanban) --------------------------------------------------------
+
+
+class DealDigest(models.Model):
+    """One owner's daily pipeline digest (``sales.digest``): written by the daily beat task
+    with its outbox message, marked done once its email went (or there was nothing to say), so
+    a retried or redelivered task never sends a day's digest twice."""
+
+    owner_field = "owner"
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    day = models.DateField(_("day"), validators=[validate_date_range])
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    done_at = models.DateTimeField(
+        _("done"), null=True, blank=True, validators=[validate_date_range]
+    )
+    items = models.PositiveIntegerField(_("items sent"), default=0)
+
+    class Meta:
+        verbose_name = _("pipeline digest")
+        verbose_name_plural = _("pipeline digests")
+        ordering = ["-day", "owner"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "day"], name="deal_digest_owner_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.owner} {self.day}"

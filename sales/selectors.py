@@ -5,7 +5,7 @@ deal is a 404."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db.models import (
@@ -14,27 +14,21 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     IntegerField,
-    Q,
     QuerySet,
     Sum,
     Value,
 )
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 
 from crm.access import get_for_user, scope_for_user
 from sales.models import (
     Deal,
     Pipeline,
     RefusalCategory,
-    SalesSettings,
     Stage,
     StageKind,
     StageLog,
 )
-
-AGEING_YELLOW = "yellow"
-AGEING_RED = "red"
 
 
 def deals_for(user) -> QuerySet[Deal]:
@@ -76,35 +70,6 @@ def deal_totals(queryset: QuerySet[Deal]) -> Totals:
     )
     weighted = (Decimal(row["total_weighted"]) / 100).quantize(Decimal("0.01"))
     return Totals(row["total_n"], Decimal(row["total_amount"]).quantize(Decimal("0.01")), weighted)
-
-
-def ageing_q(colour: str, *, now: datetime | None = None, settings=None) -> Q:
-    """Open deals of the given ageing colour, in SQL (one condition per stage that ages).
-
-    A deal ages once it has stayed in its stage the stage's expected days (yellow), and turns
-    red at ``red_ageing_pct`` % of them; a class-A client's deals age at ``class_a_ageing_pct``
-    % of the days (both thresholds). A dated next step today or later pauses ageing. Stages with
-    0 expected days never age."""
-    now = now or timezone.now()
-    settings = settings or SalesSettings.load()
-    today = timezone.localdate(now)
-    class_a = Q(client__metrics__abc_class="A")
-    conditions = Q(pk__in=[])
-    stages = Stage.objects.filter(kind=StageKind.OPEN, expected_days__gt=0).values_list(
-        "pk", "expected_days"
-    )
-    for stage_id, days in stages:
-        for tight, factor in ((True, settings.class_a_ageing_pct / 100), (False, 1)):
-            yellow_at = now - timedelta(days=days * factor)
-            red_at = now - timedelta(days=days * factor * settings.red_ageing_pct / 100)
-            if colour == AGEING_RED:
-                window = Q(stage_entered_at__lte=red_at)
-            else:
-                window = Q(stage_entered_at__lte=yellow_at, stage_entered_at__gt=red_at)
-            who = class_a if tight else ~class_a | Q(client__metrics__isnull=True)
-            conditions |= Q(stage_id=stage_id) & who & window
-    paused = Q(next_step_date__gte=today)
-    return Q(state=StageKind.OPEN) & conditions & ~paused
 
 
 def deal_detail(user, pk: int) -> Deal:

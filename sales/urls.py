@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sales import views, views_funnel, views_manage
+from sales import views, views_board, views_funnel, views_manage
 
 app_name = "sales"
 
@@ -18,6 +18,20 @@ urlpatterns = [
     path("<int:pk>/edit/", views.deal_edit, name="edit"),
     path("<int:pk>/<slug:action>/", views.deal_step, name="step"),
 ]
+
+# --- the pipeline board (kanban) ---
+urlpatterns += [
+    path("board/", views_board.board, name="board"),
+    path("board/<int:pipeline_id>/", views_board.board, name="board_pipeline"),
+    path(
+        "board/<int:pipeline_id>/column/<int:stage_id>/",
+        views_board.column,
+        name="board_column",
+    ),
+    path("board/deal/<int:deal_id>/move/", views_board.move, name="board_move"),
+    path("board/deal/<int:deal_id>/lose/", views_board.lose, name="board_lose"),
+]
+# --- end of the pipeline board ---
 
 # --- funnel (owner: funnel) ---
 urlpatterns += [

@@ -11,6 +11,10 @@ their stage logs with ``COPY`` and reuses them when the counts match.
 
 Sections (one per page owner; each adds its own cases below its heading):
 
+- **Board and moves** (owner kanban): the pipeline board as a manager (every open deal) and
+  as the busiest account manager, with filters, a deep page of a column (htmx), and a move
+  (htmx POST to the board's move endpoint, alternating between two stages) timed one by one.
+  Writes the "## Sales pipeline: board and moves" section of docs/benchmarks.md.
 - **Sales funnel**: the funnel page (conversion, win rate, time in stage, refusals, forecast)
   for a quarter and a year, as a manager and as an account manager, and each computation
   alone (``sales.funnel.funnel``, ``refusals``, ``forecast``). Writes the "## Sales funnel"
@@ -46,6 +50,9 @@ def parse_args(argv=None):
     parser.add_argument("--requests", type=int, default=30)
     parser.add_argument("--no-docs", action="store_true")
     parser.add_argument("--reseed", action="store_true", help="generate the deals again")
+    parser.add_argument(
+        "--only", choices=["funnel", "board"], default=None, help="run one section's cases"
+    )
     return parser.parse_args(argv)
 
 
@@ -403,6 +410,115 @@ def time_funnel(requests: int) -> tuple[list, list[str], dict]:
     return timings, rows, sizes
 
 
+# --- Board and moves (owner: kanban) ------------------------------------------------------------
+BOARD_HEADING = "## Sales pipeline: board and moves"
+BUDGET_BOARD_MS = 150
+BUDGET_MOVE_MS = 50
+
+
+def time_moves(user, n: int):
+    """Move one of ``user``'s open deals between two open stages ``n`` times through the
+    board's endpoint (htmx POST; the card and every column's figures come back); the version
+    is read before each request, outside the timing. (p50, p95, max, queries)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    from devtools.benchmarks.common import client_for, p95
+    from sales.models import Deal, Stage
+
+    http = client_for(user)
+    deal = Deal.objects.filter(state="open", client__account_manager=user).first()
+    stages = list(Stage.objects.filter(pipeline=deal.pipeline, kind="open").order_by("order")[:2])
+    url = reverse("sales:board_move", args=[deal.pk])
+    samples, queries = [], 0
+    for i in range(n + 3):
+        version = Deal.objects.values_list("version", flat=True).get(pk=deal.pk)
+        data = {"stage": stages[i % 2].pk, "version": version, "filters": ""}
+        with CaptureQueriesContext(connection) as ctx:
+            start = time.perf_counter()
+            response = http.post(url, data, HTTP_HX_REQUEST="true")
+            elapsed = (time.perf_counter() - start) * 1000
+        if response.status_code != 200:
+            raise RuntimeError(f"move answered {response.status_code}: {response.content[:300]}")
+        if i >= 3:  # warm-up
+            samples.append(elapsed)
+            queries = len(ctx.captured_queries)
+    return statistics.median(samples), p95(samples), max(samples), queries
+
+
+def time_board(requests: int) -> tuple[list, str]:
+    from django.urls import reverse
+
+    from clients.models import ProductLine
+    from crm.models import User
+    from devtools.benchmarks.common import client_for, time_get
+    from sales.models import Pipeline, StageKind
+
+    manager = User.objects.get(username="manager")
+    am = busiest_am()
+    pipeline = Pipeline.objects.get(code="sales")
+    first = pipeline.stages.filter(kind=StageKind.OPEN).order_by("order").first()
+    line = ProductLine.objects.order_by("id").first()
+    board = reverse("sales:board")
+    column = reverse("sales:board_column", args=[pipeline.pk, first.pk])
+    cases = [
+        (manager, board, "board, manager (every open deal)"),
+        (manager, board + "?ageing=any", "board, manager, ageing yellow or red"),
+        (manager, board + "?abc=A", "board, manager, class A"),
+        (am, board, "board, the busiest account manager"),
+        (am, board + "?ageing=red", "board, account manager, red"),
+        (manager, column + "?page=50", "a column's page 50 (htmx)"),
+    ]
+    if line is not None:
+        cases.insert(3, (manager, board + f"?product_line={line.pk}", "board, manager, a line"))
+    timings = [time_get(client_for(u), url, label, n=requests) for u, url, label in cases]
+    p50, p95_, top, queries = time_moves(am, requests)
+    move = (
+        f"| a move (htmx POST: the card and the columns' figures back) | {requests} | "
+        f"{p50:.1f} | {p95_:.1f} | {top:.1f} | {queries} |"
+    )
+    return timings, move
+
+
+def run_board(args, seconds) -> str:
+    from django.db import connection
+
+    from devtools.benchmarks.common import HEADER
+    from sales.models import Deal
+
+    load_before = _load()
+    timings, move = time_board(args.requests)
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        version = cursor.fetchone()[0]
+    n_open = Deal.objects.filter(state="open").count()
+    lines = [
+        BOARD_HEADING,
+        "",
+        "Command: `DATABASE_URL=postgres://postgres@127.0.0.1:5432/crm python -m "
+        f"devtools.benchmarks.sales --only board --clients {args.clients} --deals {args.deals} "
+        f"--open {args.open} --requests {args.requests}` (the data set of `seed_deals`: "
+        f"{args.deals:,} deals, {n_open:,} open, {args.clients:,} clients, no settlements: the "
+        f"board does not read them). PostgreSQL {version}, {os.cpu_count()} CPU cores shared "
+        f"with other work (load average {load_before} before, {_load()} after), Python "
+        f"{platform.python_version()}. Server time in Django's test client, DEBUG off; the "
+        "board shows 20 cards a column (8 columns), the won and lost columns the last 30 days.",
+        "",
+        HEADER,
+        *[t.row() for t in timings],
+        move,
+        "",
+        f"Budget: board p95 < {BUDGET_BOARD_MS} ms, a move < {BUDGET_MOVE_MS} ms.",
+        "",
+    ]
+    section = "\n".join(lines)
+    print("\n" + section)
+    if not args.no_docs:
+        write_docs(section, heading=BOARD_HEADING)
+    return section
+
+
 def _load() -> str:
     try:
         return " / ".join(f"{x:.2f}" for x in os.getloadavg())
@@ -457,6 +573,10 @@ def run(args) -> str:
         else f"Generated {args.deals} deals in {seconds:.1f} s.",
         flush=True,
     )
+    if args.only == "board":
+        return run_board(args, seconds)
+    if args.only is None:
+        run_board(args, seconds)
     timings, rows, sizes = time_funnel(args.requests)
     with connection.cursor() as cursor:
         cursor.execute("SHOW server_version")

@@ -131,7 +131,7 @@ def test_demo_users_command_prints_passwords_once(db, capsys):
 def test_navigation_links_real_pages_and_coming_for_the_rest(manager_client):
     html = manager_client.get("/").content.decode()
     assert 'href="/clients/" data-nav="clients"' in html
-    assert 'href="/sales/" data-nav="pipeline"' in html
+    assert 'href="/sales/board/" data-nav="pipeline"' in html
     assert 'href="/coming/loyalty/" data-nav="loyalty"' in html
     assert 'href="/surveys/" data-nav="surveys"' in html
 
@@ -144,6 +144,7 @@ def test_navigation_links_real_pages_and_coming_for_the_rest(manager_client):
         ("/clients/my-day/", "clients"),
         ("/feedback/complaints/", "complaints"),
         ("/sales/", "pipeline"),
+        ("/sales/board/", "pipeline"),
         ("/sales/pipelines/", "pipeline"),
         ("/surveys/", "surveys"),
         ("/surveys/questionnaires/", "surveys"),

@@ -6,8 +6,8 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from sales.ageing import ANY, ageing_q
 from sales.models import Deal, StageKind
-from sales.selectors import AGEING_RED, AGEING_YELLOW, ageing_q
 from tests.factories import ClientFactory, ContactFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +29,7 @@ def test_seed_deals_covers_every_stage_won_lost_and_ageing(owner, pipeline, refu
     assert all(d.refusal_id and d.refusal_note and d.lost_at_stage_id for d in lost)
     assert Deal.objects.filter(stage_log__event="reopened").exists()
     now = timezone.now()
-    aged = Deal.objects.filter(ageing_q(AGEING_RED, now=now) | ageing_q(AGEING_YELLOW, now=now))
+    aged = Deal.objects.filter(ageing_q(ANY, today=timezone.localdate(now)))
     assert aged.exists()
     before = Deal.objects.count()
     call_command("seed_deals", count=60)  # idempotent

@@ -1,0 +1,74 @@
+"""Filters of the pipeline board: owner, product line, the client's ABC class, ageing. The
+parameter names are those of the deal list's (``/sales/?owner=…&product_line=…&abc=…&ageing=…``),
+so a board view and a list view of the same deals share their query string."""
+
+import django_filters
+from django.db.models import Exists, OuterRef
+from django.utils.translation import gettext_lazy as _
+
+from clients.models import ProductLine
+from clients.pickers import ROLE_EVERYONE, USERS
+from crm.filters import FilterSet
+from crm.models import User
+from crm.pickers import RecordFilter
+from sales import ageing
+from sales.models import Deal, DealLine
+from segmentation.models import AbcClass
+
+AGEING_CHOICES = [
+    (ageing.ANY, _("yellow or red")),
+    (ageing.YELLOW, _("yellow")),
+    (ageing.RED, _("red")),
+]
+
+
+class BoardFilter(FilterSet):
+    owner = RecordFilter(
+        lookup=USERS,
+        params={"role": ROLE_EVERYONE},
+        label=_("Owner"),
+        queryset=User.objects.all(),
+        empty_label=_("anyone"),
+    )
+    product_line = django_filters.ModelChoiceFilter(
+        label=_("Product line"),
+        queryset=ProductLine.objects.all(),
+        empty_label=_("any line"),
+        method="of_product_line",
+    )
+    abc = django_filters.ChoiceFilter(
+        label=_("ABC class"),
+        choices=AbcClass.choices,
+        empty_label=_("any class"),
+        field_name="client__metrics__abc_class",
+    )
+    ageing = django_filters.ChoiceFilter(
+        label=_("Ageing"),
+        choices=AGEING_CHOICES,
+        empty_label=_("any"),
+        method="of_ageing",
+    )
+
+    class Meta:
+        model = Deal
+        fields: list[str] = []
+
+    def __init__(self, *args, today=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.today = today
+
+    @property
+    def form(self):
+        form = super().form
+        for name in ("owner", "product_line", "abc", "ageing"):
+            form.fields[name].widget.attrs.setdefault("class", "form-select form-select-sm")
+        return form
+
+    def of_product_line(self, queryset, name, value):
+        if not value:
+            return queryset
+        lines = DealLine.objects.filter(deal=OuterRef("pk"), product__line=value)
+        return queryset.filter(Exists(lines))
+
+    def of_ageing(self, queryset, name, value):
+        return ageing.filter_ageing(queryset, value, today=self.today)
