@@ -13,6 +13,9 @@ NAVIGATION = [
     ("loyalty", _("Loyalty"), "loyalty:home", "award"),
 ]
 
+# sections whose pages share a prefix wider than their main page's URL
+SECTION_PREFIXES = {"pipeline": "/sales/"}
+
 
 def _url(key: str, name: str) -> str:
     try:
@@ -29,7 +32,8 @@ def navigation(request):
         url = _url(key, name)
         # a section is active on its own pages: its URL is a prefix of the path ("/" only
         # for the dashboard itself)
-        active = request.path == url if url == "/" else request.path.startswith(url)
+        prefix = SECTION_PREFIXES.get(key, url)
+        active = request.path == url if url == "/" else request.path.startswith(prefix)
         items.append({"key": key, "label": label, "url": url, "icon": icon, "active": active})
     return {"nav_items": items}
 
