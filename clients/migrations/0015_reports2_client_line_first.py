@@ -40,14 +40,17 @@ PAIRS_MOVED = (
 
 
 def _recompute(pairs: str) -> str:
+    """Delete the pairs' rows, then insert each pair's earliest settlement: the client's
+    settlements read in date order on their (client, date) index up to the first of the line,
+    whatever the size of the table."""
     return (
         f"DELETE FROM clients_clientlinefirst f USING ({pairs}) x "
         "WHERE f.client_id = x.client_id AND f.line_id = x.line_id; "
         "INSERT INTO clients_clientlinefirst (client_id, line_id, first_date) "
-        "SELECT s.client_id, p.line_id, MIN(s.date) FROM clients_settlement s "
-        "JOIN clients_product p ON p.id = s.product_id "
-        f"JOIN ({pairs}) x ON x.client_id = s.client_id AND x.line_id = p.line_id "
-        "GROUP BY s.client_id, p.line_id"
+        f"SELECT x.client_id, x.line_id, m.first_date FROM ({pairs}) x "
+        "CROSS JOIN LATERAL (SELECT s.date AS first_date FROM clients_settlement s "
+        "WHERE s.client_id = x.client_id AND (SELECT p.line_id FROM clients_product p "
+        "WHERE p.id = s.product_id) = x.line_id ORDER BY s.date LIMIT 1) m"
     )
 
 
@@ -169,27 +172,54 @@ def drop(apps, schema_editor):
             schema_editor.execute(f"DROP TRIGGER IF EXISTS {name}")
 
 
-
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('clients', '0014_contact_language_label'),
+        ("clients", "0014_contact_language_label"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ClientLineFirst',
+            name="ClientLineFirst",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('first_date', models.DateField(verbose_name='first purchase')),
-                ('client', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='line_firsts', to='clients.client', verbose_name='client')),
-                ('line', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='client_firsts', to='clients.productline', verbose_name='product line')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("first_date", models.DateField(verbose_name="first purchase")),
+                (
+                    "client",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="line_firsts",
+                        to="clients.client",
+                        verbose_name="client",
+                    ),
+                ),
+                (
+                    "line",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="client_firsts",
+                        to="clients.productline",
+                        verbose_name="product line",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'first purchase of a product line',
-                'verbose_name_plural': 'first purchases of product lines',
-                'indexes': [models.Index(fields=['first_date', 'client', 'line'], name='client_line_first_date_idx')],
-                'constraints': [models.UniqueConstraint(fields=('client', 'line'), name='client_line_first_uniq')],
+                "verbose_name": "first purchase of a product line",
+                "verbose_name_plural": "first purchases of product lines",
+                "indexes": [
+                    models.Index(
+                        fields=["first_date", "client", "line"], name="client_line_first_date_idx"
+                    )
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("client", "line"), name="client_line_first_uniq"
+                    )
+                ],
             },
         ),
         migrations.RunPython(create, drop),

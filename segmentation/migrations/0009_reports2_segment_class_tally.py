@@ -41,8 +41,7 @@ FUNCTIONS = {
     + "SELECT o.target_segment_id, m.abc_class, -COUNT(*) FROM old_rows o "
     f"LEFT JOIN {METRICS} m ON m.client_id = o.id WHERE o.target_segment_id IS NOT NULL "
     "GROUP BY o.target_segment_id, m.abc_class",
-    "segment_tally_client_update": TALLY
-    + "SELECT seg, abc, SUM(d) FROM ("
+    "segment_tally_client_update": TALLY + "SELECT seg, abc, SUM(d) FROM ("
     "SELECT n.target_segment_id AS seg, m.abc_class AS abc, 1 AS d FROM new_rows n "
     f"JOIN old_rows o ON o.id = n.id LEFT JOIN {METRICS} m ON m.client_id = n.id "
     f"WHERE {CHANGED_SEGMENT} AND n.target_segment_id IS NOT NULL "
@@ -59,13 +58,10 @@ FUNCTIONS = {
         "SELECT client_id, abc_class AS abc, -1 AS d FROM old_rows "
         "UNION ALL SELECT client_id, NULL, 1 FROM old_rows"
     ),
+    # unchanged classes cancel out in the sum per (segment, class)
     "segment_tally_metrics_update": _moves(
-        "SELECT n.client_id, n.abc_class AS abc, 1 AS d FROM new_rows n "
-        "JOIN old_rows o ON o.client_id = n.client_id "
-        "WHERE n.abc_class IS DISTINCT FROM o.abc_class "
-        "UNION ALL SELECT o.client_id, o.abc_class, -1 FROM new_rows n "
-        "JOIN old_rows o ON o.client_id = n.client_id "
-        "WHERE n.abc_class IS DISTINCT FROM o.abc_class"
+        "SELECT client_id, abc_class AS abc, 1 AS d FROM new_rows "
+        "UNION ALL SELECT client_id, abc_class, -1 FROM old_rows"
     ),
     "segment_tally_metrics_truncate": "DELETE FROM segmentation_segmentclasstally; "
     + TALLY
@@ -116,25 +112,31 @@ def drop(apps, schema_editor):
         schema_editor.execute(f"DROP FUNCTION IF EXISTS {name}()")
 
 
-
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('segmentation', '0008_client_classes_index'),
+        ("segmentation", "0008_client_classes_index"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='SegmentClassTally',
+            name="SegmentClassTally",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('segment_id', models.BigIntegerField(verbose_name='target segment')),
-                ('abc_class', models.CharField(blank=True, max_length=1, null=True, verbose_name='ABC class')),
-                ('delta', models.BigIntegerField(verbose_name='clients added (negative: removed)')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("segment_id", models.BigIntegerField(verbose_name="target segment")),
+                (
+                    "abc_class",
+                    models.CharField(blank=True, max_length=1, null=True, verbose_name="ABC class"),
+                ),
+                ("delta", models.BigIntegerField(verbose_name="clients added (negative: removed)")),
             ],
             options={
-                'verbose_name': 'segment class tally',
-                'verbose_name_plural': 'segment class tally',
+                "verbose_name": "segment class tally",
+                "verbose_name_plural": "segment class tally",
             },
         ),
         migrations.RunPython(create, drop),
