@@ -44,4 +44,7 @@ def rebuild() -> int:
             "SELECT s.client_id, p.line_id, MIN(s.date) FROM clients_settlement s "
             "JOIN clients_product p ON p.id = s.product_id GROUP BY s.client_id, p.line_id"
         )
-        return cursor.rowcount
+        rows = cursor.rowcount
+        if connection.vendor == "postgresql":
+            cursor.execute("ANALYZE clients_clientlinefirst")  # the report's plans need it
+        return rows
