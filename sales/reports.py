@@ -187,8 +187,11 @@ def cached_facts(user, period: Period, *, account_manager: User | None = None) -
 
 def period_facts(user, period: Period, *, account_manager: User | None = None) -> Facts:
     """The client sets behind every figure of the report for the clients ``user`` may see
-    (only ``account_manager``'s when given): five queries whatever the period, with
-    PostgreSQL's JIT off (it compiles these aggregates for longer than they run)."""
+    (only ``account_manager``'s when given): five queries whatever the period — potential
+    clients, clients whose first purchase is in the period, the period's sums per client, the
+    new product lines (from ``clients.ClientLineFirst``), the lifecycle changes — with
+    PostgreSQL's JIT off (it compiles these aggregates for longer than they run) and a
+    ``work_mem`` that keeps a quarter's per-client sums in memory."""
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
