@@ -376,7 +376,7 @@ class ClientLineFirst(models.Model):
         related_name="client_firsts",
         verbose_name=_("product line"),
     )
-    first_date = models.DateField(_("first purchase"))
+    first_date = models.DateField(_("first purchase"), validators=[validate_date_range])
 
     class Meta:
         verbose_name = _("first purchase of a product line")

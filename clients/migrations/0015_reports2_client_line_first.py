@@ -14,6 +14,7 @@ a thousand settlements, not one call per row). SQLite: row-level triggers doing 
 row. The table is filled from the existing settlements at the end.
 """
 
+import crm.validators
 import django.db.models.deletion
 from django.db import migrations, models
 
@@ -189,7 +190,7 @@ class Migration(migrations.Migration):
                         auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
                     ),
                 ),
-                ("first_date", models.DateField(verbose_name="first purchase")),
+                ("first_date", models.DateField(validators=[crm.validators.validate_date_range], verbose_name="first purchase")),
                 (
                     "client",
                     models.ForeignKey(
