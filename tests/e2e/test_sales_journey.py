@@ -7,7 +7,7 @@
    the deal ends won in the database with the full stage log.
 3. A second deal is created from the card, dragged to "Proposal" and dropped on "lost": the
    lose form asks for a refusal category and a note; the deal is lost at "Proposal".
-4. The manager opens the funnel for the period holding today (the default, "this month"):
+4. The manager opens the funnel for the period holding today (the default, this quarter):
    2 deals created, 1 won, 1 lost, win rate 50 % of the closed; the refusal is counted in the
    refusals-by-stage table at "Proposal" under "Price too high".
 5. The period report counts settlements, not deals (sales/reports.py: a first sale is a
