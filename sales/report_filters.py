@@ -87,7 +87,9 @@ class ReportForm(forms.Form):
     """The period (a calendar month, quarter or year holding a day, or any days) and, for
     managers, one account manager."""
 
-    period = forms.ChoiceField(label=_("Period"), choices=PERIOD_CHOICES, required=False)
+    period = forms.ChoiceField(
+        label=_("Period"), choices=PERIOD_CHOICES, required=False, initial=reports.QUARTER
+    )
     on = DateField(
         label=_("Containing the day"),
         required=False,
