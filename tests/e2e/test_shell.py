@@ -19,5 +19,5 @@ def test_manager_sees_russian_shell_and_switches_to_english(page, live_server, m
     assert page.locator("h1").inner_text().strip() == "Dashboard"
     path = screenshot(page, "shell-en")
     assert path.stat().st_size > 10_000
-    page.click("[data-nav=pipeline]")  # a section not built yet shows the "coming" state
+    page.click("[data-nav=loyalty]")  # a section not built yet shows the "coming" state
     assert page.locator("[data-state=coming]").is_visible()
