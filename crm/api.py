@@ -16,9 +16,8 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from crm import beacons
+from crm import beacons, selectors, services
 from crm import dashboard as kpi
-from crm import selectors, services
 from crm.api_router import app_router
 from crm.forms import BeaconRuleForm, DashboardForm
 from crm.models import BeaconRule, BeaconState, CalendarDay, User

@@ -265,6 +265,8 @@ def firing_for(user) -> list[BeaconRule]:
 def visible_rules(user):
     """Managers: every rule; an account manager: the rules of their own scope."""
     qs = BeaconRule.objects.all()
-    if getattr(user, "sees_everything", False):
+    if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
+        return qs.none()
+    if user.sees_everything:
         return qs
     return qs.filter(scope=BeaconRule.Scope.ACCOUNT_MANAGER, scope_account_manager=user)

@@ -311,6 +311,9 @@ class BeaconState(models.Model):
         verbose_name = _("beacon state")
         verbose_name_plural = _("beacon states")
 
+    def __str__(self) -> str:
+        return f"{self.rule_id}: {self.state}"
+
 
 class BeaconEvent(models.Model):
     """A change of a rule's state (append-only history)."""
@@ -329,6 +332,9 @@ class BeaconEvent(models.Model):
         verbose_name_plural = _("beacon events")
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["rule", "-at"], name="beacon_event_rule_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.rule_id}: {self.from_state} → {self.to_state}"
 
 
 class BeaconNotice(models.Model):
@@ -349,3 +355,6 @@ class BeaconNotice(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["recipient", "event"], name="beacon_notice_once")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.recipient_id}: {self.event_id}"

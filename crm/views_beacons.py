@@ -25,14 +25,14 @@ def beacon_list(request):
     rules = (
         beacons.visible_rules(request.user)
         .select_related("state", "scope_account_manager")
-        .annotate(last_at=Subquery(last.values("at")[:1]), last_to=Subquery(last.values("to_state")[:1]))
+        .annotate(
+            last_at=Subquery(last.values("at")[:1]), last_to=Subquery(last.values("to_state")[:1])
+        )
         .order_by("name", "id")
     )
     labels = {k: m.label for k, m in kpi.metrics().items()}
     rows = [(rule, labels.get(rule.metric, rule.metric)) for rule in rules]
-    return render(
-        request, "crm/beacons.html", {"rows": rows, "firing": BeaconState.State.FIRING}
-    )
+    return render(request, "crm/beacons.html", {"rows": rows, "firing": BeaconState.State.FIRING})
 
 
 @login_required

@@ -45,9 +45,11 @@ SEEDED = {
 def emails_after_commit(request, monkeypatch):
     """The emails go after the transaction commits; a test inside one transaction runs the
     on-commit callbacks at once (the concurrent test commits for real)."""
-    if "transactional_db" in request.fixturenames or request.node.get_closest_marker(
-        "django_db"
-    ) and request.node.get_closest_marker("django_db").kwargs.get("transaction"):
+    if (
+        "transactional_db" in request.fixturenames
+        or request.node.get_closest_marker("django_db")
+        and request.node.get_closest_marker("django_db").kwargs.get("transaction")
+    ):
         return
     monkeypatch.setattr(beacons.transaction, "on_commit", lambda fn, *a, **k: fn())
 
@@ -118,6 +120,8 @@ def test_normal_firing_recovered_normal_with_notices(data, manager, owner, time_
 
 
 def test_repeated_runs_notify_once(data, manager):  # noqa: F811
+    manager.language = "en"
+    manager.save()
     BeaconRule.objects.all().delete()
     mail.outbox.clear()  # the dataset's own emails
     r = rule()
@@ -206,7 +210,10 @@ def test_preview_counts_the_months_worked_by_hand(data):  # noqa: F811
     result = beacons.preview(r, NOW.date())
     assert result.fired == 2
     assert [row[0].month for row in result.rows if row[2]] == [10, 11]
-    assert beacons.preview(BeaconRule(metric="nps", operator="<", threshold=-10), NOW.date()).fired == 0
+    assert (
+        beacons.preview(BeaconRule(metric="nps", operator="<", threshold=-10), NOW.date()).fired
+        == 0
+    )
     now_metric = BeaconRule(metric="promise_overdue", operator=">", threshold=0)
     assert beacons.preview(now_metric, NOW.date()).fired is None
 
@@ -230,7 +237,11 @@ GOOD = {
     [
         ({"scope": "class"}, "scope_class", "Choose the ABC class."),
         ({"scope": "account_manager"}, "scope_account_manager", "Choose the account manager."),
-        ({"metric": "revenue", "scope": "class", "scope_class": "A"}, "scope", "cannot be narrowed"),
+        (
+            {"metric": "revenue", "scope": "class", "scope_class": "A"},
+            "scope",
+            "cannot be narrowed",
+        ),
         ({"compare": "change"}, "compare", "no previous period"),
         ({"window_days": "0"}, "window_days", "1 to 366 days"),
         ({"repeat_hours": "0"}, "repeat_hours", "1 to 744 hours"),
@@ -249,8 +260,8 @@ def test_bad_input_on_the_form_changes_nothing(manager, change, field, message):
 def test_a_manager_saves_and_previews_a_rule(data, manager):  # noqa: F811
     http = client_for(manager, "en")
     preview = http.post(
-        reverse("beacon_add"), GOOD | {"metric": "nps", "operator": "<", "threshold": "40",
-                                       "preview": "1"}
+        reverse("beacon_add"),
+        GOOD | {"metric": "nps", "operator": "<", "threshold": "40", "preview": "1"},
     )
     assert preview.status_code == 200
     assert "would have fired in 2 months" in preview.content.decode()
@@ -286,7 +297,9 @@ def test_account_managers_read_their_own_scope_only(data, manager, owner, outsid
     assert [x["id"] for x in owner_http.get(api).json()["results"]] == [own.pk]
     assert outsider_http.get(api).json()["results"] == []
     assert outsider_http.get(f"{api}{own.pk}/").status_code == 404
-    assert owner_http.patch(f"{api}{own.pk}/", {"threshold": 5}, "application/json").status_code == 403
+    assert (
+        owner_http.patch(f"{api}{own.pk}/", {"threshold": 5}, "application/json").status_code == 403
+    )
     assert owner_http.post(api, GOOD, "application/json").status_code == 403
     assert owner_http.get(f"{api}{own.pk}/").json()["state"]["state"] == "firing"
 
