@@ -56,7 +56,9 @@ def emails_after_commit(request, monkeypatch):
 
 def rule(metric="promise_overdue", **kw):
     kw = {"name": metric, "operator": ">", "threshold": 0} | kw
-    return BeaconRule.objects.create(metric=metric, **kw)
+    created = BeaconRule.objects.create(metric=metric, **kw)
+    BeaconState.objects.create(rule=created)  # as the form and the API do
+    return created
 
 
 @pytest.mark.django_db
