@@ -346,7 +346,9 @@ class BeaconNotice(models.Model):
     )
     event = models.ForeignKey(BeaconEvent, on_delete=models.CASCADE, related_name="notices")
     created_at = models.DateTimeField(_("created"), validators=[validate_date_range])
-    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+    read_at = models.DateTimeField(
+        _("read"), null=True, blank=True, validators=[validate_date_range]
+    )
 
     class Meta:
         verbose_name = _("beacon notice")
