@@ -318,3 +318,16 @@ def test_the_api_writes_for_managers_with_clear_errors(manager):
     changed = http.patch(f"{api}{pk}/", {"threshold": "3"}, "application/json")
     assert changed.status_code == 200 and changed.json()["threshold"] == "3.00"
     assert BeaconRule.objects.get(pk=pk).name == "Lost clients"
+
+
+def test_the_digest_lists_the_firing_beacons(data, manager):  # noqa: F811
+    from django.utils import translation
+
+    from crm import digest
+    from crm.periods import Period
+
+    beacons.evaluate_all()
+    week = Period(NOW.date() - timedelta(days=7), NOW.date())
+    with translation.override("en"):
+        _, body = digest.digest_content(manager, week, NOW.date())
+    assert "Firing beacons" in body and "NPS below 40" in body
