@@ -15,6 +15,7 @@ urlpatterns = [
     path("calendar/<int:pk>/", views.calendar_edit, name="calendar_edit"),
     path("calendar/<int:pk>/delete/", views.calendar_delete, name="calendar_delete"),
     path("beacons/", views_beacons.beacon_list, name="beacons"),
+    path("beacons/notices/", views_beacons.beacon_notices, name="beacon_notices"),
     path("beacons/new/", views_beacons.beacon_edit, name="beacon_add"),
     path("beacons/<int:pk>/", views_beacons.beacon_detail, name="beacon_detail"),
     path("beacons/<int:pk>/edit/", views_beacons.beacon_edit, name="beacon_edit"),

@@ -16,7 +16,7 @@ from crm import beacons
 from crm import dashboard as kpi
 from crm.access import manager_required
 from crm.forms import BeaconRuleForm
-from crm.models import BeaconEvent, BeaconRule, BeaconState
+from crm.models import BeaconEvent, BeaconNotice, BeaconRule, BeaconState
 
 
 @login_required
@@ -32,7 +32,24 @@ def beacon_list(request):
     )
     labels = {k: m.label for k, m in kpi.metrics().items()}
     rows = [(rule, labels.get(rule.metric, rule.metric)) for rule in rules]
-    return render(request, "crm/beacons.html", {"rows": rows, "firing": BeaconState.State.FIRING})
+    unread = BeaconNotice.objects.filter(recipient=request.user, read_at__isnull=True).count()
+    return render(
+        request,
+        "crm/beacons.html",
+        {"rows": rows, "firing": BeaconState.State.FIRING, "unread": unread},
+    )
+
+
+@login_required
+def beacon_notices(request):
+    """The viewer's own beacon notices, newest first; opening the page marks them read."""
+    notices = BeaconNotice.objects.filter(recipient=request.user).select_related("event__rule")
+    page = Paginator(notices, 50).get_page(request.GET.get("page"))
+    unread = [n.pk for n in page if n.read_at is None]
+    response = render(request, "crm/beacon_notices.html", {"page": page, "unread": set(unread)})
+    if unread:
+        BeaconNotice.objects.filter(pk__in=unread).update(read_at=timezone.now())
+    return response
 
 
 @login_required

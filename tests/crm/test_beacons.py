@@ -331,3 +331,19 @@ def test_the_digest_lists_the_firing_beacons(data, manager):  # noqa: F811
     with translation.override("en"):
         _, body = digest.digest_content(manager, week, NOW.date())
     assert "Firing beacons" in body and "NPS below 40" in body
+
+
+def test_the_notice_appears_for_its_recipient_only(data, manager, owner, outsider):  # noqa: F811
+    BeaconRule.objects.all().delete()
+    rule(name="Owner's promises", scope="account_manager", scope_account_manager=owner)
+    beacons.evaluate_all()
+    owner_http = client_for(owner, "en")
+    listing = owner_http.get(reverse("beacons")).content.decode()
+    assert 'id="beacon-unread">1<' in listing
+    page = owner_http.get(reverse("beacon_notices")).content.decode()
+    assert "Owner&#x27;s promises" in page and "promise_overdue=true" in page
+    assert BeaconNotice.objects.get(recipient=owner).read_at is not None  # read once shown
+    assert (
+        "Owner&#x27;s promises"
+        not in client_for(outsider).get(reverse("beacon_notices")).content.decode()
+    )
