@@ -347,3 +347,16 @@ def test_the_notice_appears_for_its_recipient_only(data, manager, owner, outside
         "Owner&#x27;s promises"
         not in client_for(outsider).get(reverse("beacon_notices")).content.decode()
     )
+
+
+def test_the_pages_open_in_both_languages(data, manager):  # noqa: F811
+    beacons.evaluate_all()
+    r = BeaconRule.objects.get(metric="nps")
+    for language, word in (("en", "History"), ("ru", "История")):
+        http = client_for(manager, language)
+        assert word in http.get(reverse("beacon_detail", args=[r.pk])).content.decode()
+        assert http.get(reverse("beacon_edit", args=[r.pk])).status_code == 200
+        assert http.get(reverse("beacon_add")).status_code == 200
+    now_rule = GOOD | {"preview": "1"}  # overdue promises: a state as of now
+    page = client_for(manager, "en").post(reverse("beacon_add"), now_rule).content.decode()
+    assert "it has no monthly history" in page
