@@ -361,6 +361,40 @@ class Settlement(TimeStampedModel):
         return f"{self.client} {self.date} {self.amount}"
 
 
+class ClientLineFirst(models.Model):
+    """The first day a client bought each product line: the earliest settlement of any product
+    of the line (any amount). Kept by database triggers on settlements and products, on every
+    write path (docs/decisions/client-line-first.md); ``manage.py rebuild_client_line_first``
+    recomputes it from scratch. Settlements without a product have no line and no row here."""
+
+    client = models.ForeignKey(
+        Client, on_delete=models.CASCADE, related_name="line_firsts", verbose_name=_("client")
+    )
+    line = models.ForeignKey(
+        ProductLine,
+        on_delete=models.CASCADE,
+        related_name="client_firsts",
+        verbose_name=_("product line"),
+    )
+    first_date = models.DateField(_("first purchase"), validators=[validate_date_range])
+
+    class Meta:
+        verbose_name = _("first purchase of a product line")
+        verbose_name_plural = _("first purchases of product lines")
+        constraints = [
+            models.UniqueConstraint(fields=["client", "line"], name="client_line_first_uniq"),
+        ]
+        indexes = [
+            # the period report: the (client, line) pairs first bought in a period
+            models.Index(
+                fields=["first_date", "client", "line"], name="client_line_first_date_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.client_id}/{self.line_id}: {self.first_date}"
+
+
 class Interaction(TimeStampedModel):
     """One contact with a client, and the next step planned after it."""
 

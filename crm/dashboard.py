@@ -39,7 +39,7 @@ from typing import Any
 from django.core.cache import cache
 
 from crm.cache import DataVersion
-from crm.periods import Period
+from crm.periods import Period, add_months
 
 log = logging.getLogger(__name__)
 
@@ -258,7 +258,16 @@ def home_panels(request, today: date) -> list[HomePanel]:
 
 # --- periods ------------------------------------------------------------------------------------
 def previous_period(period: Period) -> Period:
-    """The period of equal length just before ``period``."""
+    """The period before ``period``, of equal length. A period that starts on the first of a
+    month is measured in calendar months: a month is compared with the month before, a quarter
+    with the quarter before, a year with the year before, and a month (quarter, year) to date
+    with the same days of the one before — 1–5 December with 1–5 November, November with
+    October. Any other period: the same number of days just before it."""
+    if period.start.day == 1:
+        months = (period.end.year - period.start.year) * 12 + period.end.month - period.start.month
+        if period.end.day != 1 or months == 0:
+            months += 1  # to date: the partial month counts as one
+        return Period(add_months(period.start, -months), add_months(period.end, -months))
     return Period(period.start - (period.end - period.start), period.start)
 
 

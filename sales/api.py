@@ -628,7 +628,10 @@ class ProductBoardView(APIView):
         if filterset.is_bound and not filterset.is_valid():
             raise ValidationError(filterset.errors)
         page, groups = product_board.board_page(
-            filterset.qs, number=request.query_params.get("page"), by_lines=filterset.by_lines
+            filterset.qs,
+            number=request.query_params.get("page"),
+            by_lines=filterset.by_lines,
+            tally=filterset.tally,
         )
         return Response(
             {

@@ -38,6 +38,7 @@ from crm.access import scope_for_user
 from crm.models import active_language
 from crm.periods import months_through
 from sales.models import DealLine, StageKind
+from segmentation.selectors import segment_class_counts
 
 PAGE_SIZE = 50
 NO_CLASS = "none"
@@ -254,6 +255,7 @@ def _with_joins(qs: QuerySet[Client]) -> QuerySet[Client]:
 
 
 ABC_OF_ORDER = {0: "A", 1: "B", 2: "C", 3: NO_CLASS}
+ABC_ORDER_OF = {"A": 0, "B": 1, "C": 2}  # anything else: no class (3)
 
 
 class BoardClients:
@@ -262,20 +264,37 @@ class BoardClients:
     only the groups it covers, in board order, with the offset inside the first of them. The
     cost of a page follows the size of the groups it touches, not the depth of the page."""
 
-    def __init__(self, qs: QuerySet[Client]):
+    def __init__(self, qs: QuerySet[Client], *, tally: dict | None = None):
         self.qs = qs
+        # a manager's board filtered by segment and/or class only: the group sizes are the
+        # (segment, class) tally the database keeps (segmentation.selectors)
+        self.tally = tally
         self._groups: list[tuple[int, int, int]] | None = None  # (segment, abc order, clients)
+
+    def _tally_counts(self) -> list[tuple[int, int, int]]:
+        abc = self.tally.get("abc")
+        wanted = ABC_ORDER_OF.get(abc, 3) if abc else None
+        sizes: dict[tuple[int, int], int] = {}
+        for segment_id, abc_class, n in segment_class_counts(
+            segment_id=self.tally.get("segment_id")
+        ):
+            order = ABC_ORDER_OF.get(abc_class, 3)
+            if wanted is None or order == wanted:
+                sizes[(segment_id, order)] = sizes.get((segment_id, order), 0) + n
+        return [(seg, order, n) for (seg, order), n in sizes.items() if n > 0]
 
     @property
     def groups(self) -> list[tuple[int, int, int]]:
         if self._groups is None:
-            counts = (
-                self.qs.annotate(abc_order=ABC_ORDER)
-                .values_list("target_segment_id", "abc_order")
-                .annotate(n=Count("id"))
-                .order_by()
-            )
-            counts = list(counts)
+            if self.tally is not None:
+                counts = self._tally_counts()
+            else:
+                counts = list(
+                    self.qs.annotate(abc_order=ABC_ORDER)
+                    .values_list("target_segment_id", "abc_order")
+                    .annotate(n=Count("id"))
+                    .order_by()
+                )
             names = dict(
                 TargetSegment.objects.filter(pk__in={c[0] for c in counts}).values_list(
                     "pk", "name"
@@ -322,10 +341,14 @@ def board_page(
     by_lines: bool = False,
     today: date | None = None,
     per_page=PAGE_SIZE,
+    tally: dict | None = None,
 ):
-    """One page of the board's (filtered) clients: ``(page, groups)``."""
+    """One page of the board's (filtered) clients: ``(page, groups)``. ``tally``
+    (``{"segment_id": …, "abc": …}``, from ``BoardFilter.tally``): the page's clients are all
+    the clients with a segment, of that segment and class, whose group sizes the database
+    keeps."""
     today = today or timezone.localdate()
-    paginator = Paginator(BoardClients(qs), per_page)
+    paginator = Paginator(BoardClients(qs, tally=tally), per_page)
     page = paginator.get_page(number)
     clients = list(page.object_list)
     page.object_list = clients

@@ -56,6 +56,21 @@ class BoardFilter(FilterSet):
         return queryset
 
     @property
+    def tally(self) -> dict | None:
+        """For a manager's board narrowed by segment and/or ABC class only (no account
+        manager): the filters as ``product_board.board_page`` reads the group sizes from the
+        tally; otherwise None (the groups are counted)."""
+        if self.user is None or not self.user.sees_everything:
+            return None
+        if self.is_bound and not self.is_valid():
+            return None
+        data = self.form.cleaned_data if self.is_bound else {}
+        if data.get("am"):
+            return None
+        segment = data.get("segment")
+        return {"segment_id": segment.pk if segment else None, "abc": data.get("abc") or None}
+
+    @property
     def by_lines(self) -> bool:
         return bool(self.is_valid() and self.form.cleaned_data.get("lines"))
 
@@ -72,7 +87,9 @@ class ReportForm(forms.Form):
     """The period (a calendar month, quarter or year holding a day, or any days) and, for
     managers, one account manager."""
 
-    period = forms.ChoiceField(label=_("Period"), choices=PERIOD_CHOICES, required=False)
+    period = forms.ChoiceField(
+        label=_("Period"), choices=PERIOD_CHOICES, required=False, initial=reports.QUARTER
+    )
     on = DateField(
         label=_("Containing the day"),
         required=False,

@@ -53,7 +53,10 @@ def product_board_view(request):
         rows = product_board.export_rows(filterset.qs, by_lines=filterset.by_lines)
         return _xlsx(rows, "client-products")
     page, groups = product_board.board_page(
-        filtered(filterset), number=request.GET.get("page"), by_lines=filterset.by_lines
+        filtered(filterset),
+        number=request.GET.get("page"),
+        by_lines=filterset.by_lines,
+        tally=filterset.tally,
     )
     return render(
         request,

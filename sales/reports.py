@@ -36,11 +36,11 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import BooleanField, ExpressionWrapper, F, OuterRef, Q, Subquery, Sum
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from clients.models import Client, Product, Settlement
+from clients.models import Client, ClientLineFirst, Product, Settlement
 from crm.access import scope_for_user
 from crm.models import User
 from crm.periods import Period, add_months, month_start
@@ -187,58 +187,45 @@ def cached_facts(user, period: Period, *, account_manager: User | None = None) -
 
 def period_facts(user, period: Period, *, account_manager: User | None = None) -> Facts:
     """The client sets behind every figure of the report for the clients ``user`` may see
-    (only ``account_manager``'s when given): five queries whatever the period, with
-    PostgreSQL's JIT off (it compiles these aggregates for longer than they run)."""
+    (only ``account_manager``'s when given): five queries whatever the period — potential
+    clients, clients whose first purchase is in the period, the period's sums per client, the
+    new product lines (from ``clients.ClientLineFirst``), the lifecycle changes — with
+    PostgreSQL's JIT off (it compiles these aggregates for longer than they run) and a
+    ``work_mem`` that keeps a quarter's per-client sums in memory."""
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL jit = off")
+                # the per-client sums of a quarter (70 000 clients) aggregate in memory
+                cursor.execute("SET LOCAL work_mem = '32MB'")
         return _period_facts(user, period, account_manager=account_manager)
 
 
 def _period_facts(user, period: Period, *, account_manager: User | None = None) -> Facts:
     facts = Facts(period)
-    clients = scope_for_user(Client.objects.all(), user)
-    settlements = scope_for_user(Settlement.objects.all(), user)
     changes = scope_for_user(ClassChange.objects.all(), user)
     if account_manager is not None:
-        clients = clients.filter(account_manager=account_manager)
-        settlements = settlements.filter(client__account_manager=account_manager)
         changes = changes.filter(client__account_manager=account_manager)
-    start, end = period.start, period.end
+    start = period.start
     manager_of = facts.manager_of
     sets = facts.sets
 
-    # every client's first settlement ever: one index probe per client
-    first_day = Subquery(
-        Settlement.objects.filter(client_id=OuterRef("pk")).order_by("date").values("date")[:1]
-    )
-    started = _start_moment(start)
-    firsts: dict[int, date | None] = {}
-    in_base = ExpressionWrapper(Q(created_at__lt=started), output_field=BooleanField())
-    rows = clients.annotate(first=first_day, in_base=in_base).values_list(
-        "pk", "account_manager_id", "in_base", "first"
-    )
-    for client_id, manager_id, was_in_base, first in rows:
-        firsts[client_id] = first
+    # who had bought before the period: a first purchase of a product line
+    # (clients.ClientLineFirst) or a settlement without a product before its start
+    owner = _owner(user, account_manager)
+    potential = _potential(start, owner, _start_moment(start))
+    newcomers = _newcomers(period, owner)  # first settlement ever in the period
+    for client_id, manager_id in potential.items():
         manager_of[client_id] = manager_id or NO_MANAGER
-        if was_in_base and (first is None or first >= start):
-            sets[POTENTIAL][client_id] = None
-            if first is not None and first < end:
-                sets[CONVERTED][client_id] = None
+        sets[POTENTIAL][client_id] = None
+        if client_id in newcomers:
+            sets[CONVERTED][client_id] = None
 
     # clients who bought in the period, with the sum of their settlements in it
-    totals = (
-        settlements.filter(period.q("date"))
-        .values_list("client_id")
-        .annotate(Sum("amount"))
-        .order_by()
-    )
-    for client_id, total in totals:
-        first = firsts.get(client_id)
-        if first is None:  # added since the first query
-            continue
-        sets[FIRST if first >= start else REPEAT][client_id] = total
+    totals = _period_totals(period, owner)
+    for client_id, manager_id, total in totals:
+        manager_of[client_id] = manager_id or NO_MANAGER
+        sets[FIRST if client_id in newcomers else REPEAT][client_id] = total
 
     # settlements of a line the client had not bought before their date (repeat clients only)
     for client_id, total in _new_line_sums(period, account_manager=account_manager, user=user):
@@ -265,45 +252,123 @@ def _period_facts(user, period: Period, *, account_manager: User | None = None) 
     return facts
 
 
-def _new_line_sums(period: Period, *, account_manager, user) -> list[tuple[int, Decimal]]:
-    """(client, sum) of the settlements in the period on the first day the client bought each
-    product line, for lines it had not bought before the period: the settlements of the period
-    on the first day of their (client, line) pair in it, kept when no settlement of that line
-    by the client precedes the period."""
-    settlement = connection.ops.quote_name(Settlement._meta.db_table)
-    product = connection.ops.quote_name(Product._meta.db_table)
-    client = connection.ops.quote_name(Client._meta.db_table)
-    owner = None
-    if account_manager is not None:
-        owner = account_manager.pk
-    elif not user.sees_everything:
-        owner = user.pk
-    scope = scope_b = ""
+def _owner(user, account_manager) -> int | None:
+    """The account manager whose clients the figures are limited to (None: all clients)."""
+    if not user.sees_everything:
+        if account_manager is not None and account_manager.pk != user.pk:
+            return 0  # another account manager's clients: none (no user has id 0)
+        return user.pk
+    return account_manager.pk if account_manager is not None else None
+
+
+def _tables() -> dict[str, str]:
+    quote = connection.ops.quote_name
+    return {
+        "settlement": quote(Settlement._meta.db_table),
+        "product": quote(Product._meta.db_table),
+        "client": quote(Client._meta.db_table),
+        "first": quote(ClientLineFirst._meta.db_table),
+    }
+
+
+def _bought_before(alias: str) -> str:
+    """SQL: the client ``alias``.id had a settlement dated before the parameter: a product
+    line first bought before it, or a settlement without a product before it."""
+    t = _tables()
+    return (
+        f"(EXISTS (SELECT 1 FROM {t['first']} bf WHERE bf.client_id = {alias}"  # noqa: S608
+        f" AND bf.first_date < %s) OR EXISTS (SELECT 1 FROM {t['settlement']} bs"
+        f" WHERE bs.client_id = {alias} AND bs.product_id IS NULL AND bs.date < %s))"
+    )  # noqa: S608 - table names from the models, values as parameters
+
+
+def _potential(start: date, owner: int | None, started: datetime) -> dict[int, int | None]:
+    """Client → account manager of the clients added before ``started`` with no settlement
+    dated before ``start``."""
+    t = _tables()
+    t_first, t_settlement = t["first"], t["settlement"]
+    sql = (
+        f"SELECT c.id, c.account_manager_id FROM {t['client']} c WHERE c.created_at < %s"  # noqa: S608
+        f" AND NOT EXISTS (SELECT 1 FROM {t_first} bf WHERE bf.client_id = c.id"
+        " AND bf.first_date < %s)"
+        f" AND NOT EXISTS (SELECT 1 FROM {t_settlement} bs WHERE bs.client_id = c.id"
+        " AND bs.product_id IS NULL AND bs.date < %s)"
+    )
+    params: list = [started, start, start]
+    if owner is not None:
+        sql += " AND c.account_manager_id = %s"
+        params.append(owner)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return dict(cursor.fetchall())
+
+
+def _newcomers(period: Period, owner: int | None) -> set[int]:
+    """The clients whose first settlement ever is dated in the period: a product line first
+    bought in it, or a settlement without a product in it, and nothing bought before it."""
+    t = _tables()
+    scope = ""
+    params: list = [period.start, period.end, period.start, period.end]
+    if owner is not None:
+        scope = f" AND x.client_id IN (SELECT id FROM {t['client']} WHERE account_manager_id = %s)"  # noqa: S608
+        params.append(owner)
+    sql = (
+        f"SELECT DISTINCT x.client_id FROM (SELECT client_id FROM {t['first']}"  # noqa: S608
+        " WHERE first_date >= %s AND first_date < %s"
+        f" UNION SELECT client_id FROM {t['settlement']}"
+        " WHERE product_id IS NULL AND date >= %s AND date < %s) x"
+        f" WHERE NOT {_bought_before('x.client_id')}{scope}"
+    )
+    params = params[:4] + [period.start, period.start] + params[4:]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {row[0] for row in cursor.fetchall()}
+
+
+def _period_totals(period: Period, owner: int | None) -> list[tuple[int, int | None, Decimal]]:
+    """(client, account manager, sum) of the clients with settlements in the period: the
+    settlements summed per client first, then joined with their clients."""
+    t = _tables()
+    scope = ""
     params: list = [period.start, period.end]
     if owner is not None:
-        own = f"(SELECT id FROM {client} WHERE account_manager_id = %s)"  # noqa: S608
-        scope, scope_b = f" AND s.client_id IN {own}", f" AND b.client_id IN {own}"
+        scope = f" AND client_id IN (SELECT id FROM {t['client']} WHERE account_manager_id = %s)"  # noqa: S608
         params.append(owner)
-    sql = f"""
-        WITH inp AS (
-            SELECT s.client_id, p.line_id, s.date, s.amount,
-                   MIN(s.date) OVER (PARTITION BY s.client_id, p.line_id) AS first_day
-            FROM {settlement} s JOIN {product} p ON p.id = s.product_id
-            WHERE s.date >= %s AND s.date < %s{scope}
-        ), firsts AS (
-            SELECT client_id, line_id, SUM(amount) AS total
-            FROM inp WHERE date = first_day GROUP BY client_id, line_id
-        )
-        SELECT f.client_id, SUM(f.total) FROM firsts f
-        WHERE NOT EXISTS (
-            SELECT 1 FROM {settlement} b JOIN {product} bp ON bp.id = b.product_id
-            WHERE b.client_id = f.client_id AND b.date < %s AND bp.line_id = f.line_id{scope_b}
-        )
-        GROUP BY f.client_id
-    """  # noqa: S608 - table names from the models, values as parameters
-    params.append(period.start)
+    sql = (
+        f"SELECT c.id, c.account_manager_id, x.total FROM (SELECT client_id, SUM(amount) AS total"  # noqa: S608
+        f" FROM {t['settlement']} WHERE date >= %s AND date < %s{scope} GROUP BY client_id) x"
+        f" JOIN {t['client']} c ON c.id = x.client_id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [(c, m, _decimal(v)) for c, m, v in cursor.fetchall()]
+
+
+def _new_line_sums(period: Period, *, account_manager, user) -> list[tuple[int, Decimal]]:
+    """(client, sum) of the settlements in the period on the first day the client bought each
+    product line: the (client, line) pairs whose first purchase
+    (``clients.ClientLineFirst``, kept by the settlement writes) falls in the period, each
+    with the client's settlements of that line on that day."""
+    t = _tables()
+    settlement, product, first = t["settlement"], t["product"], t["first"]
+    owner = _owner(user, account_manager)
+    scope = ""
+    params: list = [period.start, period.end]
     if owner is not None:
+        scope = f" AND f.client_id IN (SELECT id FROM {t['client']} WHERE account_manager_id = %s)"  # noqa: S608
         params.append(owner)
+    # one probe of the settlements' (client, date) index per pair first bought in the period
+    sql = f"""
+        SELECT y.client_id, SUM(y.total) FROM (
+            SELECT f.client_id, (
+                SELECT SUM(s.amount) FROM {settlement} s
+                JOIN {product} p ON p.id = s.product_id
+                WHERE s.client_id = f.client_id AND s.date = f.first_date
+                AND p.line_id = f.line_id
+            ) AS total
+            FROM {first} f WHERE f.first_date >= %s AND f.first_date < %s{scope}
+        ) y GROUP BY y.client_id
+    """  # noqa: S608 - table names from the models, values as parameters
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [(c, _decimal(v)) for c, v in cursor.fetchall()]

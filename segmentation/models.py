@@ -344,6 +344,38 @@ class ClassTally(models.Model):
             )
 
 
+class SegmentClassTally(models.Model):
+    """How many clients of each target segment hold each ABC class (None: no class or no
+    class row), kept exact by PostgreSQL triggers on ``clients_client`` (the segment) and
+    ``segmentation_clientmetrics`` (the class), migration 0009: each writing statement appends
+    one row per (segment, class) it changed. The client × product board's page reads its group
+    sizes here instead of counting the base (``sales.product_board``). Other databases count.
+    Writers only append; reads fold the rows now and then (``fold``)."""
+
+    segment_id = models.BigIntegerField(_("target segment"))
+    abc_class = models.CharField(_("ABC class"), max_length=1, null=True, blank=True)
+    delta = models.BigIntegerField(_("clients added (negative: removed)"))
+
+    class Meta:
+        verbose_name = _("segment class tally")
+        verbose_name_plural = _("segment class tally")
+
+    def __str__(self) -> str:
+        return f"{self.segment_id} {self.abc_class or '-'} {self.delta:+d}"
+
+    @classmethod
+    def fold(cls) -> None:
+        """Fold the rows into one per (segment, class), as ``ClassTally.fold``."""
+        table = connection.ops.quote_name(cls._meta.db_table)
+        columns = "segment_id, abc_class"
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"WITH folded AS (DELETE FROM {table} RETURNING {columns}, delta) "  # noqa: S608
+                f"INSERT INTO {table} ({columns}, delta) SELECT {columns}, SUM(delta) "
+                f"FROM folded GROUP BY {columns} HAVING SUM(delta) <> 0"
+            )
+
+
 class ClassChange(models.Model):
     """One client's change of ABC, XYZ and/or lifecycle in one run (old → new)."""
 

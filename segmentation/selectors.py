@@ -23,6 +23,7 @@ from segmentation.models import (
     Lifecycle,
     SegmentationRun,
     SegmentationSettings,
+    SegmentClassTally,
 )
 
 ABC = ("A", "B", "C")
@@ -83,6 +84,29 @@ def clients_in_classes(**classes) -> int:
     if tally["rows"] > TALLY_FOLD_ROWS:
         ClassTally.fold()  # a write, once per that many statements
     return tally["total"] or 0
+
+
+def segment_class_counts(*, segment_id: int | None = None) -> list[tuple[int, str | None, int]]:
+    """(target segment, ABC class or None, clients) of every client with a segment
+    (PostgreSQL: the sum of ``SegmentClassTally``'s rows, kept by triggers; only one segment's
+    with ``segment_id``). Other databases: a grouped COUNT of the clients."""
+    if connection.vendor != "postgresql":
+        qs = Client.objects.filter(target_segment__isnull=False)
+        if segment_id is not None:
+            qs = qs.filter(target_segment_id=segment_id)
+        rows = (
+            qs.values_list("target_segment_id", "metrics__abc_class")
+            .annotate(n=Count("id"))
+            .order_by()
+        )
+        return [(seg, abc or None, n) for seg, abc, n in rows]
+    tally = SegmentClassTally.objects.all()
+    if segment_id is not None:
+        tally = tally.filter(segment_id=segment_id)
+    rows = list(tally.values_list("segment_id", "abc_class").annotate(n=Sum("delta")).order_by())
+    if SegmentClassTally.objects.count() > TALLY_FOLD_ROWS:
+        SegmentClassTally.fold()  # a write, once per that many statements
+    return [(seg, abc, n) for seg, abc, n in rows if n]
 
 
 # --- the matrix -------------------------------------------------------------------------------

@@ -475,7 +475,7 @@ class AnswerRollup(models.Model):
     ``surveys.rollup`` (an upsert adding to the counts), rebuilt by ``rebuild_survey_rollups``."""
 
     dimension = models.CharField(max_length=16)
-    month = models.DateField()  # the first day of the month, in the site's time zone
+    month = models.DateField(validators=[validate_date_range])  # its first day, site time zone
     account_manager = models.IntegerField(default=0)  # the user's id; 0: no account manager
     anonymous = models.BooleanField(default=False)
     value = models.CharField(max_length=32)  # a class, an id, "none"; "" for "total"

@@ -158,7 +158,19 @@ def values(board) -> dict:
 
 def test_previous_period_and_change():
     nov = kpi.Period(date(2026, 11, 1), date(2026, 12, 1))
-    assert kpi.previous_period(nov) == kpi.Period(date(2026, 10, 2), date(2026, 11, 1))
+    assert kpi.previous_period(nov) == kpi.Period(date(2026, 10, 1), date(2026, 11, 1))
+    q1 = kpi.Period(date(2026, 1, 1), date(2026, 4, 1))
+    assert kpi.previous_period(q1) == kpi.Period(date(2025, 10, 1), date(2026, 1, 1))
+    # to date: the same days of the month before; 31 March to date → 1–28 February
+    assert kpi.previous_period(kpi.Period(date(2026, 12, 1), date(2026, 12, 6))) == kpi.Period(
+        date(2026, 11, 1), date(2026, 11, 6)
+    )
+    assert kpi.previous_period(kpi.Period(date(2026, 3, 1), date(2026, 4, 1))) == kpi.Period(
+        date(2026, 2, 1), date(2026, 3, 1)
+    )
+    # a custom period not starting on the 1st: the same number of days just before
+    custom = kpi.Period(date(2026, 11, 10), date(2026, 11, 20))
+    assert kpi.previous_period(custom) == kpi.Period(date(2026, 10, 31), date(2026, 11, 10))
     assert kpi.change_pct(Decimal("3500"), Decimal("300")) == Decimal("1066.7")
     assert kpi.change_pct(5, 10) == Decimal("-50.0")
     assert kpi.change_pct(5, 0) is None
@@ -316,12 +328,12 @@ def test_period_kinds(data, manager_client):
     assert page.context["period"] == kpi.Period(date(2026, 10, 1), date(2026, 12, 6))
     page = manager_client.get(URL, {"kind": "year", "day": "2025-02-01"})
     assert page.context["period"] == kpi.Period(date(2025, 1, 1), date(2026, 1, 1))
-    # of equal length: 365 days back from 1 Jan 2025 (2024 had 366)
-    assert page.context["previous_period"] == kpi.Period(date(2024, 1, 2), date(2025, 1, 1))
-    # the current month by default, to date: [1 Dec, 6 Dec), compared with [26 Nov, 1 Dec)
+    # the year before (2024 had 366 days: calendar years, not 365 days back)
+    assert page.context["previous_period"] == kpi.Period(date(2024, 1, 1), date(2025, 1, 1))
+    # the current month by default, to date: [1 Dec, 6 Dec), compared with [1 Nov, 6 Nov)
     page = manager_client.get(URL)
     assert page.context["period"] == kpi.Period(date(2026, 12, 1), date(2026, 12, 6))
-    assert page.context["previous_period"] == kpi.Period(date(2026, 11, 26), date(2026, 12, 1))
+    assert page.context["previous_period"] == kpi.Period(date(2026, 11, 1), date(2026, 11, 6))
     page = manager_client.get(URL, {"kind": "custom", "start": "2026-11-01", "end": "2026-11-30"})
     assert page.context["period"] == kpi.Period(date(2026, 11, 1), date(2026, 12, 1))
     bad = manager_client.get(URL, {"kind": "custom", "start": "2026-11-30", "end": "2026-11-01"})

@@ -1,10 +1,12 @@
 """The period report per account manager on a hand-made quarter (Q2 2026: 1 April – 30 June)."""
 
+import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from io import BytesIO
 
 import pytest
+from django.urls import reverse
 from openpyxl import load_workbook
 
 from clients.models import Client
@@ -294,3 +296,9 @@ def test_cached_figures_follow_new_records(quarter, owner, manager, settings):
     again = reports.cached_facts(manager, Q2)
     assert newcomer.pk in again.sets[reports.FIRST]  # a new settlement: a new key
     cache.clear()
+
+
+def test_the_period_select_shows_the_default_quarter(manager):
+    """The page opens on the current quarter, and its select says so."""
+    html = client_for(manager, "en").get(reverse("sales:report")).content.decode()
+    assert re.search(r'<option value="quarter"[^>]*selected', html)
