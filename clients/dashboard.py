@@ -16,7 +16,17 @@ from django.utils.translation import gettext_lazy as _
 from clients import extensions, selectors, versions
 from clients.models import Client, Settlement, TargetSegment
 from crm.access import scope_for_user
-from crm.dashboard import Card, Column, Figure, Filter, Group, HomePanel, KpiContext, Point
+from crm.dashboard import (
+    Card,
+    Column,
+    Figure,
+    Filter,
+    Group,
+    HomePanel,
+    KpiContext,
+    Metric,
+    Point,
+)
 from crm.periods import Period, add_months, month_start
 
 GROUP = Group("clients", _("Revenue and contacts"), order=40)
@@ -112,6 +122,18 @@ def contact_overdue(ctx: KpiContext) -> Figure:
 def promise_overdue(ctx: KpiContext) -> Figure:
     n = _clients(ctx).filter(pk__in=selectors.overdue_promise_clients(ctx.today)).count()
     return Figure(n, url=clients_url(ctx, promise_overdue="true"))
+
+
+def contact_overdue_class(ctx: KpiContext) -> Figure:
+    """Beacon metric: clients overdue for contact, of the rule's ABC class (``ctx.filters
+    ["abc"]``) or of every class."""
+    clients = _clients(ctx)
+    extra = {"contact_overdue": "true"}
+    if ctx.filters.get("abc"):
+        clients = clients.filter(metrics__abc_class=ctx.filters["abc"])
+        extra["abc"] = ctx.filters["abc"]
+    n = selectors.overdue_for_contact(clients).count()
+    return Figure(n, url=clients_url(ctx, **extra))
 
 
 # --- the per-manager table ---------------------------------------------------------------------
@@ -228,6 +250,15 @@ COLUMNS = [
     Column("contact_overdue", _("Overdue contacts"), contact_overdue_by_manager, order=40),
     Column("promise_overdue", _("Overdue promises"), promise_overdue_by_manager, order=60),
 ]
+METRICS = [
+    Metric(
+        "contact_overdue_class",
+        _("Clients of a class overdue for contact (now)"),
+        contact_overdue_class,
+        period=False,
+        scopes=("company", "account_manager", "class", "segment"),
+    ),
+]
 FILTER = Filter("segment", _("Target segment"), segment_choices)
 
 
@@ -243,3 +274,5 @@ def register() -> None:
         dashboard.register_card(card)
     for column in COLUMNS:
         dashboard.register_column(column)
+    for metric in METRICS:
+        dashboard.register_metric(metric)

@@ -11,16 +11,16 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import api_view
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from crm import beacons, selectors, services
 from crm import dashboard as kpi
-from crm import selectors, services
 from crm.api_router import app_router
-from crm.forms import DashboardForm
-from crm.models import CalendarDay, User
+from crm.forms import BeaconRuleForm, DashboardForm
+from crm.models import BeaconRule, BeaconState, CalendarDay, User
 from crm.validators import DATE_MAX, DATE_MIN
 
 router = app_router()
@@ -106,6 +106,89 @@ class CalendarDayViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 router.register("calendar-days", CalendarDayViewSet, basename="calendar-day")
+
+
+class BeaconStateSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = BeaconState
+        fields = ["state", "value", "url", "since", "checked_at", "notified_at"]
+        read_only_fields = fields
+
+
+class BeaconRuleSerializer(serializers.ModelSerializer):
+    state = BeaconStateSerializer(read_only=True)
+
+    class Meta:
+        model = BeaconRule
+        fields = [
+            "id",
+            "name",
+            "metric",
+            "scope",
+            "scope_account_manager",
+            "scope_class",
+            "scope_segment",
+            "compare",
+            "operator",
+            "threshold",
+            "window_days",
+            "repeat_hours",
+            "active",
+            "recipients",
+            "state",
+        ]
+        read_only_fields = fields
+
+
+class BeaconRuleViewSet(viewsets.ModelViewSet):
+    """Beacon rules with their current state (crm/beacons.py). Managers read and write every
+    rule; an account manager reads the rules of their own scope only and writes none (403);
+    another's rule is a 404. Writes are checked by the page's form (the same messages)."""
+
+    serializer_class = BeaconRuleSerializer
+    filterset_fields = ["active", "metric"]
+
+    def get_queryset(self):
+        return (
+            beacons.visible_rules(self.request.user)
+            .select_related("state")
+            .prefetch_related("recipients")
+            .order_by("name", "id")
+        )
+
+    def _save(self, request, instance, partial=False):
+        if not request.user.sees_everything:
+            raise PermissionDenied(_("Only managers edit beacon rules."))
+        data = {}
+        if partial and instance.pk:
+            data = BeaconRuleSerializer(instance).data
+            data.pop("state", None)
+        data.update(request.data.items() if hasattr(request.data, "items") else {})
+        if isinstance(data.get("active"), str):
+            data["active"] = data["active"].lower() in ("1", "true", "on", "yes")
+        form = BeaconRuleForm(data, instance=instance)
+        if not form.is_valid():
+            raise ValidationError({k: list(v) for k, v in form.errors.items()})
+        rule = form.save()
+        BeaconState.objects.get_or_create(rule=rule)
+        return BeaconRuleSerializer(self.get_queryset().get(pk=rule.pk)).data
+
+    def create(self, request, *args, **kwargs):
+        return Response(self._save(request, BeaconRule()), status=status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        rule = self.get_object()
+        return Response(self._save(request, rule, partial=kwargs.get("partial", False)))
+
+    def destroy(self, request, *args, **kwargs):
+        rule = self.get_object()
+        if not request.user.sees_everything:
+            raise PermissionDenied(_("Only managers edit beacon rules."))
+        rule.delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+router.register("beacon-rules", BeaconRuleViewSet, basename="beacon-rule")
 
 
 # --- the dashboard's KPIs (crm/dashboard.py) ----------------------------------------------------

@@ -158,7 +158,25 @@ class HomePanel:
     order: int = 100
 
 
+@dataclass(frozen=True)
+class Metric:
+    """What a beacon rule watches (crm/beacons.py): every card is one, and an app registers
+    conditions that are not cards with ``register_metric`` (e.g. "class-A clients overdue for
+    contact"). ``compute(ctx)`` returns a ``Figure`` whose ``url`` is the list of the clients
+    or cases behind the number. ``period``: a figure of a period (it has a previous period and
+    a history by month); otherwise a state "as of now". ``scopes``: what a rule may narrow it
+    to — "company", "account_manager", "segment" (``ctx.filters["segment"]``), "class"
+    (``ctx.filters["abc"]``: "A", "B" or "C")."""
+
+    key: str
+    label: Any
+    compute: Callable[[KpiContext], Figure]
+    period: bool = True
+    scopes: tuple[str, ...] = ("company", "account_manager", "segment")
+
+
 _groups: dict[str, Group] = {}
+_metrics: dict[str, Metric] = {}
 _cards: dict[str, Card] = {}
 _columns: dict[str, Column] = {}
 _filters: dict[str, Filter] = {}
@@ -174,6 +192,22 @@ def register_group(group: Group) -> Group:
 def register_card(card: Card) -> Card:
     _cards[card.key] = card
     return card
+
+
+def register_metric(metric: Metric) -> Metric:
+    _metrics[metric.key] = metric
+    return metric
+
+
+def metrics() -> dict[str, Metric]:
+    """Every metric a beacon rule may watch: the registered ones and every card."""
+    found = {
+        card.key: Metric(card.key, card.label, card.compute, period=card.compare)
+        for card in _cards.values()
+        if not card.template  # a card of its own (the matrix) has no single number
+    }
+    found.update(_metrics)
+    return found
 
 
 def register_column(column: Column) -> Column:

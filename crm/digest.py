@@ -21,6 +21,7 @@ from django.utils.formats import date_format
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
+from crm import beacons
 from crm import dashboard as kpi
 from crm.models import User
 from crm.periods import Period, add_months, month_start
@@ -70,6 +71,10 @@ def digest_content(user: User, period: Period, today: date) -> tuple[str, str]:
             "start": start,
             "end": end,
             "sections": sections,
+            "beacons": [
+                {"name": rule.name, "url": _absolute(rule.state.url) if rule.state.url else ""}
+                for rule in beacons.firing_for(user)
+            ],
             "dashboard_url": _absolute(f"/?{query}"),
             "profile_url": _absolute("/profile/"),
         },

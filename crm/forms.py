@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from crm import validators
-from crm.models import CalendarDay, User
+from crm.models import BeaconRule, CalendarDay, User
 
 
 def add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
@@ -143,3 +143,90 @@ class DashboardForm(forms.Form):
     def chosen_filters(self) -> dict:
         data = self.cleaned_data if self.is_bound and self.is_valid() else {}
         return {f.name: data.get(f.name) for f in self.extra_filters if data.get(f.name)}
+
+
+class BeaconRuleForm(forms.ModelForm):
+    """A beacon rule (crm/beacons.py): the metric and the scope it supports, the condition, the
+    repeat interval and the recipients. Every refusal names the field and what to do."""
+
+    metric = forms.ChoiceField(label=_("Metric"))
+    scope_segment = forms.TypedChoiceField(
+        label=_("Target segment"), coerce=int, required=False, empty_value=None
+    )
+
+    class Meta:
+        model = BeaconRule
+        fields = [
+            "name",
+            "metric",
+            "scope",
+            "scope_account_manager",
+            "scope_class",
+            "scope_segment",
+            "compare",
+            "operator",
+            "threshold",
+            "window_days",
+            "repeat_hours",
+            "active",
+            "recipients",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        from crm import dashboard as kpi
+
+        super().__init__(*args, **kwargs)
+        self.metrics = kpi.metrics()
+        self.fields["metric"].choices = [("", "—")] + sorted(
+            ((k, str(m.label)) for k, m in self.metrics.items()), key=lambda c: c[1]
+        )
+        segments = next((f for f in kpi.filters() if f.name == "segment"), None)
+        self.fields["scope_segment"].choices = [("", "—")] + (
+            segments.choices() if segments else []
+        )
+        self.fields["scope_account_manager"].queryset = User.objects.filter(
+            is_active=True, role=User.Role.ACCOUNT_MANAGER
+        ).order_by("username")
+        self.fields["recipients"].queryset = User.objects.filter(is_active=True).order_by(
+            "username"
+        )
+        self.fields["threshold"].widget.attrs["step"] = "any"
+
+    def clean_window_days(self):
+        value = self.cleaned_data["window_days"]
+        if not 1 <= value <= 366:
+            raise ValidationError(_("The period must be 1 to 366 days."), code="window")
+        return value
+
+    def clean_repeat_hours(self):
+        value = self.cleaned_data["repeat_hours"]
+        if not 1 <= value <= 24 * 31:
+            raise ValidationError(
+                _("The repeat interval must be 1 to 744 hours (31 days)."), code="repeat"
+            )
+        return value
+
+    def clean(self):
+        data = super().clean()
+        metric = self.metrics.get(data.get("metric") or "")
+        scope = data.get("scope")
+        if metric is not None and scope and scope not in metric.scopes:
+            self.add_error(
+                "scope", _("This metric cannot be narrowed to this scope; choose another.")
+            )
+        needed = {
+            "account_manager": ("scope_account_manager", _("Choose the account manager.")),
+            "class": ("scope_class", _("Choose the ABC class.")),
+            "segment": ("scope_segment", _("Choose the target segment.")),
+        }
+        for name, (field, text) in needed.items():
+            if scope == name and data.get(field) in (None, ""):
+                self.add_error(field, text)
+            elif scope != name:
+                data[field] = None if field != "scope_class" else ""
+        if metric is not None and data.get("compare") == "change" and not metric.period:
+            self.add_error(
+                "compare",
+                _("This metric is a state as of now: it has no previous period to compare with."),
+            )
+        return data

@@ -201,3 +201,162 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task} #{self.pk}"
+
+
+# --- beacons: KPI rules evaluated by beat (crm/beacons.py; docs/domain.md, "Beacons") ---------
+class BeaconRule(TimeStampedModel):
+    """A KPI rule: "<metric> of <scope> <operator> <threshold>" (or its change in % against the
+    previous period), evaluated by beat; a change of state notifies the recipients."""
+
+    class Scope(models.TextChoices):
+        COMPANY = "company", _("whole company")
+        ACCOUNT_MANAGER = "account_manager", _("an account manager")
+        CLASS = "class", _("an ABC class")
+        SEGMENT = "segment", _("a target segment")
+
+    class Operator(models.TextChoices):
+        LT = "<", "<"
+        LE = "<=", "≤"
+        GT = ">", ">"
+        GE = ">=", "≥"
+        EQ = "=", "="
+
+    class Compare(models.TextChoices):
+        VALUE = "value", _("the value")
+        CHANGE = "change", _("the change in % against the previous period")
+
+    name = models.CharField(_("name"), max_length=200)
+    metric = models.CharField(_("metric"), max_length=60)
+    scope = models.CharField(_("scope"), max_length=20, choices=Scope.choices, default="company")
+    scope_account_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("account manager"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    scope_class = models.CharField(
+        _("ABC class"), max_length=1, blank=True, choices=[("A", "A"), ("B", "B"), ("C", "C")]
+    )
+    # a target segment's id (crm imports no app: the choices come from the dashboard's filter)
+    scope_segment = models.PositiveIntegerField(_("target segment"), null=True, blank=True)
+    compare = models.CharField(
+        _("compare"), max_length=10, choices=Compare.choices, default=Compare.VALUE
+    )
+    operator = models.CharField(_("operator"), max_length=2, choices=Operator.choices)
+    threshold = models.DecimalField(_("threshold"), max_digits=14, decimal_places=2)
+    window_days = models.PositiveIntegerField(
+        _("period, days"),
+        default=30,
+        help_text=_("A metric of a period is computed for the last this many days."),
+    )
+    repeat_hours = models.PositiveIntegerField(
+        _("repeat interval, hours"),
+        default=24,
+        help_text=_("At most one notification per rule in this interval."),
+    )
+    active = models.BooleanField(_("active"), default=True)
+    recipients = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recipients"),
+        blank=True,
+        related_name="beacon_rules",
+        help_text=_("None chosen: every manager."),
+    )
+
+    class Meta:
+        verbose_name = _("beacon rule")
+        verbose_name_plural = _("beacon rules")
+        ordering = ["name", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(operator__in=["<", "<=", ">", ">=", "="]),
+                name="beacon_operator_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(repeat_hours__gte=1), name="beacon_repeat_positive"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(window_days__gte=1), name="beacon_window_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class BeaconState(models.Model):
+    """The current state of a rule: one row per rule, locked (``select_for_update``) by the
+    evaluation, so two runs cannot both move it."""
+
+    class State(models.TextChoices):
+        NORMAL = "normal", _("normal")
+        FIRING = "firing", _("firing")
+        RECOVERED = "recovered", _("recovered")
+
+    rule = models.OneToOneField(
+        BeaconRule, primary_key=True, on_delete=models.CASCADE, related_name="state"
+    )
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default="normal")
+    value = models.DecimalField(_("value"), max_digits=16, decimal_places=2, null=True)
+    url = models.CharField(_("list"), max_length=1000, blank=True)
+    since = models.DateTimeField(_("since"), null=True, validators=[validate_date_range])
+    checked_at = models.DateTimeField(_("checked"), null=True, validators=[validate_date_range])
+    notified_at = models.DateTimeField(
+        _("last notified"), null=True, validators=[validate_date_range]
+    )
+
+    class Meta:
+        verbose_name = _("beacon state")
+        verbose_name_plural = _("beacon states")
+
+    def __str__(self) -> str:
+        return f"{self.rule_id}: {self.state}"
+
+
+class BeaconEvent(models.Model):
+    """A change of a rule's state (append-only history)."""
+
+    rule = models.ForeignKey(BeaconRule, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(_("when"), validators=[validate_date_range])
+    from_state = models.CharField(_("from"), max_length=10, choices=BeaconState.State.choices)
+    to_state = models.CharField(_("to"), max_length=10, choices=BeaconState.State.choices)
+    value = models.DecimalField(_("value"), max_digits=16, decimal_places=2, null=True)
+    threshold = models.DecimalField(_("threshold"), max_digits=14, decimal_places=2)
+    url = models.CharField(_("list"), max_length=1000, blank=True)
+    notified = models.BooleanField(_("notified"), default=False)
+
+    class Meta:
+        verbose_name = _("beacon event")
+        verbose_name_plural = _("beacon events")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["rule", "-at"], name="beacon_event_rule_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.rule_id}: {self.from_state} → {self.to_state}"
+
+
+class BeaconNotice(models.Model):
+    """An in-app notice of a beacon's change of state (crm cannot use feedback's notices,
+    which hang off a complaint)."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="beacon_notices"
+    )
+    event = models.ForeignKey(BeaconEvent, on_delete=models.CASCADE, related_name="notices")
+    created_at = models.DateTimeField(_("created"), validators=[validate_date_range])
+    read_at = models.DateTimeField(
+        _("read"), null=True, blank=True, validators=[validate_date_range]
+    )
+
+    class Meta:
+        verbose_name = _("beacon notice")
+        verbose_name_plural = _("beacon notices")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["recipient", "event"], name="beacon_notice_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recipient_id}: {self.event_id}"

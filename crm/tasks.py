@@ -37,3 +37,12 @@ def kpi_digest() -> int:
     """Beat, every morning at 07:00 (data migration 0007): email the KPI digests due today
     (crm/digest.py). Idempotent: a user gets one digest a day at most."""
     return digest.send_due_digests()
+
+
+@shared_task(name="crm.evaluate_beacons")
+def evaluate_beacons() -> int:
+    """Beat, every 15 minutes (data migration 0009): evaluate the active beacon rules
+    (crm/beacons.py). Safe to run twice at once: a change of state notifies once."""
+    from crm import beacons
+
+    return beacons.evaluate_all()

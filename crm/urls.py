@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from crm import api, health, views
+from crm import api, health, views, views_beacons
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
@@ -14,6 +14,11 @@ urlpatterns = [
     path("calendar/new/", views.calendar_edit, name="calendar_add"),
     path("calendar/<int:pk>/", views.calendar_edit, name="calendar_edit"),
     path("calendar/<int:pk>/delete/", views.calendar_delete, name="calendar_delete"),
+    path("beacons/", views_beacons.beacon_list, name="beacons"),
+    path("beacons/notices/", views_beacons.beacon_notices, name="beacon_notices"),
+    path("beacons/new/", views_beacons.beacon_edit, name="beacon_add"),
+    path("beacons/<int:pk>/", views_beacons.beacon_detail, name="beacon_detail"),
+    path("beacons/<int:pk>/edit/", views_beacons.beacon_edit, name="beacon_edit"),
     path("healthz", health.healthz, name="healthz"),
     path(
         "accounts/login/",

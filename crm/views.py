@@ -15,8 +15,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from crm import beacons, selectors
 from crm import dashboard as kpi
-from crm import selectors
 from crm.access import manager_required
 from crm.context_processors import section_label
 from crm.forms import CalendarDayForm, DashboardForm, ProfileForm, add_service_errors
@@ -155,6 +155,7 @@ def dashboard(request):
         "neighbours": _neighbours(form, period),
         "managers": managers,
         "panels": [] if managers else kpi.home_panels(request, today),
+        "beacons": beacons.firing_for(request.user),
     }
     query = request.GET.copy()
     query.pop("format", None)

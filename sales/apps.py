@@ -23,3 +23,8 @@ class SalesConfig(AppConfig):
         from sales import funnel
 
         funnel.connect_signals()
+
+        # the pipeline's card and beacon metric on the manager dashboard
+        from sales import dashboard
+
+        dashboard.register()

@@ -4,12 +4,13 @@ rate, detractors without a complaint case, and the NPS column of the per-manager
 figures are those of ``surveys.analytics`` (one grouped aggregate each); every figure links to
 the answers list with the same period and filters."""
 
+from datetime import timedelta
 from urllib.parse import urlencode
 
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from crm.dashboard import Card, Column, Figure, Group, KpiContext, Point
+from crm.dashboard import Card, Column, Figure, Group, KpiContext, Metric, Point
 from crm.periods import Period, add_months, month_start
 from surveys import analytics, metrics
 
@@ -111,6 +112,26 @@ def detractors_without_case(ctx: KpiContext) -> Figure:
     return Figure(n, url=answers_url(ctx, band="detractor", has_complaint="false"))
 
 
+DETRACTOR_GRACE_DAYS = 2  # "no case after 48 hours"
+DETRACTOR_LOOKBACK_DAYS = 30
+
+
+def detractors_overdue(ctx: KpiContext) -> Figure:
+    """Beacon metric (now): detractors answered in the last 30 days, at least 48 hours ago —
+    in whole days: submitted before the start of the day before yesterday —, without a
+    complaint case; the list is the answers list with the same days."""
+    period = Period(
+        ctx.today - timedelta(days=DETRACTOR_LOOKBACK_DAYS),
+        ctx.today - timedelta(days=DETRACTOR_GRACE_DAYS),
+    )
+    n = (
+        analytics.in_period(_answers(ctx), period)
+        .filter(nps__lte=metrics.DETRACTOR_MAX, complaint__isnull=True)
+        .count()
+    )
+    return Figure(n, url=answers_url(ctx, period, band="detractor", has_complaint="false"))
+
+
 def nps_by_manager(ctx: KpiContext) -> dict:
     answers = analytics.in_period(_answers(ctx), ctx.period)
     cells = analytics.breakdown(answers, "account_manager")
@@ -154,6 +175,14 @@ CARDS = [
         higher_is_better=False,
     ),
 ]
+METRICS = [
+    Metric(
+        "detractors_overdue",
+        _("Detractors without a case after 48 hours (now)"),
+        detractors_overdue,
+        period=False,
+    )
+]
 COLUMNS = [Column("nps", _("NPS of their clients"), nps_by_manager, order=30, zero=False)]
 
 
@@ -166,3 +195,5 @@ def register() -> None:
         dashboard.register_card(card)
     for column in COLUMNS:
         dashboard.register_column(column)
+    for metric in METRICS:
+        dashboard.register_metric(metric)

@@ -348,13 +348,14 @@ def test_queries_bounded_cold_and_warm(
     # a fixed number of aggregates whatever the data (no query per row): 37 today
     with django_assert_max_num_queries(45):
         manager_client.get(URL, NOV)
-    # warm: session, user, the filters' choices, the table's people
-    with django_assert_max_num_queries(6):
+    # warm: session, user, the filters' choices, the table's people, the firing beacons
+    with django_assert_max_num_queries(7):
         manager_client.get(URL, NOV)
     with django_assert_max_num_queries(45):
         owner_client.get(URL, NOV)
-    # warm: My day is read live (as on its own page), the cards from the cache
-    with django_assert_max_num_queries(10):
+    # warm: My day is read live (as on its own page), the firing beacons of their scope, the
+    # cards from the cache
+    with django_assert_max_num_queries(11):
         owner_client.get(URL, NOV)
 
 
