@@ -25,6 +25,7 @@ run. Both parts talk to real servers on localhost:
 import argparse
 import http.client
 import os
+import random
 import secrets
 import signal
 import smtplib
@@ -172,7 +173,9 @@ def cpu_seconds(parent: int) -> float:
     return total
 
 
-def answer_page(n_respondents: int, per_respondent: int, env: dict, work: Path) -> dict:
+def answer_page(
+    n_respondents: int, per_respondent: int, env: dict, work: Path, pause: float = 0.0
+) -> dict:
     from surveys.models import Invitation, InvitationToken, token_hash
 
     invitations = list(
@@ -241,12 +244,16 @@ def answer_page(n_respondents: int, per_respondent: int, env: dict, work: Path) 
             if status != 200 or 'name="nps"' not in page:
                 errors.append(f"GET {status}: no form on {path}")
                 continue
+            if pause:  # reading the question and choosing a score
+                time.sleep(random.uniform(0.5, 1.5) * pause)
             body = urllib.parse.urlencode({"nps": "9", "comment": "Fine."}).encode()
             t0 = time.perf_counter()
             status, _page = fetch(connection, "POST", path, body)
             times["POST"].append((time.perf_counter() - t0) * 1000)
             if status != 200:
                 errors.append(f"POST {status}")
+            if pause:  # the next respondent of this "phone"
+                time.sleep(random.uniform(0.5, 1.5) * pause)
         connection.close()
 
     threads = [threading.Thread(target=respondent, args=(i,)) for i in range(n_respondents)]
@@ -282,6 +289,12 @@ def main(argv=None) -> None:
     parser.add_argument("--invitations", type=int, default=10_000)
     parser.add_argument("--respondents", type=int, default=20)
     parser.add_argument("--answers-each", type=int, default=25)
+    parser.add_argument(
+        "--pause",
+        type=float,
+        default=0.0,
+        help="seconds a respondent takes to read and answer (±50 %%); 0: no pause (a stress test)",
+    )
     parser.add_argument(
         "--part",
         choices=("both", "sending", "answer-page"),
@@ -353,12 +366,12 @@ def main(argv=None) -> None:
         services.campaign_launch(actor=manager, campaign=campaign)
         Invitation.objects.update(status=Invitation.Status.SENT)
     print(f"load average before the answer page: {' / '.join(f'{x:.1f}' for x in os.getloadavg())}")
-    result = answer_page(args.respondents, args.answers_each, env, work)
+    result = answer_page(args.respondents, args.answers_each, env, work, pause=args.pause)
     for method, values in result["times"].items():
         print(
             f"answer page {method}: {len(values)} requests, p50 {statistics.median(values):.1f}"
             f" / p95 {p95(values):.1f} / max {max(values):.1f} ms"
-            f" ({args.respondents} concurrent respondents)"
+            f" ({args.respondents} concurrent respondents, pause {args.pause:g} s)"
         )
     print(
         f"answers stored: {result['answered']} of {result['asked']}; errors: {result['errors'][:3]}"
