@@ -249,3 +249,26 @@ def test_an_edited_questionnaire_shows_at_once(link, nps_questionnaire, time_mac
     nps_questionnaire.ask_liked = True
     nps_questionnaire.save()
     assert 'name="liked"' in page(Browser().get(url))
+
+
+def test_the_token_lookup_gives_what_the_orm_gives(link, django_assert_num_queries):
+    """The answer page's hand-written read converts values like the ORM (SQLite's dates and
+    booleans included) and loads any other column on first use."""
+    from surveys.selectors import invitation_for_token
+
+    invitation, url, _mail = link(anonymous=True)
+    token = url.split("/")[2]
+    with django_assert_num_queries(1):
+        found = invitation_for_token(token)
+        assert found.campaign.questionnaire.title_en  # read in the same query
+        assert found.contact.survey_opt_out is False
+    stored = Invitation.objects.select_related("campaign__questionnaire", "contact").get()
+    assert found.pk == stored.pk and found.status == stored.status == "sent"
+    assert found.expires_at == stored.expires_at and found.expires_at.tzinfo is not None
+    assert found.campaign.anonymous is True
+    q, stored_q = found.campaign.questionnaire, stored.campaign.questionnaire
+    assert [getattr(q, f.attname) for f in q._meta.concrete_fields] == [
+        getattr(stored_q, f.attname) for f in stored_q._meta.concrete_fields
+    ]
+    assert found.campaign.name == stored.campaign.name  # deferred: read now
+    assert invitation_for_token(token[:-1] + ("A" if token[-1] != "A" else "B")) is None
