@@ -120,23 +120,7 @@ class BeaconRuleSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = BeaconRule
-        fields = [
-            "id",
-            "name",
-            "metric",
-            "scope",
-            "scope_account_manager",
-            "scope_class",
-            "scope_segment",
-            "compare",
-            "operator",
-            "threshold",
-            "window_days",
-            "repeat_hours",
-            "active",
-            "recipients",
-            "state",
-        ]
+        fields = ["id", *BeaconRule.EDITABLE, "state"]
         read_only_fields = fields
 
 

@@ -156,21 +156,7 @@ class BeaconRuleForm(forms.ModelForm):
 
     class Meta:
         model = BeaconRule
-        fields = [
-            "name",
-            "metric",
-            "scope",
-            "scope_account_manager",
-            "scope_class",
-            "scope_segment",
-            "compare",
-            "operator",
-            "threshold",
-            "window_days",
-            "repeat_hours",
-            "active",
-            "recipients",
-        ]
+        fields = BeaconRule.EDITABLE
 
     def __init__(self, *args, **kwargs):
         from crm import dashboard as kpi

@@ -208,6 +208,23 @@ class BeaconRule(TimeStampedModel):
     """A KPI rule: "<metric> of <scope> <operator> <threshold>" (or its change in % against the
     previous period), evaluated by beat; a change of state notifies the recipients."""
 
+    # what a manager edits (the form and the API)
+    EDITABLE = [
+        "name",
+        "metric",
+        "scope",
+        "scope_account_manager",
+        "scope_class",
+        "scope_segment",
+        "compare",
+        "operator",
+        "threshold",
+        "window_days",
+        "repeat_hours",
+        "active",
+        "recipients",
+    ]
+
     class Scope(models.TextChoices):
         COMPANY = "company", _("whole company")
         ACCOUNT_MANAGER = "account_manager", _("an account manager")

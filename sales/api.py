@@ -30,6 +30,7 @@ from rest_framework.views import APIView
 from clients.models import Client, ContactPerson, Product
 from crm.access import scope_for_user
 from crm.api_fields import ScopedPrimaryKeyRelatedField
+from crm.api_permissions import ManagersWrite
 from crm.api_router import app_router
 from crm.models import User
 from sales import configuration, product_board, reports, services
@@ -49,15 +50,6 @@ from sales.report_filters import BoardFilter, ReportForm
 from sales.selectors import deals_for
 
 router = app_router()
-
-
-class ManagersWrite(permissions.BasePermission):
-    """Everyone signed in reads; managers and admins write."""
-
-    def has_permission(self, request, view):
-        if request.method in permissions.SAFE_METHODS:
-            return True
-        return bool(getattr(request.user, "sees_everything", False))
 
 
 # --- pipelines, stages, refusal categories -----------------------------------------------------

@@ -17,6 +17,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from crm.api_permissions import ManagersWrite
 from crm.api_router import app_router
 from feedback.models import Theme
 from surveys import analytics, services
@@ -33,15 +34,6 @@ from surveys.selectors import audience
 from surveys.services.themes import answer_themes_set
 
 router = app_router()
-
-
-class ManagersWrite(permissions.BasePermission):
-    """Everyone signed in reads; managers and admins write."""
-
-    def has_permission(self, request, view):
-        if request.method in permissions.SAFE_METHODS:
-            return True
-        return bool(getattr(request.user, "sees_everything", False))
 
 
 # --- questionnaires ----------------------------------------------------------------------------
