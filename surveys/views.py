@@ -142,20 +142,22 @@ def answer(request, token: str):
             services.invitation_open(invitation=invitation)
         return _headers(HttpResponse(_blank_form(invitation, items, lang)), lang)
     campaign = invitation.campaign
+    questionnaire = campaign.questionnaire
     with translation.override(lang):
-        form = AnswerForm(
-            request.POST,
-            questionnaire=campaign.questionnaire,
-            items=items,
-            anonymous=campaign.anonymous,
+        # the service checks every value; the form is built only to show what it refused
+        data = AnswerForm.posted(
+            request.POST, questionnaire=questionnaire, items=items, anonymous=campaign.anonymous
         )
-        if form.is_valid():
-            try:
-                services.answer_submit(invitation=invitation, data=form.service_data(), items=items)
-            except ValidationError as exc:
+        try:
+            services.answer_submit(invitation=invitation, data=data, items=items)
+        except ValidationError as exc:
+            form = AnswerForm(
+                request.POST, questionnaire=questionnaire, items=items, anonymous=campaign.anonymous
+            )
+            if form.is_valid():  # the form's own messages first, as a page shows them
                 add_service_errors(form, exc)
-            else:
-                return _static_page(request, "surveys/link_answered.html", lang, 200, fresh=True)
+        else:
+            return _static_page(request, "surveys/link_answered.html", lang, 200, fresh=True)
     context = {
         "form": form,
         "questionnaire": campaign.questionnaire,
