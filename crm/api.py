@@ -117,6 +117,10 @@ class BeaconStateSerializer(serializers.ModelSerializer):
 
 class BeaconRuleSerializer(serializers.ModelSerializer):
     state = BeaconStateSerializer(read_only=True)
+    # blank for the rules not scoped to a class: "" is one of the documented values
+    scope_class = serializers.ChoiceField(
+        choices=BeaconRule._meta.get_field("scope_class").choices, allow_blank=True, read_only=True
+    )
 
     class Meta:
         model = BeaconRule
