@@ -265,14 +265,8 @@ FILTER = Filter("segment", _("Target segment"), segment_choices)
 def register() -> None:
     from crm import dashboard
 
-    dashboard.register_group(GROUP)
     dashboard.register_data_version(versions.VERSION)
     extensions.register_on_settlements_created(settlements_created)
     dashboard.register_filter(FILTER)
     dashboard.register_home_panel(my_day_panel)
-    for card in CARDS:
-        dashboard.register_card(card)
-    for column in COLUMNS:
-        dashboard.register_column(column)
-    for metric in METRICS:
-        dashboard.register_metric(metric)
+    dashboard.register_app(GROUP, cards=CARDS, columns=COLUMNS, metrics=METRICS)

@@ -30,7 +30,7 @@ account manager's cards count their own clients only, and uses aggregate SQL (no
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -213,6 +213,24 @@ def metrics() -> dict[str, Metric]:
 def register_column(column: Column) -> Column:
     _columns[column.key] = column
     return column
+
+
+def register_app(
+    group: Group | None = None,
+    *,
+    cards: Iterable[Card] = (),
+    columns: Iterable[Column] = (),
+    metrics: Iterable[Metric] = (),
+) -> None:
+    """An app's whole contribution at once: its group, cards, per-manager columns, metrics."""
+    if group is not None:
+        register_group(group)
+    for card in cards:
+        register_card(card)
+    for column in columns:
+        register_column(column)
+    for metric in metrics:
+        register_metric(metric)
 
 
 def register_filter(filter_: Filter) -> Filter:

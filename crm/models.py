@@ -25,6 +25,27 @@ class Bilingual:
         return (ru or en) if active_language() == "ru" else (en or ru)
 
 
+class Catalogue(Bilingual, models.Model):
+    """An entry of a list managers edit, named in both languages: complaint themes, refusal
+    categories, pipelines. ``name`` is the active language's."""
+
+    code = models.SlugField(_("code"), max_length=50, unique=True)
+    name_en = models.CharField(_("name (English)"), max_length=200)
+    name_ru = models.CharField(_("name (Russian)"), max_length=200)
+    is_active = models.BooleanField(_("active"), default=True)
+    order = models.PositiveSmallIntegerField(_("order"), default=100)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return self.text("name")
+
+
 class TimeStampedModel(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)

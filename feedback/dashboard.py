@@ -154,9 +154,5 @@ COLUMNS = [Column("complaints_open", _("Open complaints"), open_by_manager, orde
 def register() -> None:
     from crm import dashboard
 
-    dashboard.register_group(GROUP)
     dashboard.register_data_version(analytics.VERSION)
-    for card in CARDS:
-        dashboard.register_card(card)
-    for column in COLUMNS:
-        dashboard.register_column(column)
+    dashboard.register_app(GROUP, cards=CARDS, columns=COLUMNS)

@@ -15,10 +15,9 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
-from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from crm.models import LONG_TEXT_MAX_LENGTH, TimeStampedModel
+from crm.models import LONG_TEXT_MAX_LENGTH, Catalogue, TimeStampedModel
 from crm.validators import validate_date_range
 
 
@@ -48,27 +47,13 @@ def default_working_days() -> list[int]:
     return list(DEFAULT_WORKING_DAYS)
 
 
-class Theme(models.Model):
+class Theme(Catalogue):
     """What the complaint is about (docs/domain.md); the list is editable by managers."""
-
-    code = models.SlugField(_("code"), max_length=50, unique=True)
-    name_en = models.CharField(_("name (English)"), max_length=200)
-    name_ru = models.CharField(_("name (Russian)"), max_length=200)
-    is_active = models.BooleanField(_("active"), default=True)
-    order = models.PositiveSmallIntegerField(_("order"), default=100)
 
     class Meta:
         verbose_name = _("complaint theme")
         verbose_name_plural = _("complaint themes")
         ordering = ["order", "id"]
-
-    def __str__(self) -> str:
-        return self.name
-
-    @property
-    def name(self) -> str:
-        lang = (translation.get_language() or settings.LANGUAGE_CODE)[:2]
-        return self.name_ru if lang == "ru" and self.name_ru else self.name_en
 
 
 class SlaSettings(models.Model):

@@ -731,15 +731,10 @@ class PeriodReportClientsView(APIView):
         metric = request.query_params.get("metric", "")
         if metric not in reports.METRICS:
             raise ValidationError({"metric": [f"one of {', '.join(reports.METRICS)}"]})
-        row = request.query_params.get("row", "")
-        if row == "none":
-            manager_id = reports.NO_MANAGER
-        elif row == "":
-            manager_id = None
-        elif row.isdigit():
-            manager_id = int(row)
-        else:
-            raise ValidationError({"row": ["an account manager id, 'none' or empty"]})
+        try:
+            manager_id = reports.parse_row(request.query_params.get("row", ""))
+        except ValueError:
+            raise ValidationError({"row": ["an account manager id, 'none' or empty"]}) from None
         if not request.user.sees_everything and manager_id not in (None, request.user.pk):
             raise NotFound()
         _period, facts = _report_params(request)

@@ -139,10 +139,4 @@ METRICS = [
 def register() -> None:
     from crm import dashboard
 
-    dashboard.register_group(GROUP)
-    for card in CARDS:
-        dashboard.register_card(card)
-    for column in COLUMNS:
-        dashboard.register_column(column)
-    for metric in METRICS:
-        dashboard.register_metric(metric)
+    dashboard.register_app(GROUP, cards=CARDS, columns=COLUMNS, metrics=METRICS)

@@ -17,19 +17,16 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from crm.models import LONG_TEXT_MAX_LENGTH, Bilingual, TimeStampedModel
+from crm.models import LONG_TEXT_MAX_LENGTH, Bilingual, Catalogue, TimeStampedModel
 from crm.validators import validate_date_range
 
 PERCENT = [MinValueValidator(0), MaxValueValidator(100)]
 MONEY = {"max_digits": 14, "decimal_places": 2}
 
 
-class Pipeline(Bilingual, TimeStampedModel):
+class Pipeline(Catalogue, TimeStampedModel):
     """A sequence of stages, e.g. one per product line. Managers edit it."""
 
-    code = models.SlugField(_("code"), max_length=50, unique=True)
-    name_ru = models.CharField(_("name (Russian)"), max_length=200)
-    name_en = models.CharField(_("name (English)"), max_length=200)
     product_line = models.ForeignKey(
         "clients.ProductLine",
         verbose_name=_("product line"),
@@ -39,20 +36,11 @@ class Pipeline(Bilingual, TimeStampedModel):
         related_name="+",
         help_text=_("Leave empty for a pipeline of every product line."),
     )
-    is_active = models.BooleanField(_("active"), default=True)
-    order = models.PositiveSmallIntegerField(_("order"), default=100)
 
     class Meta:
         verbose_name = _("pipeline")
         verbose_name_plural = _("pipelines")
         ordering = ["order", "id"]
-
-    def __str__(self) -> str:
-        return self.name
-
-    @property
-    def name(self) -> str:
-        return self.text("name")
 
 
 class StageKind(models.TextChoices):
@@ -110,26 +98,13 @@ class Stage(Bilingual, models.Model):
         return self.kind != StageKind.OPEN
 
 
-class RefusalCategory(Bilingual, models.Model):
+class RefusalCategory(Catalogue):
     """Why a client said no (an editable list)."""
-
-    code = models.SlugField(_("code"), max_length=50, unique=True)
-    name_ru = models.CharField(_("name (Russian)"), max_length=200)
-    name_en = models.CharField(_("name (English)"), max_length=200)
-    is_active = models.BooleanField(_("active"), default=True)
-    order = models.PositiveSmallIntegerField(_("order"), default=100)
 
     class Meta:
         verbose_name = _("refusal category")
         verbose_name_plural = _("refusal categories")
         ordering = ["order", "id"]
-
-    def __str__(self) -> str:
-        return self.name
-
-    @property
-    def name(self) -> str:
-        return self.text("name")
 
 
 class SaleType(models.TextChoices):

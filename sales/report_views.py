@@ -195,14 +195,9 @@ def report_detail_view(request):
     metric = request.GET.get("metric", "")
     if metric not in reports.METRICS:
         return HttpResponse(_("Unknown figure."), status=400, content_type="text/plain")
-    row = request.GET.get("row", "")
-    if row == "none":
-        manager_id = reports.NO_MANAGER
-    elif row == "":
-        manager_id = None
-    elif row.isdigit():
-        manager_id = int(row)
-    else:
+    try:
+        manager_id = reports.parse_row(request.GET.get("row", ""))
+    except ValueError:
         return HttpResponse(_("Unknown row."), status=400, content_type="text/plain")
     if not user.sees_everything and manager_id not in (None, user.pk):
         raise Http404(_("Not found."))

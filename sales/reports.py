@@ -57,6 +57,19 @@ METRICS = (POTENTIAL, FIRST, REPEAT, NEW_LINE, LOST, RESTORED, CONVERTED)
 WITH_SUM = (FIRST, REPEAT, NEW_LINE)
 NO_MANAGER = 0  # the row of clients without an account manager
 
+
+def parse_row(value: str) -> int | None:
+    """A detail link's ``row``: an account manager's id, "none" (the clients without one,
+    ``NO_MANAGER``) or "" (every row). ValueError on anything else."""
+    if value == "none":
+        return NO_MANAGER
+    if value == "":
+        return None
+    if value.isdigit():
+        return int(value)
+    raise ValueError(value)
+
+
 LABELS = {
     POTENTIAL: _("Potential clients"),
     FIRST: _("First sales"),

@@ -163,6 +163,4 @@ CARDS = [
 def register() -> None:
     from crm import dashboard
 
-    dashboard.register_group(GROUP)
-    for card in CARDS:
-        dashboard.register_card(card)
+    dashboard.register_app(GROUP, cards=CARDS)

@@ -189,11 +189,5 @@ COLUMNS = [Column("nps", _("NPS of their clients"), nps_by_manager, order=30, ze
 def register() -> None:
     from crm import dashboard
 
-    dashboard.register_group(GROUP)
     dashboard.register_data_version(analytics.VERSION)
-    for card in CARDS:
-        dashboard.register_card(card)
-    for column in COLUMNS:
-        dashboard.register_column(column)
-    for metric in METRICS:
-        dashboard.register_metric(metric)
+    dashboard.register_app(GROUP, cards=CARDS, columns=COLUMNS, metrics=METRICS)
