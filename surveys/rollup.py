@@ -261,27 +261,30 @@ def _recorded(client_ids: Iterable[int] | None, lock: bool) -> dict[int, tuple]:
 
 def _client_key(client_id: int | None) -> tuple:
     """The client's summed keys, its ``RollupClient`` row made from its current keys if it has
-    none yet; the row locked FOR SHARE (PostgreSQL) until the transaction ends. Two
-    statements."""
+    none yet; the row locked FOR SHARE (PostgreSQL) until the transaction ends. One statement
+    when the row exists, three the first time."""
     if client_id is None:
         return (None,) * len(KEY_FIELDS)
     qn = connection.ops.quote_name
     table = qn(RollupClient._meta.db_table)
+    read = (
+        f"SELECT {', '.join(KEY_FIELDS)} FROM {table} WHERE client_id = %s"  # noqa: S608
+        + (" FOR SHARE" if connection.vendor == "postgresql" else "")
+    )
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (client_id, {', '.join(KEY_FIELDS)}) "  # noqa: S608
-            "SELECT c.id, c.account_manager_id, c.target_segment_id, m.abc_class, m.xyz_class,"
-            f" m.lifecycle FROM {qn(Client._meta.db_table)} c"
-            f" LEFT JOIN {qn(ClientMetrics._meta.db_table)} m ON m.client_id = c.id"
-            " WHERE c.id = %s ON CONFLICT (client_id) DO NOTHING",
-            [client_id],
-        )
-        cursor.execute(
-            f"SELECT {', '.join(KEY_FIELDS)} FROM {table} WHERE client_id = %s"  # noqa: S608
-            + (" FOR SHARE" if connection.vendor == "postgresql" else ""),
-            [client_id],
-        )
+        cursor.execute(read, [client_id])
         row = cursor.fetchone()
+        if row is None:
+            cursor.execute(
+                f"INSERT INTO {table} (client_id, {', '.join(KEY_FIELDS)}) "  # noqa: S608
+                "SELECT c.id, c.account_manager_id, c.target_segment_id, m.abc_class,"
+                f" m.xyz_class, m.lifecycle FROM {qn(Client._meta.db_table)} c"
+                f" LEFT JOIN {qn(ClientMetrics._meta.db_table)} m ON m.client_id = c.id"
+                " WHERE c.id = %s ON CONFLICT (client_id) DO NOTHING",
+                [client_id],
+            )
+            cursor.execute(read, [client_id])
+            row = cursor.fetchone()
     return tuple(row) if row is not None else (None,) * len(KEY_FIELDS)
 
 
