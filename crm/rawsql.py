@@ -86,20 +86,32 @@ class Insert:
         )
         return sql, fields
 
-    def __call__(self, instance: Model, using: str | None = None) -> Model:
-        connection = connections[using or self.model.objects.db]
+    def sql(self, connection) -> str:
+        """The statement, to run alone or inside a ``WITH`` (its ``RETURNING`` gives the key)."""
         built = self._built.get(connection.alias)
         if built is None:
             built = self._built[connection.alias] = self._build(connection)
-        sql, fields = built
+        return built[0]
+
+    def params(self, instance: Model, connection) -> list:
+        self.sql(connection)
+        fields = self._built[connection.alias][1]
         # pre_save as the ORM calls it on an insert (auto_now_add and the like)
-        params = [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            instance.pk = cursor.fetchone()[0]
+        return [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
+
+    @staticmethod
+    def inserted(instance: Model, pk, connection) -> Model:
+        """Mark ``instance`` as stored with the key ``pk``, as the ORM does after an insert."""
+        instance.pk = pk
         instance._state.adding = False
         instance._state.db = connection.alias
         return instance
+
+    def __call__(self, instance: Model, using: str | None = None) -> Model:
+        connection = connections[using or self.model.objects.db]
+        with connection.cursor() as cursor:
+            cursor.execute(self.sql(connection), self.params(instance, connection))
+            return self.inserted(instance, cursor.fetchone()[0], connection)
 
 
 class Update:
@@ -119,13 +131,21 @@ class Update:
         sql = f"UPDATE {qn(meta.db_table)} SET {sets} WHERE {qn(meta.pk.column)} = %s"  # noqa: S608
         return sql, fields
 
-    def __call__(self, pk, *values, using: str | None = None) -> int:
-        connection = connections[using or self.model.objects.db]
+    def sql(self, connection) -> str:
+        """The statement, to run alone or inside a ``WITH``; its parameters: ``params``."""
         built = self._built.get(connection.alias)
         if built is None:
             built = self._built[connection.alias] = self._build(connection)
-        sql, fields = built
-        params = [f.get_db_prep_save(v, connection) for f, v in zip(fields, values, strict=True)]
+        return built[0]
+
+    def params(self, pk, values: Sequence, connection) -> list:
+        self.sql(connection)
+        fields = self._built[connection.alias][1]
+        prepared = [f.get_db_prep_save(v, connection) for f, v in zip(fields, values, strict=True)]
+        return [*prepared, pk]
+
+    def __call__(self, pk, *values, using: str | None = None) -> int:
+        connection = connections[using or self.model.objects.db]
         with connection.cursor() as cursor:
-            cursor.execute(sql, [*params, pk])
+            cursor.execute(self.sql(connection), self.params(pk, values, connection))
             return cursor.rowcount

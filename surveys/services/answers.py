@@ -6,7 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -161,6 +161,33 @@ _insert_answer = Insert(Answer)
 _mark_answered = Update(Invitation, ("status", "answered_at", "in_flight_since"))
 
 
+def _insert_and_mark(answer: Answer, invitation_id: int, now: datetime) -> tuple | None:
+    """Insert ``answer`` and mark its invitation answered; on PostgreSQL one statement, which
+    also reads the client's rollup keys FOR SHARE (``rollup.keys_sql``) and returns them — None
+    where SQLite needs it done apart, or the client has no keys row yet."""
+    mark = (S.ANSWERED, now, None)
+    connection = connections[Answer.objects.db]
+    if connection.vendor != "postgresql":
+        _insert_answer(answer)
+        _mark_answered(invitation_id, *mark)
+        return None
+    # statements built from the models' metadata; every value a parameter
+    sql = (
+        f"WITH u AS ({_mark_answered.sql(connection)}), a AS ({_insert_answer.sql(connection)})"  # noqa: S608
+        f" SELECT a.id, k.* FROM a LEFT JOIN ({rollup.keys_sql(connection)}) k ON true"
+    )
+    params = [
+        *_mark_answered.params(invitation_id, mark, connection),
+        *_insert_answer.params(answer, connection),
+        answer.client_id,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    Insert.inserted(answer, row[0], connection)
+    return tuple(row[2:]) if row[1] else None
+
+
 def _store(invitation: Invitation, clean: dict[str, Any], now: datetime) -> Answer:
     answer = Answer(
         invitation=invitation,
@@ -176,12 +203,11 @@ def _store(invitation: Invitation, clean: dict[str, Any], now: datetime) -> Answ
         submitted_at=now,
     )
     answer.set_item_sums(clean["scores"].values())
-    _insert_answer(answer)  # the unique invitation refuses a second answer
+    keys = _insert_and_mark(answer, invitation.pk, now)  # the unique invitation: one answer
     AnswerItem.objects.bulk_create(
         [AnswerItem(answer=answer, item_id=k, score=v) for k, v in clean["scores"].items()]
     )
-    rollup.add_answer(answer, clean["scores"], clean["lines"])  # the analytics' sums
-    _mark_answered(invitation.pk, S.ANSWERED, now, None)
+    rollup.add_answer(answer, clean["scores"], clean["lines"], keys)  # the analytics' sums
     invitation.status, invitation.answered_at = S.ANSWERED, now
     if answer.unhappy:
         _close_the_loop(answer=answer, invitation=invitation, now=now)
