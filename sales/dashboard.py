@@ -259,47 +259,39 @@ def report_url(ctx: KpiContext, metric: str, row: int | None) -> str:
     return f"{reverse('sales:report_clients')}?{urlencode(params)}"
 
 
-def _report_column(metric: str, *, money: bool = False):
+COUNT, SUM, CONVERSION = "count", "sum", "conversion"
+
+
+def _report_figure(ctx: KpiContext, row: reports.ReportRow, am, metric: str, show: str) -> Figure:
+    """One cell: the clients of ``metric`` (``show`` "count"), their sum ("sum") or the
+    conversion in % ("conversion", ``metric`` the converted clients); the detail lists them."""
+    url, count = report_url(ctx, metric, am), row.counts[metric]
+    if show == SUM:
+        return Figure(row.sums[metric], url=url, kind="money", count=count)
+    if show == CONVERSION:
+        rate = row.conversion
+        value = None if rate is None else (rate * 100).quantize(Decimal("0.1"))
+        return Figure(value, url=url, kind="percent", count=count)
+    return Figure(count, url=url)
+
+
+def _report_column(metric: str, show: str = COUNT):
+    """A column of the period report: each account manager's row and the totals (the clients
+    without an account manager count in the totals only)."""
+
     def compute(ctx: KpiContext) -> dict:
         found = _report(ctx)
         if found is None:
             return {}
         rows, total = found
-        result = {}
-        for am, row in [*rows.items(), (None, total)]:
-            if am == reports.NO_MANAGER:
-                continue  # the clients without an account manager: in the totals only
-            count = row.counts[metric]
-            url = report_url(ctx, metric, am)
-            if money:
-                result[am] = Figure(row.sums[metric], url=url, kind="money", count=count)
-            else:
-                result[am] = Figure(count, url=url)
-        return result
+        return {
+            am: _report_figure(ctx, row, am, metric, show)
+            for am, row in [*rows.items(), (None, total)]
+            if am != reports.NO_MANAGER
+        }
 
-    compute.__name__ = f"report_{metric}{'_sum' if money else ''}_by_manager"
+    compute.__name__ = f"report_{metric}_{show}_by_manager"
     return compute
-
-
-def report_conversion_by_manager(ctx: KpiContext) -> dict:
-    """The report's conversion (%): potential clients who bought ÷ potential clients; its
-    list is those who bought."""
-    found = _report(ctx)
-    if found is None:
-        return {}
-    rows, total = found
-    result = {}
-    for am, row in [*rows.items(), (None, total)]:
-        if am == reports.NO_MANAGER:
-            continue
-        value = None if row.conversion is None else (row.conversion * 100).quantize(Decimal("0.1"))
-        result[am] = Figure(
-            value,
-            url=report_url(ctx, reports.CONVERTED, am),
-            kind="percent",
-            count=row.counts[reports.CONVERTED],
-        )
-    return result
 
 
 CARDS = [
@@ -319,42 +311,23 @@ CARDS = [
 COLUMNS = [
     Column("deals_won", _("Deals won"), won_count_by_manager, order=70),
     Column("deals_won_sum", _("Deals won, sum"), won_sum_by_manager, order=80),
-    Column("report_potential", _("Potential clients"), _report_column(reports.POTENTIAL), order=90),
-    Column("report_first", _("First sales"), _report_column(reports.FIRST), order=91),
-    Column(
-        "report_first_sum",
-        _("First sales, sum"),
-        _report_column(reports.FIRST, money=True),
-        order=92,
-    ),
-    Column("report_repeat", _("Repeat sales"), _report_column(reports.REPEAT), order=93),
-    Column(
-        "report_repeat_sum",
-        _("Repeat sales, sum"),
-        _report_column(reports.REPEAT, money=True),
-        order=94,
-    ),
-    Column(
-        "report_new_line",
-        _("Sales in new product lines"),
-        _report_column(reports.NEW_LINE),
-        order=95,
-    ),
-    Column(
-        "report_new_line_sum",
-        _("Sales in new product lines, sum"),
-        _report_column(reports.NEW_LINE, money=True),
-        order=96,
-    ),
-    Column("report_lost", _("Lost clients"), _report_column(reports.LOST), order=97),
-    Column("report_restored", _("Restored clients"), _report_column(reports.RESTORED), order=98),
-    Column(
-        "report_conversion",
-        _("Conversion"),
-        report_conversion_by_manager,
-        order=99,
-        zero=False,
-    ),
+]
+# the period report's columns: key, figure, what the cell shows, label (after the deals won)
+REPORT_COLUMNS = [
+    ("report_potential", reports.POTENTIAL, COUNT, reports.LABELS[reports.POTENTIAL]),
+    ("report_first", reports.FIRST, COUNT, reports.LABELS[reports.FIRST]),
+    ("report_first_sum", reports.FIRST, SUM, _("First sales, sum")),
+    ("report_repeat", reports.REPEAT, COUNT, reports.LABELS[reports.REPEAT]),
+    ("report_repeat_sum", reports.REPEAT, SUM, _("Repeat sales, sum")),
+    ("report_new_line", reports.NEW_LINE, COUNT, reports.LABELS[reports.NEW_LINE]),
+    ("report_new_line_sum", reports.NEW_LINE, SUM, _("Sales in new product lines, sum")),
+    ("report_lost", reports.LOST, COUNT, reports.LABELS[reports.LOST]),
+    ("report_restored", reports.RESTORED, COUNT, reports.LABELS[reports.RESTORED]),
+    ("report_conversion", reports.CONVERTED, CONVERSION, _("Conversion")),
+]
+COLUMNS += [
+    Column(key, label, _report_column(metric, show), order=90 + i, zero=show != CONVERSION)
+    for i, (key, metric, show, label) in enumerate(REPORT_COLUMNS)
 ]
 METRICS = [
     Metric(

@@ -52,12 +52,12 @@ from openpyxl import load_workbook
 
 from clients.models import Client
 from crm import dashboard as kpi
-from sales import services
 from sales.funnel import funnel_stages
-from sales.models import Deal, Pipeline, RefusalCategory
+from sales.models import Pipeline
 from segmentation.models import ClassChange, SegmentationRun
 from tests.conftest import client_for
 from tests.factories import ClientFactory, ProductFactory, ProductLineFactory, SettlementFactory
+from tests.sales.kanban_helpers import Book
 
 MSK = ZoneInfo("Europe/Moscow")
 NOW = datetime(2026, 12, 5, 12, tzinfo=MSK)
@@ -103,41 +103,11 @@ def _change(client, day, old, new):
     )
 
 
-class Book:
-    """Deals created and moved at given moments (the clock frozen there), as a user would."""
-
-    def __init__(self, time_machine, actor):
-        self.tm, self.actor = time_machine, actor
-        self.pipeline = Pipeline.objects.get(code="sales")
-        open_stages, _won, _lost = funnel_stages(self.pipeline)
-        self.stages = {f"S{i}": s for i, s in enumerate(open_stages, start=1)}
-
-    def create(self, client, when, amount="0", stage="S1", **data):
-        self.tm.move_to(when, tick=False)
-        deal = services.deal_create(
-            actor=self.actor,
-            client=client,
-            pipeline=self.pipeline,
-            stage=self.stages[stage],
-            data=data,
-            now=when,
-        )
-        Deal.objects.filter(pk=deal.pk).update(amount=Decimal(amount))
-        deal.refresh_from_db()
-        return deal
-
-    def move(self, deal, when, stage):
-        self.tm.move_to(when, tick=False)
-        return services.deal_move(actor=self.actor, deal=deal, stage=self.stages[stage], now=when)
-
-    def win(self, deal, when):
-        self.tm.move_to(when, tick=False)
-        return services.deal_win(actor=self.actor, deal=deal, now=when)
-
-    def lose(self, deal, when):
-        self.tm.move_to(when, tick=False)
-        refusal = RefusalCategory.objects.get(code="price")
-        return services.deal_lose(actor=self.actor, deal=deal, refusal=refusal, note="no", now=when)
+def _book(time_machine, actor) -> Book:
+    pipeline = Pipeline.objects.get(code="sales")
+    open_stages, _won, _lost = funnel_stages(pipeline)
+    stages = {f"S{i}": s for i, s in enumerate(open_stages, start=1)}
+    return Book(time_machine, pipeline, stages, actor)
 
 
 @pytest.fixture
@@ -160,26 +130,26 @@ def data(time_machine, manager, owner, outsider):
     _change(c["Delta"], date(2026, 11, 4), "regular", "lost")
     _change(c["Gamma"], date(2026, 11, 10), "lost", "regular")
 
-    book = Book(time_machine, manager)
+    book = _book(time_machine, manager)
     mine, theirs = c["Charlie"], c["Kilo"]
-    n1 = book.create(mine, at(11, 2), "1000")
+    n1 = book.create(mine, at(11, 2), amount="1000")
     book.move(n1, at(11, 3), "S2")
     book.win(n1, at(11, 10))
-    book.lose(book.create(mine, at(11, 5), "500"), at(11, 12))
-    n3 = book.create(mine, at(11, 6), "2000", expected_close=date(2026, 12, 20))
+    book.lose(book.create(mine, at(11, 5), amount="500"), at(11, 12), "price")
+    n3 = book.create(mine, at(11, 6), amount="2000", expected_close=date(2026, 12, 20))
     book.move(n3, at(11, 7), "S3")
-    book.win(book.create(theirs, at(11, 8), "3000"), at(11, 20))
-    book.win(book.create(mine, at(10, 3), "700"), at(10, 15))
-    book.lose(book.create(mine, at(10, 4)), at(10, 6))
-    book.lose(book.create(mine, at(10, 5)), at(10, 7))
-    book.lose(book.create(theirs, at(10, 9)), at(10, 10))
+    book.win(book.create(theirs, at(11, 8), amount="3000"), at(11, 20))
+    book.win(book.create(mine, at(10, 3), amount="700"), at(10, 15))
+    book.lose(book.create(mine, at(10, 4)), at(10, 6), "price")
+    book.lose(book.create(mine, at(10, 5)), at(10, 7), "price")
+    book.lose(book.create(theirs, at(10, 9)), at(10, 10), "price")
     book.create(
-        mine, at(6, 1), "1000", stage="S2", probability=40, expected_close=date(2027, 2, 10)
+        mine, at(6, 1), amount="1000", stage="S2", probability=40, expected_close=date(2027, 2, 10)
     )
-    book.create(mine, at(7, 1), "100", expected_close=date(2026, 11, 10))
-    book.create(theirs, at(7, 1), "5000", expected_close=date(2027, 12, 5))
-    book.create(mine, at(7, 1), "300")
-    book.create(theirs, at(7, 1), "1000", probability=10, expected_close=date(2027, 1, 15))
+    book.create(mine, at(7, 1), amount="100", expected_close=date(2026, 11, 10))
+    book.create(theirs, at(7, 1), amount="5000", expected_close=date(2027, 12, 5))
+    book.create(mine, at(7, 1), amount="300")
+    book.create(theirs, at(7, 1), amount="1000", probability=10, expected_close=date(2027, 1, 15))
     time_machine.move_to(NOW, tick=False)
     cache.clear()  # the writes above were cached under the moving clock
     return c
@@ -409,3 +379,29 @@ def test_page_and_xlsx_show_the_new_columns(data, manager, owner):
     text = ru.content.decode()
     assert "Доля успешных (из закрытых)" in text and "Прогноз на 12 месяцев" in text
     assert "Продажи по новым направлениям, сумма" in text
+
+
+def test_query_count_does_not_grow_with_the_data(data, manager, time_machine):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import UserFactory
+
+    def counted() -> int:
+        cache.clear()
+        with CaptureQueriesContext(connection) as queries:
+            board_for(manager)
+        return len(queries)
+
+    before = counted()
+    book = _book(time_machine, manager)
+    for n in range(3):  # three more account managers, each with a client, a sale and deals
+        am = UserFactory(username=f"am{n}")
+        client = _client(f"More {n}", am)
+        SettlementFactory(client=client, date=date(2026, 11, 3 + n), amount=Decimal("10"))
+        deal = book.create(client, at(11, 3 + n), amount="100")
+        book.move(deal, at(11, 4 + n), "S2")
+        book.win(deal, at(11, 10 + n))
+        book.create(client, at(11, 4 + n), amount="50", expected_close=date(2027, 1, 1))
+    time_machine.move_to(NOW, tick=False)
+    assert counted() == before
