@@ -17,15 +17,31 @@ from django.db import connections
 from django.db.models import Model
 
 
-class Columns:
+class _PerConnection:
+    """What ``_build(connection)`` makes, kept per database connection alias."""
+
+    def __init__(self):
+        self._built: dict[str, tuple] = {}
+
+    def _build(self, connection) -> tuple:
+        raise NotImplementedError
+
+    def _get(self, connection) -> tuple:
+        built = self._built.get(connection.alias)
+        if built is None:
+            built = self._built[connection.alias] = self._build(connection)
+        return built
+
+
+class Columns(_PerConnection):
     """The columns of several models in one SELECT, loaded back as model instances.
 
     ``parts``: ``(model, alias, attnames)``; ``attnames`` None reads every concrete field, else
     only those (the others load on first use, like ``.only()``)."""
 
     def __init__(self, parts: Sequence[tuple[type[Model], str, Iterable[str] | None]]):
+        super().__init__()
         self.parts = [(m, a, None if w is None else tuple(w)) for m, a, w in parts]
-        self._built: dict[str, tuple] = {}
 
     def _build(self, connection) -> tuple:
         qn = connection.ops.quote_name
@@ -46,12 +62,6 @@ class Columns:
         """The select list: ``"i"."id", "i"."status", …``."""
         return self._get(connection)[0]
 
-    def _get(self, connection) -> tuple:
-        built = self._built.get(connection.alias)
-        if built is None:
-            built = self._built[connection.alias] = self._build(connection)
-        return built
-
     def load(self, connection, row: Sequence) -> list[Model]:
         """The instances of one result row (its first columns; any after them are ignored)."""
         _sql, converters, layout = self._get(connection)
@@ -68,13 +78,13 @@ class Columns:
         return objects
 
 
-class Insert:
+class Insert(_PerConnection):
     """``INSERT`` of one instance of ``model`` (every concrete field but an automatic primary
     key), returning the new primary key, which it sets on the instance."""
 
     def __init__(self, model: type[Model]):
+        super().__init__()
         self.model = model
-        self._built: dict[str, tuple] = {}
 
     def _build(self, connection) -> tuple:
         qn = connection.ops.quote_name
@@ -88,14 +98,10 @@ class Insert:
 
     def sql(self, connection) -> str:
         """The statement, to run alone or inside a ``WITH`` (its ``RETURNING`` gives the key)."""
-        built = self._built.get(connection.alias)
-        if built is None:
-            built = self._built[connection.alias] = self._build(connection)
-        return built[0]
+        return self._get(connection)[0]
 
     def params(self, instance: Model, connection) -> list:
-        self.sql(connection)
-        fields = self._built[connection.alias][1]
+        fields = self._get(connection)[1]
         # pre_save as the ORM calls it on an insert (auto_now_add and the like)
         return [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
 
@@ -114,14 +120,14 @@ class Insert:
             return self.inserted(instance, cursor.fetchone()[0], connection)
 
 
-class Update:
+class Update(_PerConnection):
     """``UPDATE … SET`` the fields ``attnames`` of the row with a primary key; returns the
     number of rows changed (0 or 1)."""
 
     def __init__(self, model: type[Model], attnames: Iterable[str]):
+        super().__init__()
         self.model = model
         self.attnames = tuple(attnames)
-        self._built: dict[str, tuple] = {}
 
     def _build(self, connection) -> tuple:
         qn = connection.ops.quote_name
@@ -133,14 +139,10 @@ class Update:
 
     def sql(self, connection) -> str:
         """The statement, to run alone or inside a ``WITH``; its parameters: ``params``."""
-        built = self._built.get(connection.alias)
-        if built is None:
-            built = self._built[connection.alias] = self._build(connection)
-        return built[0]
+        return self._get(connection)[0]
 
     def params(self, pk, values: Sequence, connection) -> list:
-        self.sql(connection)
-        fields = self._built[connection.alias][1]
+        fields = self._get(connection)[1]
         prepared = [f.get_db_prep_save(v, connection) for f, v in zip(fields, values, strict=True)]
         return [*prepared, pk]
 
