@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_SIZE ?= small
 
-.PHONY: run install migrate demo test e2e lint format fuzz bench bench-million bench-segmentation bench-embedded bench-surveys bench-sales bench-seed clean messages
+.PHONY: run install migrate demo test e2e lint format fuzz bench bench-million bench-segmentation bench-embedded bench-surveys bench-sales bench-dashboard bench-seed clean messages
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -88,6 +88,12 @@ bench-seed: install
 # the sales pipeline at 200 000 deals (20 000 open): board, moves, funnel (needs DATABASE_URL=postgres://…)
 bench-sales: install
 	DEBUG= $(PY) -m devtools.benchmarks.sales
+
+# the manager dashboard (warm and cold), the account manager's home and every beacon over 100 000
+# clients, 2 000 000 settlements, 200 000 complaints, 1 000 000 answers and 200 000 deals in one
+# database (needs DATABASE_URL=postgres://…; the data are generated once, reused after)
+bench-dashboard: install
+	DEBUG= $(PY) -m devtools.benchmarks.dashboard
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache

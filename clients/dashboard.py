@@ -71,8 +71,38 @@ def _month(value) -> date:
     return value.date() if hasattr(value, "date") else value
 
 
+def _revenue_rows(ctx: KpiContext) -> dict:
+    """The period's settlements per account manager (count, sum): one grouped read shared by
+    a manager's revenue card (their sum) and the per-manager column."""
+    key = "client__account_manager_id"
+    return ctx.once(
+        "clients:revenue_by_manager",
+        lambda: {
+            r[key]: r
+            for r in _settlements(ctx, ctx.period)
+            .order_by()
+            .values(key)
+            .annotate(n=Count("id"), total=Sum("amount"))
+        },
+    )
+
+
 def revenue(ctx: KpiContext) -> Figure:
-    totals = _settlements(ctx, ctx.period).order_by().aggregate(n=Count("id"), total=Sum("amount"))
+    if ctx.series and getattr(ctx.user, "sees_everything", False):
+        # the manager's board: the per-manager column reads the same rows
+        rows = _revenue_rows(ctx).values()
+        totals = {
+            "n": sum(r["n"] for r in rows),
+            "total": sum((r["total"] or 0 for r in rows), 0),
+        }
+    else:
+        totals = (
+            _settlements(ctx, ctx.period).order_by().aggregate(n=Count("id"), total=Sum("amount"))
+        )
+    if not ctx.series:  # the previous period's figure: its value only
+        return Figure(
+            totals["total"] or 0, url=settlements_url(ctx), kind="money", count=totals["n"]
+        )
     trend = trend_period(ctx.period)
     months = {
         _month(r["month"]): r["total"]
@@ -103,9 +133,30 @@ def revenue(ctx: KpiContext) -> Figure:
     )
 
 
+def _overdue_groups(ctx: KpiContext) -> dict[tuple[int | None, str | None], int]:
+    """Clients overdue for contact per (account manager, ABC class): one grouped read shared
+    by the card (by class) and the per-manager column."""
+    return ctx.once(
+        "clients:contact_overdue",
+        lambda: {
+            (am, abc): n
+            for am, abc, n in selectors.overdue_for_contact(_clients(ctx))
+            .order_by()
+            .values_list("account_manager_id", "metrics__abc_class")
+            .annotate(n=Count("id"))
+        },
+    )
+
+
+def _summed_by(groups: dict, index: int) -> dict:
+    out: dict = {}
+    for key, n in groups.items():
+        out[key[index]] = out.get(key[index], 0) + n
+    return out
+
+
 def contact_overdue(ctx: KpiContext) -> Figure:
-    overdue = selectors.overdue_for_contact(_clients(ctx))
-    by_class = dict(overdue.order_by().values_list("metrics__abc_class").annotate(n=Count("id")))
+    by_class = _summed_by(_overdue_groups(ctx), 1)
     series = tuple(
         Point(
             label=abc or "—",
@@ -119,8 +170,23 @@ def contact_overdue(ctx: KpiContext) -> Figure:
     )
 
 
+def _promise_groups(ctx: KpiContext) -> dict[int | None, int]:
+    """Clients with an overdue promise per account manager: one grouped read shared by the
+    card (their sum) and the per-manager column."""
+    return ctx.once(
+        "clients:promise_overdue",
+        lambda: dict(
+            _clients(ctx)
+            .filter(pk__in=selectors.overdue_promise_clients(ctx.today))
+            .order_by()
+            .values_list("account_manager_id")
+            .annotate(n=Count("id"))
+        ),
+    )
+
+
 def promise_overdue(ctx: KpiContext) -> Figure:
-    n = _clients(ctx).filter(pk__in=selectors.overdue_promise_clients(ctx.today)).count()
+    n = sum(_promise_groups(ctx).values())
     return Figure(n, url=clients_url(ctx, promise_overdue="true"))
 
 
@@ -153,14 +219,7 @@ def clients_by_manager(ctx: KpiContext) -> dict:
 
 
 def revenue_by_manager(ctx: KpiContext) -> dict:
-    key = "client__account_manager_id"
-    rows = {
-        r[key]: r
-        for r in _settlements(ctx, ctx.period)
-        .order_by()
-        .values(key)
-        .annotate(n=Count("id"), total=Sum("amount"))
-    }
+    rows = _revenue_rows(ctx)
     result = {
         am: Figure(
             r["total"] or 0,
@@ -181,8 +240,7 @@ def revenue_by_manager(ctx: KpiContext) -> dict:
 
 
 def contact_overdue_by_manager(ctx: KpiContext) -> dict:
-    overdue = selectors.overdue_for_contact(_clients(ctx))
-    counts = _by_manager(overdue, "account_manager_id", Count("id"))
+    counts = {am: n for am, n in _summed_by(_overdue_groups(ctx), 0).items() if am is not None}
     result = {
         am: Figure(n, url=clients_url(ctx, am=am, contact_overdue="true"))
         for am, n in counts.items()
@@ -192,8 +250,7 @@ def contact_overdue_by_manager(ctx: KpiContext) -> dict:
 
 
 def promise_overdue_by_manager(ctx: KpiContext) -> dict:
-    late = _clients(ctx).filter(pk__in=selectors.overdue_promise_clients(ctx.today))
-    counts = _by_manager(late, "account_manager_id", Count("id"))
+    counts = {am: n for am, n in _promise_groups(ctx).items() if am is not None}
     result = {
         am: Figure(n, url=clients_url(ctx, am=am, promise_overdue="true"))
         for am, n in counts.items()

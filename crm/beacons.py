@@ -81,6 +81,7 @@ def context(rule: BeaconRule, period: Period, today: date, user=None) -> kpi.Kpi
         today=today,
         account_manager=account_manager,
         filters=filters,
+        series=False,  # a rule compares the value only
     )
 
 

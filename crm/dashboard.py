@@ -5,9 +5,10 @@ the KPI definitions: docs/domain.md, "Manager dashboard").
 contributions in its ``dashboard.py`` and registers them in its ``AppConfig.ready()``:
 
 - ``register_group(Group(key, label, order))``: a titled row of cards;
-- ``register_card(Card(key, label, group, order, compute, ...))``: a KPI card.
-  ``compute(ctx)`` returns a ``Figure`` (the value, how to format it, the URL of the filtered
-  list behind it, optional chart points each with its own list). A card of a period
+- ``register_card(Card(key, label, group, order, compute, ...))``: a KPI card. ``compute(ctx)``
+  returns a ``Figure`` (the value, how to format it, the URL of the filtered list behind it,
+  optional chart points each with its own list, skipped when ``ctx.series`` is False: the
+  previous period's figure and a beacon's reading show the value only). A card of a period
   (``compare=True``) is computed for the period and for the previous one of equal length; the
   dashboard works out the change in % (None, shown "—", when either value is missing or the
   previous one is 0). A card of a state "as of now" (``compare=False``: open complaints,
@@ -56,6 +57,9 @@ class KpiContext:
     today: date
     account_manager: int | None = None  # a manager's filter (an account manager's own: None)
     filters: dict[str, int] = field(default_factory=dict)  # registered filters: name -> id
+    # the chart's series wanted (False: the previous period's figure and a beacon's reading,
+    # of which only the value is shown or compared)
+    series: bool = True
     # results shared by the cards of one context (one aggregate for several cards)
     memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
@@ -64,7 +68,7 @@ class KpiContext:
         return previous_period(self.period)
 
     def for_previous(self) -> KpiContext:
-        return replace(self, period=self.previous, memo={})
+        return replace(self, period=self.previous, memo={}, series=False)
 
     def once(self, key: str, fn: Callable[[], Any]) -> Any:
         """``fn()`` computed once for this context (the cards of one aggregate share it)."""

@@ -50,7 +50,11 @@ def _summary(ctx: KpiContext) -> analytics.Summary:
 
 
 def open_complaints(ctx: KpiContext) -> Figure:
-    n = _complaints(ctx).filter(status__in=Complaint.OPEN_STATUSES).count()
+    # the card's count is the per-manager column's totals row too: counted once
+    n = ctx.once(
+        "feedback:open",
+        lambda: _complaints(ctx).filter(status__in=Complaint.OPEN_STATUSES).count(),
+    )
     return Figure(n, url=complaints_url(ctx, open="true"))
 
 

@@ -87,14 +87,23 @@ def matrix(ctx: KpiContext) -> Figure:
     )
 
 
-def lifecycle(ctx: KpiContext) -> Figure:
-    if _filtered(ctx):
+def _lifecycle_counts(ctx: KpiContext) -> dict:
+    """Clients per lifecycle status in the card's scope and filters (unfiltered: the
+    segmentation's counts, from the class tallies for a manager on PostgreSQL)."""
+
+    def run():
+        if not _filtered(ctx):
+            return selectors.lifecycle_counts(ctx.user)
         grouped = dict(
             _clients(ctx).order_by().values_list("metrics__lifecycle").annotate(n=Count("id"))
         )
-        counts = {status: grouped.get(status, 0) for status in Lifecycle.values}
-    else:
-        counts = selectors.lifecycle_counts(ctx.user)
+        return {status: grouped.get(status, 0) for status in Lifecycle.values}
+
+    return ctx.once("segmentation:lifecycle", run)
+
+
+def lifecycle(ctx: KpiContext) -> Figure:
+    counts = _lifecycle_counts(ctx)
     series = tuple(
         Point(label=str(label), value=counts.get(status, 0), url=clients_url(ctx, lifecycle=status))
         for status, label in Lifecycle.choices
@@ -104,7 +113,7 @@ def lifecycle(ctx: KpiContext) -> Figure:
 
 
 def regular(ctx: KpiContext) -> Figure:
-    n = _clients(ctx).filter(metrics__lifecycle=Lifecycle.REGULAR).count()
+    n = _lifecycle_counts(ctx).get(Lifecycle.REGULAR, 0)
     return Figure(n, url=clients_url(ctx, lifecycle=Lifecycle.REGULAR))
 
 

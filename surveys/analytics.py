@@ -34,7 +34,7 @@ from clients.models import Client, ProductLine, TargetSegment
 from crm.access import scope_for_user
 from crm.cache import DataVersion
 from crm.models import User
-from crm.periods import Period
+from crm.periods import Period, add_months, month_start
 from feedback.models import Theme
 from segmentation.models import Lifecycle
 from surveys import metrics
@@ -418,6 +418,92 @@ def rollup_figures(
         key=_sort_key,
     )
     return total, cells, trend
+
+
+# --- figures of any period: whole months from the rollups, the days around them raw ---------------
+SUMMED_BY = {None: None, "month": "month", "account_manager": "account_manager"}
+CELL_SUMS = (
+    "answers",
+    "anonymous",
+    "nps_answers",
+    "promoters",
+    "passives",
+    "detractors",
+    "scores",
+    "satisfied",
+    "score_sum",
+)
+
+
+def month_split(period: Period) -> tuple[Period | None, list[Period]]:
+    """The whole calendar months inside ``period`` (None: not one) and the days before and
+    after them: ``[1 Jan, 2 Dec)`` → ``[1 Jan, 1 Dec)`` and ``[[1 Dec, 2 Dec)]``."""
+    first = period.start if period.start.day == 1 else add_months(month_start(period.start), 1)
+    last = period.end if period.end.day == 1 else month_start(period.end)
+    if first >= last:
+        return None, [period]
+    parts = [Period(period.start, first)] if period.start < first else []
+    if last < period.end:
+        parts.append(Period(last, period.end))
+    return Period(first, last), parts
+
+
+def add_cells(key, cells) -> Cell:
+    total = Cell(key=key)
+    for cell in cells:
+        for name in CELL_SUMS:
+            setattr(total, name, getattr(total, name) + getattr(cell, name))
+    return total
+
+
+def summed(
+    user,
+    period: Period,
+    *,
+    by: str | None = None,
+    account_manager: int | None = None,
+    segment: int | None = None,
+) -> dict:
+    """The figures of the answers ``user`` may see submitted in ``period`` — of one account
+    manager's clients and of one target segment's when given — as ``{key: Cell}``: ``by``
+    None (one cell, key None), "month" or "account_manager" (``NONE``: no account manager).
+    The whole months come from the rollups (a few hundred rows), the days before and after
+    them from the raw answers (at most two partial months): the same figures as the raw
+    aggregate of the whole period (the rollups' invariant, ``surveys.rollup``)."""
+    if by not in SUMMED_BY:
+        raise ValueError(by)
+    whole, parts = month_split(period)
+    found: dict = {}
+    if whole is not None:
+        rows = rollups_for(user, account_manager).filter(
+            month__gte=whole.start, month__lt=whole.end
+        )
+        if segment is not None:
+            rows = rows.filter(dimension="segment", value=str(segment))
+        else:
+            rows = rows.filter(dimension="total")
+        group = [SUMMED_BY[by]] if by else []
+        for row in rows.values(*group).annotate(**ROLLUP_SUMS).order_by():
+            if not row["s_answers"]:
+                continue
+            key = None
+            if by == "month":
+                key = row["month"]
+            elif by == "account_manager":
+                key = row["account_manager"] or NONE
+            found.setdefault(key, []).append(Cell(key=key, **_sums(row)))
+    answers = answers_for(user)
+    if account_manager is not None:
+        answers = answers.filter(client__account_manager_id=account_manager)
+    if segment is not None:
+        answers = answers.filter(client__target_segment_id=segment)
+    for part in parts:
+        scoped = in_period(answers, part)
+        cells = [totals(scoped)] if by is None else breakdown(scoped, by)
+        for cell in cells:
+            if cell.answers:
+                found.setdefault(cell.key, []).append(cell)
+    return {key: add_cells(key, cells) for key, cells in found.items()}
 
 
 SET_DIMENSIONS = (

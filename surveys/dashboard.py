@@ -1,8 +1,11 @@
 """Survey cards of the manager dashboard (``crm.dashboard``; docs/domain.md, "Manager
 dashboard"): NPS with its target and monthly trend, CSAT %, the integral index, the response
 rate, detractors without a complaint case, and the NPS column of the per-manager table. The
-figures are those of ``surveys.analytics`` (one grouped aggregate each); every figure links to
-the answers list with the same period and filters."""
+figures are those of ``surveys.analytics``: NPS, CSAT and the index (totals, trend, per
+manager) summed from the monthly rollups for the period's whole months and from the raw answers
+for the days around them (``analytics.summed``); the response rate and the detractors without
+a case are one aggregate each. Every figure links to the answers list with the same period and
+filters."""
 
 from datetime import timedelta
 from urllib.parse import urlencode
@@ -34,9 +37,23 @@ def answers_url(ctx: KpiContext, period: Period | None = None, **extra) -> str:
     return f"{reverse('survey_analytics:answers')}?{urlencode(params)}"
 
 
+def _summed(ctx: KpiContext, period: Period, by: str | None = None) -> dict:
+    """The answers' figures of ``period`` in the card's scope and filters: the whole months
+    from the monthly rollups, the days around them from the raw answers
+    (``analytics.summed``)."""
+    return analytics.summed(
+        ctx.user,
+        period,
+        by=by,
+        account_manager=ctx.account_manager,
+        segment=ctx.filters.get("segment") or None,
+    )
+
+
 def _totals(ctx: KpiContext) -> analytics.Cell:
     return ctx.once(
-        "surveys:totals", lambda: analytics.totals(analytics.in_period(_answers(ctx), ctx.period))
+        "surveys:totals",
+        lambda: _summed(ctx, ctx.period).get(None) or analytics.Cell(key=None),
     )
 
 
@@ -48,10 +65,10 @@ def trend_period(period: Period) -> Period:
 
 def nps(ctx: KpiContext) -> Figure:
     cell = _totals(ctx)
+    if not ctx.series:  # the previous period's figure: its value only
+        return Figure(cell.nps, url=answers_url(ctx), kind="decimal", digits=1, count=_shown(cell))
     trend = trend_period(ctx.period)
-    months = {
-        c.key: c for c in analytics.breakdown(analytics.in_period(_answers(ctx), trend), "month")
-    }
+    months = _summed(ctx, trend, by="month")
     series = []
     start = trend.start
     while start < trend.end:
@@ -133,8 +150,7 @@ def detractors_overdue(ctx: KpiContext) -> Figure:
 
 
 def nps_by_manager(ctx: KpiContext) -> dict:
-    answers = analytics.in_period(_answers(ctx), ctx.period)
-    cells = analytics.breakdown(answers, "account_manager")
+    cells = _summed(ctx, ctx.period, by="account_manager").values()
     result = {
         c.key: Figure(
             c.nps,

@@ -4,9 +4,9 @@
 
 Creates the database if it is missing, migrates, seeds ``seed_demo --size bench`` (100 000
 clients, 2 000 000 settlements) when it holds fewer clients than that — so re-runs reuse the
-data — recomputes the segmentation, then runs benchmarks.clients and, when present,
-benchmarks.complaints. Figures go into docs/benchmarks.md by hand, with the command, the data
-size and the machine.
+data — recomputes the segmentation, then runs benchmarks.clients, benchmarks.complaints,
+benchmarks.sales and benchmarks.dashboard (the last three each in its own database). Figures go
+into docs/benchmarks.md by hand, with the command, the data size and the machine.
 
 The pages at 1 000 000 clients / 20 000 000 settlements (200 account managers, so an account
 manager still has ~4 800 clients; the complaints benchmark, whose size does not change, is
@@ -180,6 +180,11 @@ def main() -> None:
         from devtools.benchmarks import sales
 
         sales.main([])
+        # the manager dashboard over every data set at once (its own database;
+        # devtools/benchmarks/dashboard.py)
+        from devtools.benchmarks import dashboard
+
+        dashboard.main([])
 
 
 if __name__ == "__main__":

@@ -5,11 +5,12 @@
 
 Refuses to run unless DATABASE_URL is PostgreSQL. Works in its own database (created and
 migrated if missing): 20 account managers, 20 000 clients with current classes and segments,
-one contact each, 10 campaigns (2 anonymous) and ``--answers`` answers over the last 12 months
-(plus a quarter as many invitations delivered and not answered), each answer with two general
-CSAT items and, one in three, an item of a product line. The random values are drawn with
-numpy, sent with PostgreSQL's binary COPY (``crm.pgcopy``) into a staging table and turned
-into the real rows by ``INSERT … SELECT``; the data are reused when the count matches.
+one contact each (in a base of several contacts a client, its first is invited), 10 campaigns
+(2 anonymous) and ``--answers`` answers over the last 12 months (plus a quarter as many
+invitations delivered and not answered), each answer with two general CSAT items and, one in
+three, an item of a product line. The random values are drawn with numpy, sent with
+PostgreSQL's binary COPY (``crm.pgcopy``) into a staging table and turned into the real rows by
+``INSERT … SELECT``; the data are reused when the count matches.
 
 Timed:
 1. each breakdown's SQL aggregate, uncached (``surveys.analytics.breakdown``; p50/p95 of
@@ -229,7 +230,10 @@ def seed(n: int) -> float | None:
                  now() - s.secs * interval '1 second' - interval '1 hour',
                  CASE WHEN s.answered = 1 THEN now() - s.secs * interval '1 second' END,
                  now() - s.secs * interval '1 second' + interval '14 days', 0, ''
-               FROM bench_stage s JOIN clients_contactperson c ON c.client_id = s.client"""
+               FROM bench_stage s JOIN (
+                 SELECT DISTINCT ON (client_id) id, client_id, email
+                 FROM clients_contactperson ORDER BY client_id, id
+               ) c ON c.client_id = s.client"""
         )
         cursor.execute(
             """INSERT INTO surveys_answer (id, invitation_id, campaign_id, client_id, anonymous,

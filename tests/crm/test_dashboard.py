@@ -141,6 +141,11 @@ def data(owner, outsider, manager, make_campaign):  # noqa: F811
         lifecycle_old="lost",
         lifecycle_new="restored",
     )
+    # the answers were written directly, not by the answer service: their monthly rollups
+    # (what the survey cards sum for whole months) summed as ``rebuild_survey_rollups`` does
+    from surveys import rollup
+
+    rollup.rebuild()
     return {"acme": acme, "beta": beta, "gamma": gamma, "retail": retail}
 
 
@@ -523,3 +528,19 @@ def test_profile_sets_the_digest(owner, owner_client):
     assert User.objects.get(pk=owner.pk).kpi_digest == "off"
     bad = owner_client.post(reverse("profile"), data | {"kpi_digest": "hourly"})
     assert bad.status_code == 200 and User.objects.get(pk=owner.pk).kpi_digest == "off"
+
+
+def test_a_deal_write_shows_at_once(
+    data, manager, manager_client, django_capture_on_commit_callbacks
+):
+    """The pipeline's cards are cached with the board too: a deal write bumps the sales data
+    version (registered by the sales app), so the next page counts the new deal."""
+    from sales import services as sales_services
+    from sales.models import Pipeline
+
+    assert kpi_text(manager_client.get(URL, NOV).content.decode(), "open_deals") == "0"
+    with django_capture_on_commit_callbacks(execute=True):
+        sales_services.deal_create(
+            actor=manager, client=data["acme"], pipeline=Pipeline.objects.get(code="sales")
+        )
+    assert kpi_text(manager_client.get(URL, NOV).content.decode(), "open_deals") == "1"

@@ -281,3 +281,65 @@ def test_an_answer_write_adds_to_the_rollup(
     )
     assert report.totals.nps == Decimal("100.0")
     assert report.totals.csat == Decimal("50.0")
+
+
+def test_month_split():
+    split = analytics.month_split
+    assert split(Period(date(2026, 1, 1), date(2026, 11, 21))) == (
+        Period(date(2026, 1, 1), date(2026, 11, 1)),
+        [Period(date(2026, 11, 1), date(2026, 11, 21))],
+    )
+    assert split(Period(date(2026, 10, 1), date(2026, 11, 1))) == (
+        Period(date(2026, 10, 1), date(2026, 11, 1)),
+        [],
+    )
+    assert split(Period(date(2026, 9, 15), date(2026, 11, 3))) == (
+        Period(date(2026, 10, 1), date(2026, 11, 1)),
+        [
+            Period(date(2026, 9, 15), date(2026, 10, 1)),
+            Period(date(2026, 11, 1), date(2026, 11, 3)),
+        ],
+    )
+    # no whole month inside: every day from the raw answers
+    assert split(Period(date(2026, 11, 1), date(2026, 11, 21))) == (
+        None,
+        [Period(date(2026, 11, 1), date(2026, 11, 21))],
+    )
+    assert split(Period(date(2026, 10, 20), date(2026, 11, 10))) == (
+        None,
+        [Period(date(2026, 10, 20), date(2026, 11, 10))],
+    )
+
+
+def test_summed_equals_the_raw_aggregate(world, manager, owner, outsider):
+    """The dashboard's survey figures (``analytics.summed``: whole months from the rollups,
+    the days around them raw) equal the raw aggregate of the whole period, for every scope,
+    filter and grouping, in periods of whole months, to date and of odd days."""
+    segment = world["segments"][0].pk
+    cases = [
+        Period(date(2025, 12, 1), date(2026, 12, 1)),  # 12 whole months
+        Period(date(2026, 1, 1), TODAY + timedelta(days=1)),  # the year to date
+        Period(date(2026, 11, 1), TODAY + timedelta(days=1)),  # the month to date
+        Period(date(2025, 9, 17), date(2026, 2, 11)),  # odd days around whole months
+        Period(date(2026, 3, 5), date(2026, 3, 25)),  # inside one month
+    ]
+    checked = 0
+    for user, am in [(manager, None), (manager, owner.pk), (owner, None), (outsider, None)]:
+        for seg in (None, segment):
+            answers = analytics.answers_for(user)
+            if am is not None:
+                answers = answers.filter(client__account_manager_id=am)
+            if seg is not None:
+                answers = answers.filter(client__target_segment_id=seg)
+            for period in cases:
+                raw = analytics.in_period(answers, period)
+                want_total = analytics.totals(raw)
+                got = analytics.summed(user, period, account_manager=am, segment=seg)
+                got_total = got.get(None) or analytics.Cell(key=None)
+                assert _norm([got_total]) == _norm([want_total]), (user.username, am, seg, period)
+                for by in ("month", "account_manager"):
+                    got = analytics.summed(user, period, by=by, account_manager=am, segment=seg)
+                    want = [c for c in analytics.breakdown(raw, by) if c.answers]
+                    assert _norm(got.values()) == _norm(want), (user.username, by, seg, period)
+                checked += want_total.answers
+    assert checked > 100  # not a comparison of empty sets
