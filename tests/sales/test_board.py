@@ -67,7 +67,7 @@ def test_columns_count_sum_and_weighted_sum(owner, owner_client):
     )
     won, lost_col = _column(response, 70), _column(response, 80)
     assert (won.count, won.total, won.weighted) == (1, Decimal("500.00"), Decimal("500.00"))
-    assert [c.deal.pk for c in won.cards] == [recent.pk]
+    assert [c.pk for c in won.cards] == [recent.pk]
     assert (lost_col.count, lost_col.total, lost_col.weighted) == (1, Decimal("800.00"), 0)
     assert _column(response, 30).count == 0
 
@@ -112,17 +112,17 @@ def test_columns_page_their_cards(owner, owner_client, monkeypatch):
     response = _board(owner_client)
     needs = _column(response, 10)
     # longest in the stage first
-    assert [c.deal.pk for c in needs.cards] == [d.pk for d in deals[:3]]
+    assert [c.pk for c in needs.cards] == [d.pk for d in deals[:3]]
     assert needs.count == 7 and needs.has_more
     url = reverse("sales:board_column", args=[pipeline().pk, stage(10).pk])
     assert f'href="{url}?page=2"' in response.content.decode()
     # htmx: the next cards and the next "more" link; without JS a page of its own
     part = owner_client.get(url, {"page": 2}, HTTP_HX_REQUEST="true")
-    assert [c.deal.pk for c in part.context["col"].cards] == [d.pk for d in deals[3:6]]
+    assert [c.pk for c in part.context["col"].cards] == [d.pk for d in deals[3:6]]
     assert f"{url}?page=3" in part.content.decode()
     assert "<html" not in part.content.decode()
     last = owner_client.get(url, {"page": 3})
-    assert [c.deal.pk for c in last.context["col"].cards] == [deals[6].pk]
+    assert [c.pk for c in last.context["col"].cards] == [deals[6].pk]
     assert "<html" in last.content.decode() and "page=4" not in last.content.decode()
 
 
@@ -140,7 +140,7 @@ def test_filters_owner_product_line_class_ageing(owner, manager, owner_client):
 
     def ids(**params):
         response = _board(owner_client, **params)
-        return {c.deal.pk for col in response.context["columns"] for c in col.cards}
+        return {c.pk for col in response.context["columns"] for c in col.cards}
 
     everything = {in_line.pk, a_class.pk, yellow.pk, red.pk, theirs.pk}
     assert ids() == everything
@@ -163,7 +163,7 @@ def test_an_account_manager_sees_only_their_clients_deals(owner, outsider, owner
     mine = make_deal(owner)
     foreign = make_deal(outsider)
     response = _board(owner_client)
-    shown = {c.deal.pk for col in response.context["columns"] for c in col.cards}
+    shown = {c.pk for col in response.context["columns"] for c in col.cards}
     assert mine.pk in shown and foreign.pk not in shown
     assert _column(response, 10).count == 1
 
