@@ -415,7 +415,43 @@ def time_funnel(requests: int) -> tuple[list, list[str], dict]:
 
 # --- Board and moves (owner: kanban) ------------------------------------------------------------
 BOARD_HEADING = "## Sales pipeline: board and moves"
-BOARD_NOTES = "(notes: see the previous run's text)"
+BOARD_NOTES = (
+    "Where the time went (2026-12-01, one request in-process: `time.process_time`, the "
+    "queries captured and each run under `EXPLAIN ANALYZE`, same data, load ≈ 5 on the 2 "
+    "shared cores). Before this pass a board cost 80–86 ms of this process's CPU and 23–25 "
+    "queries: ≈ 55 ms rendering 160 cards (per card its `translate` and `blocktranslate` "
+    "tags, the `money` and `date` filters, every integer localized) and ≈ 30 ms building and "
+    "reading two queries per column (the page's ids, then those rows as model instances). A "
+    "move cost 29 ms of CPU and 30 queries: the service's `full_clean()` checked every foreign "
+    "key and check constraint again (13 queries), and the answer re-read every column's "
+    "figures (two grouped reads over the scope's open deals and its deals closed in 30 days: "
+    "14 of its 24 ms of SQL). Now a card's texts (amount, dates, days in the stage, the fixed "
+    "words) are built once per request in the view and its template only puts strings in "
+    "place; the first page of every column is one query (a `UNION ALL` of each column's "
+    "ordered, limited ids, each on the board's index as before, their rows with client and "
+    "class in the same read) giving plain `Card` values; the class filter is a subquery of the "
+    "class's clients, not a join of every deal to its client and the client's classes; "
+    "extended statistics on the deals' stage and state (`sales/0007`) tell the planner that "
+    "nearly half of the open deals sit in the first stage, so an account manager's first "
+    "column is read in order through the index and stops at 20 matches; a move validates "
+    "what a change of stage writes and answers with the card and the figures of the two "
+    "columns it touched (`docs/decisions/sales-pipeline.md`). CPU per request before → "
+    "after: manager's board 80 → 45 ms, class A 82 → 47, the busiest account manager "
+    "83 → 49, yellow or red 82 → 47, account manager red 86 → 46, a move 29 → 19 (30 → 18 "
+    "queries); SQL of a move (sum of the best of 7 `EXPLAIN ANALYZE` runs of its queries) "
+    "24 → 5 ms, of the class-A board 51 → 33 ms. The wall times follow the load: before "
+    "this pass, with the same command and data at load 5.1, the manager's board p95 was "
+    "434 ms, class A 305, the busiest account manager 309, account manager red 410, a move "
+    "134 (25 / 25 / 25 / 23 / 30 queries).\n\n"
+    "Last figures before this pass, on a quiet machine (load 0.8, `--requests 30`): manager's "
+    "board p95 127 ms, yellow or red 136, class A 172, the busiest account manager 172, "
+    "account manager red 147, a move 52.9 ms. Earlier still, without the board's partial "
+    "indexes (`sales/0006_kanban_board_indexes`) and with the figures joined to the stages, "
+    "the manager's board took 435 ms (p95, load 7–8). An account manager's deals are found "
+    "through their clients (a hash of their ~5 000 client ids per column); a copy of the "
+    "account manager on the deal, kept by the deal services and by a client's reassignment, "
+    "would make it an index range should the account managers' boards grow."
+)
 BUDGET_BOARD_MS = 150
 BUDGET_MOVE_MS = 50
 
@@ -549,11 +585,15 @@ NOTES = (
     "cohort's log entries (by the cohort's id range, index-only through `stage_log_funnel`) "
     "sums the stays by stage and names only the deals that once left a further stage "
     "backwards (`docs/decisions/sales-funnel.md`); JIT is off for it. The forecast reads the "
-    "open deals through the partial index `deal_funnel_forecast` (160 → 50 ms). Indexes: "
+    "open deals through the partial index `deal_funnel_forecast` (160 → 50 ms). The "
+    "cohort's id range (which bounds the log read) comes with the grouped deals instead of "
+    "a read of the cohort of its own (2026-12-01: one query fewer; for an account manager "
+    "that read joined their clients, ≈ 35 of 150 ms of SQL). Indexes: "
     "migration `sales/0004_funnel_indexes` (PostgreSQL only). On this shared machine (load "
     "average ≈ 7 on 2 cores) every figure is 2–4× what an idle machine gives; a cohort of "
-    "a quarter or an account manager's year is near the budget uncached, a whole year of "
-    "the base is not, hence the cache."
+    "a quarter or an account manager's year is within the budget uncached (this quarter, "
+    "before the id range came with the deals: p50 194 / p95 249 ms at load 1–5, 9 queries), "
+    "a whole year of the base is not, hence the cache."
 )
 
 
@@ -620,8 +660,8 @@ def run(args) -> str:
         "",
         "The pages above are served from the cache after the first request (per scope, filters "
         "and day; any deal write bumps the data version after its commit). Uncached, the "
-        "figures cost (`analyze()`: funnel, time in stage and refusals — the id range, the "
-        "deals grouped, the log entries grouped; `forecast()`):",
+        "figures cost (`analyze()`: funnel, time in stage and refusals — the deals grouped "
+        "with their id range, the log entries grouped; `forecast()`):",
         "",
         "| computation (no cache) | calls | p50 ms | p95 ms | app CPU p50 ms |",
         "|---|---|---|---|---|",
