@@ -1,5 +1,9 @@
+from functools import cached_property
+
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
+
+from crm.selectors import UNREAD_CAP, unread_beacon_notices
 
 # (key, label, url name of the section's page, Bootstrap icon). A section whose app has no page
 # yet links to the "coming" page instead of a 404.
@@ -24,6 +28,29 @@ def _url(key: str, name: str) -> str:
         return reverse("coming", kwargs={"section": key})
 
 
+class UnreadNotices:
+    """The signed-in user's unread beacon notices for the navigation's bell: counted on first
+    use only (a page without the navigation — a fragment, the API — makes no query), once."""
+
+    cap = UNREAD_CAP
+
+    def __init__(self, user):
+        self.user = user
+
+    @cached_property
+    def count(self) -> int:
+        return unread_beacon_notices(self.user)
+
+    @property
+    def capped(self) -> bool:
+        return self.count > self.cap
+
+    @property
+    def label(self) -> str:
+        """The badge: the count, or "99+" past the cap."""
+        return f"{self.cap}+" if self.capped else str(self.count)
+
+
 def navigation(request):
     if not getattr(request, "user", None) or not request.user.is_authenticated:
         return {}
@@ -35,7 +62,7 @@ def navigation(request):
         prefix = SECTION_PREFIXES.get(key, url)
         active = request.path == url if url == "/" else request.path.startswith(prefix)
         items.append({"key": key, "label": label, "url": url, "icon": icon, "active": active})
-    return {"nav_items": items}
+    return {"nav_items": items, "beacon_unread": UnreadNotices(request.user)}
 
 
 def section_label(key: str):

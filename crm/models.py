@@ -395,6 +395,14 @@ class BeaconNotice(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["recipient", "event"], name="beacon_notice_once")
         ]
+        indexes = [
+            # the navigation's unread count on every page (crm.selectors.unread_beacon_notices)
+            models.Index(
+                fields=["recipient"],
+                condition=models.Q(read_at__isnull=True),
+                name="beacon_notice_unread_idx",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.recipient_id}: {self.event_id}"

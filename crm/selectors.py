@@ -6,7 +6,7 @@ from datetime import date, time
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Model, QuerySet
 
-from crm.models import AuditEntry, CalendarDay, OutboxMessage
+from crm.models import AuditEntry, BeaconNotice, CalendarDay, OutboxMessage
 from crm.worktime import WorkCalendar
 
 
@@ -15,6 +15,17 @@ def audit_for_object(instance: Model) -> QuerySet[AuditEntry]:
         content_type=ContentType.objects.get_for_model(instance, for_concrete_model=True),
         object_id=str(instance.pk),
     ).select_related("actor")
+
+
+UNREAD_CAP = 99
+
+
+def unread_beacon_notices(user, cap: int = UNREAD_CAP) -> int:
+    """How many of ``user``'s beacon notices are unread, counting at most ``cap`` + 1 (the
+    navigation shows "99+"): one query on the partial index of unread notices, bounded
+    whatever the backlog."""
+    unread = BeaconNotice.objects.filter(recipient=user, read_at__isnull=True)
+    return unread.order_by()[: cap + 1].count()
 
 
 def calendar_days_of_year(year: int) -> QuerySet[CalendarDay]:

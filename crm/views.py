@@ -163,6 +163,15 @@ def dashboard(request):
     return render(request, "crm/dashboard.html", context)
 
 
+def _table_value(values: dict, person_id: int, column):
+    """A cell's plain value as on the page: 0 for a person without a figure where the column
+    has figures (``zero``), None ("—") where it has none at all."""
+    figure = values.get(person_id)
+    if figure is None:
+        return 0 if column.zero and None in values else None
+    return figure.value
+
+
 def _dashboard_xlsx(request, ctx, board, *, managers: bool) -> HttpResponse:
     """The cards (value, previous value, change in %, the list behind each) and, for a
     manager, the per-manager table, as a workbook of plain numbers."""
@@ -213,14 +222,7 @@ def _dashboard_xlsx(request, ctx, board, *, managers: bool) -> HttpResponse:
             table.append(
                 [
                     str(person),
-                    *(
-                        getattr(
-                            board.table.get(c.key, {}).get(person.pk),
-                            "value",
-                            0 if c.zero else None,
-                        )
-                        for c in columns
-                    ),
+                    *(_table_value(board.table.get(c.key, {}), person.pk, c) for c in columns),
                 ]
             )
         table.append(

@@ -32,11 +32,10 @@ def beacon_list(request):
     )
     labels = {k: m.label for k, m in kpi.metrics().items()}
     rows = [(rule, labels.get(rule.metric, rule.metric)) for rule in rules]
-    unread = BeaconNotice.objects.filter(recipient=request.user, read_at__isnull=True).count()
     return render(
         request,
         "crm/beacons.html",
-        {"rows": rows, "firing": BeaconState.State.FIRING, "unread": unread},
+        {"rows": rows, "firing": BeaconState.State.FIRING},
     )
 
 
@@ -45,11 +44,10 @@ def beacon_notices(request):
     """The viewer's own beacon notices, newest first; opening the page marks them read."""
     notices = BeaconNotice.objects.filter(recipient=request.user).select_related("event__rule")
     page = Paginator(notices, 50).get_page(request.GET.get("page"))
-    unread = [n.pk for n in page if n.read_at is None]
-    response = render(request, "crm/beacon_notices.html", {"page": page, "unread": set(unread)})
-    if unread:
+    unread = {n.pk for n in page if n.read_at is None}
+    if unread:  # read before the page is drawn: the navigation's bell has no badge for them
         BeaconNotice.objects.filter(pk__in=unread).update(read_at=timezone.now())
-    return response
+    return render(request, "crm/beacon_notices.html", {"page": page, "unread": unread})
 
 
 @login_required

@@ -6,7 +6,9 @@ Parameters: ``owner``, ``pipeline``, ``stage``, ``state`` (open/won/lost), ``sal
 ``product_line`` (a line of the deal's products), ``abc`` (the client's ABC class), ``refusal``,
 ``lost_at_stage``, ``created_from`` / ``created_to`` and ``closed_from`` / ``closed_to`` (dates,
 both ends inclusive, in the site's time zone), ``close_month`` (``YYYY-MM`` of the expected
-close), ``reached_stage`` (a stage id: the deal's stage log has an entry into it — a deal that
+close), ``close_from`` / ``close_to`` (days of the expected close, both inclusive: the
+dashboard's forecast window), ``segment`` (the client's target segment), ``reached_stage``
+(a stage id: the deal's stage log has an entry into it — a deal that
 skipped it did not reach it), ``client``, ``ageing`` (yellow/red), ``next_step`` (``none``:
 no next step date)."""
 
@@ -22,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from clients.models import Client, ProductLine
+from clients.models import Client, ProductLine, TargetSegment
 from clients.pickers import CLIENTS, ROLE_EVERYONE, USERS
 from crm.filters import DateFilter, FilterSet
 from crm.models import User
@@ -137,6 +139,18 @@ class DealFilterSet(FilterSet):
     closed_from = DateFilter(label=_("Closed from"), method="filter_closed_from")
     closed_to = DateFilter(label=_("Closed to"), method="filter_closed_to")
     close_month = MonthFilter(label=_("Expected close (month, YYYY-MM)"))
+    close_from = DateFilter(
+        label=_("Expected close from"), field_name="expected_close", lookup_expr="gte"
+    )
+    close_to = DateFilter(
+        label=_("Expected close to"), field_name="expected_close", lookup_expr="lte"
+    )
+    segment = django_filters.ModelChoiceFilter(
+        label=_("Target segment"),
+        field_name="client__target_segment",
+        queryset=TargetSegment.objects.all(),
+        empty_label=_("any segment"),
+    )
     reached_stage = IdFilter(
         label=_("Reached stage"),
         queryset=Stage.objects.select_related("pipeline"),

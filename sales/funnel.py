@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.core.cache import cache
@@ -56,6 +56,7 @@ class FunnelFilters:
     owner_id: int | None = None
     product_line_id: int | None = None
     abc: str | None = None  # "A", "B", "C" or "none"
+    segment_id: int | None = None  # the client's target segment (the dashboard's filter)
 
     def list_params(self) -> dict[str, str]:
         """The deal list's parameters of the whole cohort (dates inclusive there)."""
@@ -73,7 +74,14 @@ class FunnelFilters:
             params["product_line"] = str(self.product_line_id)
         if self.abc:
             params["abc"] = self.abc
+        if self.segment_id:
+            params["segment"] = str(self.segment_id)
         return params
+
+
+def default_pipeline() -> Pipeline | None:
+    """The pipeline of a funnel nobody chose one for: the first active one, else the first."""
+    return Pipeline.objects.filter(is_active=True).first() or Pipeline.objects.first()
 
 
 def _day_start(day: date) -> datetime:
@@ -98,6 +106,8 @@ def _filtered(user, filters: FunnelFilters) -> QuerySet[Deal]:
         )
     elif filters.abc:
         deals = deals.filter(client__metrics__abc_class=filters.abc)
+    if filters.segment_id:
+        deals = deals.filter(client__target_segment_id=filters.segment_id)
     return deals.order_by()
 
 
@@ -486,6 +496,24 @@ class Forecast:
     total: ForecastRow
     months: int
 
+    def window(self) -> ForecastRow:
+        """The months of the window together (this month and the next ``months`` − 1; not
+        "overdue", "later" or "no date"), with the deal list's parameters of their deals."""
+        months = [r for r in self.rows if r.month is not None]
+        row = ForecastRow(key="window", month=None)
+        for r in months:
+            row.deals += r.deals
+            row.amount += r.amount
+            row.weighted += r.weighted
+        if months:
+            last = add_months(months[-1].month, 1) - timedelta(days=1)
+            row.params = {
+                **(self.total.params or {}),
+                "close_from": months[0].month.isoformat(),
+                "close_to": last.isoformat(),
+            }
+        return row
+
 
 def forecast(user, filters: FunnelFilters, *, today: date, months: int = FORECAST_MONTHS):
     """Open deals' amount × effective probability by month of expected close: the months
@@ -575,6 +603,7 @@ def cached_report(user, filters: FunnelFilters, *, today: date) -> Report:
             filters.owner_id or "",
             filters.product_line_id or "",
             filters.abc or "",
+            filters.segment_id or "",
             today.isoformat(),
         )
     )

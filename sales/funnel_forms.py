@@ -15,7 +15,7 @@ from clients.models import ProductLine
 from crm.models import User
 from crm.periods import Period, add_months, month_start
 from crm.validators import DateField
-from sales.funnel import NONE, FunnelFilters
+from sales.funnel import NONE, FunnelFilters, default_pipeline
 from sales.models import Pipeline
 
 CUSTOM = "custom"
@@ -120,8 +120,7 @@ class FunnelForm(forms.Form):
             period = Period(data["date_from"], data["date_to"] + timedelta(days=1))
         else:
             period = parse_period(value, self.today)
-        pipeline = data.get("pipeline") or Pipeline.objects.filter(is_active=True).first()
-        pipeline = pipeline or Pipeline.objects.first()
+        pipeline = data.get("pipeline") or default_pipeline()
         if pipeline is None:
             return None
         owner = data.get("owner")

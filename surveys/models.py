@@ -220,14 +220,26 @@ class Invitation(models.Model):
     WAITING = (Status.SENT, Status.OPENED)  # delivered, not answered: reminders, expiry
     OPEN = (Status.QUEUED, Status.SENT, Status.OPENED)
 
+    # no index of their own on the three keys: the Meta's indexes lead with each of them, and
+    # every index costs the answer page's status updates (docs/decisions/surveys.md)
     campaign = models.ForeignKey(
-        Campaign, on_delete=models.CASCADE, related_name="invitations", verbose_name=_("campaign")
+        Campaign,
+        on_delete=models.CASCADE,
+        related_name="invitations",
+        verbose_name=_("campaign"),
+        db_index=False,
     )
     client = models.ForeignKey(
-        "clients.Client", on_delete=models.CASCADE, related_name="survey_invitations"
+        "clients.Client",
+        on_delete=models.CASCADE,
+        related_name="survey_invitations",
+        db_index=False,
     )
     contact = models.ForeignKey(
-        "clients.ContactPerson", on_delete=models.CASCADE, related_name="survey_invitations"
+        "clients.ContactPerson",
+        on_delete=models.CASCADE,
+        related_name="survey_invitations",
+        db_index=False,
     )
     email = models.EmailField(_("sent to"))
     language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES)
@@ -242,6 +254,7 @@ class Invitation(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,  # a partial index below: most invitations have none
     )
     source_complaint = models.ForeignKey(
         "feedback.Complaint",
@@ -250,6 +263,7 @@ class Invitation(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,  # a partial index below: most invitations have none
     )
     created_at = models.DateTimeField(_("created"), validators=[validate_date_range])
     # a sender holds the row (claimed under a row lock) from this instant until the server took
@@ -298,6 +312,17 @@ class Invitation(models.Model):
                 condition=Q(status__in=["sent", "opened"]),
                 name="invitation_waiting_idx",
             ),
+            # a deleted product line or complaint finds its invitations
+            models.Index(
+                fields=["product_line"],
+                condition=Q(product_line__isnull=False),
+                name="invitation_line_idx",
+            ),
+            models.Index(
+                fields=["source_complaint"],
+                condition=Q(source_complaint__isnull=False),
+                name="invitation_complaint_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -341,8 +366,13 @@ class Answer(models.Model):
     campaign = models.ForeignKey(
         Campaign, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
-    client = models.ForeignKey(
-        "clients.Client", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    client = models.ForeignKey(  # indexed by answer_client_idx, which leads with it
+        "clients.Client",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
     )
     anonymous = models.BooleanField(default=False)
     item_scores = models.PositiveSmallIntegerField(default=0)

@@ -259,38 +259,55 @@ def _recorded(client_ids: Iterable[int] | None, lock: bool) -> dict[int, tuple]:
     return {row[0]: tuple(row[1:]) for row in qs.values_list("client_id", *KEY_FIELDS)}
 
 
+def keys_sql(connection) -> str:
+    """The read of a client's summed keys (the client id its one parameter), locking the row
+    FOR SHARE on PostgreSQL; its first column, ``found``, is true (a sub-select of
+    ``surveys.services.answers``' store, which then passes the keys to ``add_answer``)."""
+    table = connection.ops.quote_name(RollupClient._meta.db_table)
+    return (
+        f"SELECT true AS found, {', '.join(KEY_FIELDS)} FROM {table}"  # noqa: S608
+        " WHERE client_id = %s" + (" FOR SHARE" if connection.vendor == "postgresql" else "")
+    )
+
+
 def _client_key(client_id: int | None) -> tuple:
     """The client's summed keys, its ``RollupClient`` row made from its current keys if it has
-    none yet; the row locked FOR SHARE (PostgreSQL) until the transaction ends. Two
-    statements."""
+    none yet; the row locked FOR SHARE (PostgreSQL) until the transaction ends. One statement
+    when the row exists, three the first time."""
     if client_id is None:
         return (None,) * len(KEY_FIELDS)
     qn = connection.ops.quote_name
     table = qn(RollupClient._meta.db_table)
+    read = keys_sql(connection)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (client_id, {', '.join(KEY_FIELDS)}) "  # noqa: S608
-            "SELECT c.id, c.account_manager_id, c.target_segment_id, m.abc_class, m.xyz_class,"
-            f" m.lifecycle FROM {qn(Client._meta.db_table)} c"
-            f" LEFT JOIN {qn(ClientMetrics._meta.db_table)} m ON m.client_id = c.id"
-            " WHERE c.id = %s ON CONFLICT (client_id) DO NOTHING",
-            [client_id],
-        )
-        cursor.execute(
-            f"SELECT {', '.join(KEY_FIELDS)} FROM {table} WHERE client_id = %s"  # noqa: S608
-            + (" FOR SHARE" if connection.vendor == "postgresql" else ""),
-            [client_id],
-        )
+        cursor.execute(read, [client_id])
         row = cursor.fetchone()
-    return tuple(row) if row is not None else (None,) * len(KEY_FIELDS)
+        if row is None:
+            cursor.execute(
+                f"INSERT INTO {table} (client_id, {', '.join(KEY_FIELDS)}) "  # noqa: S608
+                "SELECT c.id, c.account_manager_id, c.target_segment_id, m.abc_class,"
+                f" m.xyz_class, m.lifecycle FROM {qn(Client._meta.db_table)} c"
+                f" LEFT JOIN {qn(ClientMetrics._meta.db_table)} m ON m.client_id = c.id"
+                " WHERE c.id = %s ON CONFLICT (client_id) DO NOTHING",
+                [client_id],
+            )
+            cursor.execute(read, [client_id])
+            row = cursor.fetchone()
+    return tuple(row[1:]) if row is not None else (None,) * len(KEY_FIELDS)
 
 
 # --- writes ------------------------------------------------------------------------------------
-def add_answer(answer: Answer, scores: dict[int, int], lines: dict[int, int | None]) -> None:
+def add_answer(
+    answer: Answer,
+    scores: dict[int, int],
+    lines: dict[int, int | None],
+    keys: tuple | None = None,
+) -> None:
     """Add a new answer (``scores``: item id -> 1..5; ``lines``: item id -> its product line)
-    to the rollup, inside the transaction that stores it: the client's keys (two statements)
-    and one upsert."""
-    am, segment, abc, xyz, lifecycle = _client_key(answer.client_id)
+    to the rollup, inside the transaction that stores it: the client's keys (``keys`` when the
+    caller read them with ``keys_sql`` in the same transaction, else read here) and one
+    upsert."""
+    am, segment, abc, xyz, lifecycle = keys or _client_key(answer.client_id)
     month = timezone.localtime(answer.submitted_at).date().replace(day=1)
     base = (month, am or 0, answer.anonymous)
     nps = answer.nps

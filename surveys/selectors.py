@@ -4,7 +4,6 @@ an invitation by its token, and the reminders and expiries due."""
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connections
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -12,14 +11,12 @@ from django.utils import timezone
 from clients.models import ContactPerson, Settlement
 from crm.access import scope_for_user
 from crm.periods import add_months
-from surveys import metrics
+from surveys import metrics, tokens
 from surveys.models import (
     Answer,
     Campaign,
     EmailBounce,
     Invitation,
-    InvitationToken,
-    Questionnaire,
     SurveySettings,
     token_hash,
 )
@@ -125,103 +122,12 @@ def audience(campaign: Campaign, *, now: datetime | None = None) -> QuerySet[Con
     )
 
 
-class TokenLookup:
-    """The answer page's one read: the invitation of a token hash with its campaign, the whole
-    questionnaire and the contact's opt-out, as model instances. Only the columns the page uses
-    are read of the invitation, campaign and contact; the rest load on first use, like
-    ``.only()``.
-
-    The SQL is built from the models' metadata once per database connection and run as it is:
-    compiling the same ORM query cost about 0.8 ms of CPU a request, the SQL itself 0.06 ms
-    (docs/benchmarks.md, "Survey delivery, second pass"). The database's values go through the
-    same converters the ORM applies (SQLite's dates and booleans), then ``Model.from_db``.
-    """
-
-    PARTS = (
-        (
-            Invitation,
-            "i",
-            (
-                "id",
-                "status",
-                "expires_at",
-                "language",
-                "campaign_id",
-                "client_id",
-                "contact_id",
-                "product_line_id",
-                "source_complaint_id",
-            ),
-        ),
-        (Campaign, "c", ("id", "anonymous", "questionnaire_id")),
-        (Questionnaire, "q", None),  # all of it: the blank form is built from it
-        (ContactPerson, "p", ("id", "client_id", "survey_opt_out")),
-    )
-
-    def __init__(self):
-        self._built: dict[str, tuple] = {}
-
-    def _build(self, connection) -> tuple:
-        qn = connection.ops.quote_name
-        columns, converters, layout = [], [], []
-        for model, alias, wanted in self.PARTS:
-            fields = [
-                f for f in model._meta.concrete_fields if wanted is None or f.attname in wanted
-            ]
-            for f in fields:
-                column = f.get_col(alias)
-                columns.append(f"{qn(alias)}.{qn(f.column)}")
-                convs = connection.ops.get_db_converters(column) + f.get_db_converters(connection)
-                converters.append((convs, column))
-            layout.append((model, [f.attname for f in fields]))
-        table = {model: qn(model._meta.db_table) for model, _a, _w in self.PARTS}
-        # table and column names from the models' metadata, quoted; the hash is a parameter
-        sql = (
-            f"SELECT {', '.join(columns)} FROM {qn(InvitationToken._meta.db_table)} t"  # noqa: S608
-            f" JOIN {table[Invitation]} i ON i.id = t.invitation_id"
-            f" JOIN {table[Campaign]} c ON c.id = i.campaign_id"
-            f" JOIN {table[Questionnaire]} q ON q.id = c.questionnaire_id"
-            f" JOIN {table[ContactPerson]} p ON p.id = i.contact_id"
-            " WHERE t.token_hash = %s"
-        )
-        return sql, converters, layout
-
-    def __call__(self, hashed: str) -> Invitation | None:
-        connection = connections[Invitation.objects.db]
-        built = self._built.get(connection.alias)
-        if built is None:
-            built = self._built[connection.alias] = self._build(connection)
-        sql, converters, layout = built
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [hashed])
-            row = cursor.fetchone()
-        if row is None:
-            return None
-        values = list(row)
-        for index, (convs, column) in enumerate(converters):
-            for convert in convs:
-                values[index] = convert(values[index], column, connection)
-        objects, start = [], 0
-        for model, names in layout:
-            objects.append(
-                model.from_db(connection.alias, names, values[start : start + len(names)])
-            )
-            start += len(names)
-        invitation, campaign, questionnaire, contact = objects
-        campaign.questionnaire = questionnaire
-        invitation.campaign = campaign
-        invitation.contact = contact
-        return invitation
-
-
-_token_lookup = TokenLookup()
-
-
 def invitation_for_token(token: str) -> Invitation | None:
-    """The invitation of an emailed token, or None (unknown or tampered token)."""
+    """The invitation of an emailed token, or None (unknown or tampered token); one read
+    (``surveys.tokens``)."""
     if not token or len(token) > 100:
         return None
-    return _token_lookup(token_hash(token))
+    return tokens.lookup(token_hash(token))
 
 
 _ITEMS: dict[tuple, list] = {}

@@ -12,7 +12,8 @@ Speed (docs/decisions/surveys.md, "Answer page"): the link is the only key, so t
 no CSRF token (there is no cookie-borne authority to forge: whoever can post to the URL holds
 the token anyway). The blank form's HTML is the same for every invitation of a questionnaire
 version, language and anonymity, so this process keeps it for a minute (``_PAGES``): a GET
-costs the token lookup and, the first time, the "opened" update.
+costs one statement, the token lookup that also marks a sent invitation opened (two on
+SQLite).
 """
 
 import time
@@ -29,7 +30,6 @@ from django.views.decorators.http import require_http_methods
 from crm.forms import add_service_errors
 from surveys import selectors, services
 from surveys.forms import AnswerForm
-from surveys.models import Invitation
 
 LANGS = [code for code, _name in settings.LANGUAGES]
 STATUS = {
@@ -129,7 +129,10 @@ def _blank_form(invitation, items, lang: str) -> str:
 @csrf_exempt  # the token in the path is the key; no cookie carries authority here
 @require_http_methods(["GET", "POST"])
 def answer(request, token: str):
-    invitation = selectors.invitation_for_token(token)
+    if request.method == "GET":  # the read marks a sent invitation opened (one statement)
+        invitation = services.invitation_open_by_token(token)
+    else:
+        invitation = selectors.invitation_for_token(token)
     lang = _language(request, invitation)
     if invitation is None:
         return _static_page(request, "surveys/link_invalid.html", lang, 404)
@@ -138,8 +141,6 @@ def answer(request, token: str):
         return _static_page(request, f"surveys/link_{state}.html", lang, STATUS[state])
     items = selectors.invitation_items(invitation)
     if request.method == "GET":
-        if invitation.status != Invitation.Status.OPENED:
-            services.invitation_open(invitation=invitation)
         return _headers(HttpResponse(_blank_form(invitation, items, lang)), lang)
     campaign = invitation.campaign
     questionnaire = campaign.questionnaire

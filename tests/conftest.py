@@ -361,6 +361,21 @@ def screenshot(page, name: str) -> Path:
     return path
 
 
+def console_errors(page) -> list[str]:
+    """The console errors of ``page`` from now on (the list fills as the page runs), a
+    missing favicon aside."""
+    errors: list[str] = []
+    page.on(
+        "console",
+        lambda msg: (
+            errors.append(msg.text)
+            if msg.type == "error" and "favicon" not in (msg.location or {}).get("url", "")
+            else None
+        ),
+    )
+    return errors
+
+
 def login(page, live_server, username: str, password: str = "secret-pass-123") -> None:
     page.goto(f"{live_server.url}/accounts/login/")
     page.fill("input[name=username]", username)

@@ -43,7 +43,7 @@ from devtools.benchmarks.common import p95, prepare_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 DATABASE = "crm_bench_survey_delivery"
-WARM_UP = 40  # invitations opened before the timing starts
+WARM_UP = 10  # invitations each respondent answers before the timing starts
 
 
 class Sink:
@@ -157,30 +157,39 @@ def worker_rate(manager, campaign, n: int, env: dict, work: Path) -> tuple[float
     return n / (done - started), n / (done - launched)
 
 
-def cpu_seconds(parent: int) -> float:
-    """User + system CPU time of ``parent``'s child processes (gunicorn's workers), from /proc."""
+def cpu_seconds(parent: int | None = None, name: str | None = None) -> float:
+    """User + system CPU time, from /proc, of ``parent``'s child processes (gunicorn's workers)
+    or of the processes called ``name`` (the database server's)."""
     total = 0.0
     ticks = os.sysconf("SC_CLK_TCK")
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            head, tail = (entry / "stat").read_text().rsplit(")", 1)
         except OSError:
             continue
-        if int(fields[1]) == parent:  # ppid
+        fields = tail.split()
+        if (parent is not None and int(fields[1]) == parent) or (
+            name is not None and head.split("(", 1)[1] == name
+        ):
             total += (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
     return total
 
 
 def answer_page(
-    n_respondents: int, per_respondent: int, env: dict, work: Path, pause: float = 0.0
+    n_respondents: int,
+    per_respondent: int,
+    env: dict,
+    work: Path,
+    pause: float = 0.0,
+    gunicorn_args: list[str] | None = None,
 ) -> dict:
     from surveys.models import Invitation, InvitationToken, token_hash
 
     invitations = list(
         Invitation.objects.filter(status=Invitation.Status.SENT).order_by("id")[
-            : n_respondents * per_respondent + WARM_UP
+            : n_respondents * (per_respondent + WARM_UP)
         ]
     )
     tokens = [secrets.token_urlsafe(32) for _ in invitations]
@@ -201,7 +210,8 @@ def answer_page(
     )
     gunicorn = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "crm.wsgi:application", "--bind", f"127.0.0.1:{port}"]
-        + ["--workers", "3", "--log-level", "warning"],  # as the Dockerfile runs it
+        + ["--log-level", "warning"]
+        + (gunicorn_args or ["--workers", "3"]),  # as the Dockerfile runs it
         cwd=ROOT,
         env=env,
         start_new_session=True,
@@ -224,17 +234,13 @@ def answer_page(
         response = connection.getresponse()
         return response.status, response.read().decode()
 
-    # warm-up, not counted: each gunicorn thread loads its templates and connects to the
-    # database on its first request
-    warm = http.client.HTTPConnection(host, port_number, timeout=30)
-    for token in tokens[n_respondents * per_respondent :]:
-        fetch(warm, "GET", f"/s/{token}/")
-    warm.close()
+    asked = n_respondents * per_respondent
+    if len(tokens) < n_respondents * (per_respondent + WARM_UP):
+        sys.exit(f"--invitations must be at least {n_respondents * (per_respondent + WARM_UP)}")
 
-    def respondent(index: int) -> None:
+    def respondent(mine: list[str], times: dict[str, list[float]]) -> None:
         # one keep-alive connection per respondent, like a phone's browser
         connection = http.client.HTTPConnection(host, port_number, timeout=30)
-        mine = tokens[index * per_respondent : (index + 1) * per_respondent]
         barrier.wait()
         for token in mine:
             path = f"/s/{token}/"
@@ -256,23 +262,36 @@ def answer_page(
                 time.sleep(random.uniform(0.5, 1.5) * pause)
         connection.close()
 
-    threads = [threading.Thread(target=respondent, args=(i,)) for i in range(n_respondents)]
-    try:
-        cpu_before, started = cpu_seconds(gunicorn.pid), time.perf_counter()
+    def respondents(first: int, each: int, times: dict[str, list[float]]) -> None:
+        threads = [
+            threading.Thread(
+                target=respondent,
+                args=(tokens[first + i * each : first + (i + 1) * each], times),
+            )
+            for i in range(n_respondents)
+        ]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
+
+    try:
+        # warm-up, not counted: the same load, so that every worker has loaded its templates,
+        # connected to the database and kept the blank form before the timing starts
+        respondents(asked, WARM_UP, {"GET": [], "POST": []})
+        cpu_before, started = cpu_seconds(gunicorn.pid), time.perf_counter()
+        db_before, own_before = cpu_seconds(name="postgres"), time.process_time()
+        print(f"respondents start (gunicorn pid {gunicorn.pid})", flush=True)
+        respondents(0, per_respondent, times)
         cpu_used, elapsed = cpu_seconds(gunicorn.pid) - cpu_before, time.perf_counter() - started
+        db_used = cpu_seconds(name="postgres") - db_before
+        own_used = time.process_time() - own_before
     finally:
         os.killpg(gunicorn.pid, signal.SIGTERM)
         gunicorn.wait(30)
     from surveys.models import Answer
 
-    answered = Answer.objects.filter(
-        invitation__in=invitations[: n_respondents * per_respondent]
-    ).count()
-    asked = n_respondents * per_respondent
+    answered = Answer.objects.filter(invitation__in=invitations[:asked]).count()
     requests = len(times["GET"]) + len(times["POST"])
     return {
         "times": times,
@@ -280,6 +299,8 @@ def answer_page(
         "answered": answered,
         "asked": asked,
         "server_cpu_ms": cpu_used * 1000 / max(requests, 1),
+        "database_cpu_ms": db_used * 1000 / max(requests, 1),
+        "client_cpu_ms": own_used * 1000 / max(requests, 1),
         "throughput": requests / elapsed,
     }
 
@@ -300,6 +321,11 @@ def main(argv=None) -> None:
         choices=("both", "sending", "answer-page"),
         default="both",
         help="answer-page: no sending; the invitations are marked sent directly",
+    )
+    parser.add_argument(
+        "--gunicorn",
+        default="",
+        help="gunicorn's options for the answer page instead of the Dockerfile's (to compare)",
     )
     args = parser.parse_args(argv)
     redis_url = os.environ.get("REDIS_URL", "")
@@ -366,7 +392,14 @@ def main(argv=None) -> None:
         services.campaign_launch(actor=manager, campaign=campaign)
         Invitation.objects.update(status=Invitation.Status.SENT)
     print(f"load average before the answer page: {' / '.join(f'{x:.1f}' for x in os.getloadavg())}")
-    result = answer_page(args.respondents, args.answers_each, env, work, pause=args.pause)
+    result = answer_page(
+        args.respondents,
+        args.answers_each,
+        env,
+        work,
+        pause=args.pause,
+        gunicorn_args=args.gunicorn.split() or None,
+    )
     for method, values in result["times"].items():
         print(
             f"answer page {method}: {len(values)} requests, p50 {statistics.median(values):.1f}"
@@ -379,6 +412,10 @@ def main(argv=None) -> None:
     print(
         f"server CPU per request (gunicorn workers): {result['server_cpu_ms']:.1f} ms;"
         f" throughput {result['throughput']:.0f} requests/s"
+    )
+    print(
+        f"other CPU per request: database server {result['database_cpu_ms']:.1f} ms,"
+        f" these respondents (this process) {result['client_cpu_ms']:.1f} ms"
     )
     print(f"load average at the end: {' / '.join(f'{x:.1f}' for x in os.getloadavg())}")
     controller.stop()

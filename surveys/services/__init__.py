@@ -8,6 +8,7 @@ from surveys.services.answers import (
     answer_submit,
     contact_opt_out,
     invitation_open,
+    invitation_open_by_token,
 )
 from surveys.services.campaigns import (
     campaign_launch,
@@ -39,6 +40,7 @@ __all__ = [
     "reminders_queue",
     "first_purchases_fire",
     "invitation_open",
+    "invitation_open_by_token",
     "on_complaint_closed",
     "on_settlements_created",
     "questionnaire_save",

@@ -6,16 +6,17 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from crm.models import AuditEntry, User
+from crm.rawsql import Insert, Update
 from crm.services import audit_record
 from feedback.models import Complaint, Theme
 from feedback.services import complaint_register
-from surveys import analytics, metrics, rollup
-from surveys.models import COMMENT_MAX_LENGTH, Answer, AnswerItem, Invitation
+from surveys import analytics, metrics, rollup, tokens
+from surveys.models import COMMENT_MAX_LENGTH, Answer, AnswerItem, Invitation, token_hash
 
 S = Invitation.Status
 SURVEY_THEME = "survey-feedback"  # seeded by surveys/migrations/0002
@@ -41,6 +42,15 @@ def answer_state(invitation: Invitation, now: datetime | None = None) -> str:
     ):
         return AnswerState.EXPIRED
     return AnswerState.OPEN
+
+
+def invitation_open_by_token(token: str, *, now: datetime | None = None) -> Invitation | None:
+    """The answer page's GET: the invitation of an emailed token (None: unknown or tampered),
+    marked opened if it was queued or sent and its link is open — one statement on PostgreSQL
+    (``surveys.tokens``)."""
+    if not token or len(token) > 100:
+        return None
+    return tokens.lookup_and_open(token_hash(token), now or timezone.now())
 
 
 def invitation_open(*, invitation: Invitation, now: datetime | None = None) -> bool:
@@ -146,6 +156,38 @@ def answer_submit(
     return answer
 
 
+# the answer page's writes as plain SQL built once (crm.rawsql; no receiver listens to them)
+_insert_answer = Insert(Answer)
+_mark_answered = Update(Invitation, ("status", "answered_at", "in_flight_since"))
+
+
+def _insert_and_mark(answer: Answer, invitation_id: int, now: datetime) -> tuple | None:
+    """Insert ``answer`` and mark its invitation answered; on PostgreSQL one statement, which
+    also reads the client's rollup keys FOR SHARE (``rollup.keys_sql``) and returns them — None
+    where SQLite needs it done apart, or the client has no keys row yet."""
+    mark = (S.ANSWERED, now, None)
+    connection = connections[Answer.objects.db]
+    if connection.vendor != "postgresql":
+        _insert_answer(answer)
+        _mark_answered(invitation_id, *mark)
+        return None
+    # statements built from the models' metadata; every value a parameter
+    sql = (
+        f"WITH u AS ({_mark_answered.sql(connection)}), a AS ({_insert_answer.sql(connection)})"  # noqa: S608
+        f" SELECT a.id, k.* FROM a LEFT JOIN ({rollup.keys_sql(connection)}) k ON true"
+    )
+    params = [
+        *_mark_answered.params(invitation_id, mark, connection),
+        *_insert_answer.params(answer, connection),
+        answer.client_id,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    Insert.inserted(answer, row[0], connection)
+    return tuple(row[2:]) if row[1] else None
+
+
 def _store(invitation: Invitation, clean: dict[str, Any], now: datetime) -> Answer:
     answer = Answer(
         invitation=invitation,
@@ -161,14 +203,11 @@ def _store(invitation: Invitation, clean: dict[str, Any], now: datetime) -> Answ
         submitted_at=now,
     )
     answer.set_item_sums(clean["scores"].values())
-    answer.save(force_insert=True)  # the unique invitation refuses a second answer
+    keys = _insert_and_mark(answer, invitation.pk, now)  # the unique invitation: one answer
     AnswerItem.objects.bulk_create(
         [AnswerItem(answer=answer, item_id=k, score=v) for k, v in clean["scores"].items()]
     )
-    rollup.add_answer(answer, clean["scores"], clean["lines"])  # the analytics' sums
-    Invitation.objects.filter(pk=invitation.pk).update(
-        status=S.ANSWERED, answered_at=now, in_flight_since=None
-    )
+    rollup.add_answer(answer, clean["scores"], clean["lines"], keys)  # the analytics' sums
     invitation.status, invitation.answered_at = S.ANSWERED, now
     if answer.unhappy:
         _close_the_loop(answer=answer, invitation=invitation, now=now)

@@ -16,6 +16,7 @@ from decimal import Decimal
 import pytest
 from django.core import mail
 from django.db import connection
+from django.test import Client as DjangoClient
 from django.urls import reverse
 from django_celery_beat.models import PeriodicTask
 
@@ -360,3 +361,79 @@ def test_the_pages_open_in_both_languages(data, manager):  # noqa: F811
     now_rule = GOOD | {"preview": "1"}  # overdue promises: a state as of now
     page = client_for(manager, "en").post(reverse("beacon_add"), now_rule).content.decode()
     assert "it has no monthly history" in page
+
+
+def _notices(user, n, read=False):
+    """``n`` notices of one firing rule for ``user`` (one event each: a notice is once per
+    recipient and event)."""
+    from django.utils import timezone
+
+    r = rule(name="Promises")
+    now = timezone.now()
+    events = BeaconEvent.objects.bulk_create(
+        [
+            BeaconEvent(rule=r, at=now, from_state="normal", to_state="firing", threshold=0)
+            for _ in range(n)
+        ]
+    )
+    BeaconNotice.objects.bulk_create(
+        [
+            BeaconNotice(recipient=user, event=e, created_at=now, read_at=now if read else None)
+            for e in events
+        ]
+    )
+
+
+def _notice_queries(queries) -> list[str]:
+    return [q["sql"] for q in queries if "crm_beaconnotice" in q["sql"]]
+
+
+def test_the_navigation_bell_counts_unread_notices_in_one_bounded_query(manager, owner):
+    from django.test.utils import CaptureQueriesContext
+
+    _notices(manager, 3)
+    _notices(manager, 2, read=True)
+    _notices(owner, 1)  # someone else's
+    http = client_for(manager, "en")
+    with CaptureQueriesContext(connection) as ctx:
+        page = http.get(reverse("profile")).content.decode()
+    assert 'aria-label="Beacon notices: 3 unread"' in page
+    assert 'id="nav-unread" aria-hidden="true">3<' in page
+    counted = _notice_queries(ctx.captured_queries)
+    assert len(counted) == 1 and "LIMIT 100" in counted[0]  # one query, bounded at 99 + 1
+    ru = client_for(manager, "ru").get(reverse("profile")).content.decode()
+    assert 'aria-label="Уведомления маяков: 3 непрочитанных"' in ru
+
+
+def test_the_bell_reads_99_plus_past_the_cap_and_one_in_russian(manager, owner):
+    _notices(manager, 100)
+    page = client_for(manager, "en").get(reverse("beacons")).content.decode()
+    assert 'aria-label="Beacon notices: more than 99 unread"' in page
+    assert 'id="nav-unread" aria-hidden="true">99+<' in page
+    assert 'id="beacon-unread">99+<' in page  # the beacons page's own link reads the same
+    _notices(owner, 1)
+    ru = client_for(owner, "ru").get(reverse("dashboard")).content.decode()
+    assert 'aria-label="Уведомления маяков: 1 непрочитанное"' in ru
+
+
+def test_the_badge_is_gone_once_the_notices_are_opened(manager):
+    _notices(manager, 2)
+    http = client_for(manager, "en")
+    assert 'id="nav-unread"' in http.get(reverse("dashboard")).content.decode()
+    opened = http.get(reverse("beacon_notices")).content.decode()
+    # shown as new this once, but already read: no badge on the notices page itself
+    assert opened.count('class="badge rounded-pill text-bg-primary"') == 2
+    assert 'id="nav-unread"' not in opened and 'aria-current="page" aria-label' in opened
+    after = http.get(reverse("dashboard")).content.decode()
+    assert 'id="nav-unread"' not in after and 'aria-label="Beacon notices"' in after
+
+
+def test_no_bell_and_no_count_without_the_navigation(manager):
+    from django.test.utils import CaptureQueriesContext
+
+    _notices(manager, 1)
+    with CaptureQueriesContext(connection) as ctx:
+        api = client_for(manager).get("/api/beacon-rules/")
+    assert api.status_code == 200 and not _notice_queries(ctx.captured_queries)
+    login = DjangoClient().get(reverse("login")).content.decode()
+    assert 'id="nav-notices"' not in login

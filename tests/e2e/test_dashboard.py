@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from surveys.models import Answer, Campaign, Invitation, Questionnaire
-from tests.conftest import login, screenshot
+from tests.conftest import console_errors, login, screenshot
 from tests.factories import ClientFactory, ContactFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -48,15 +48,7 @@ def test_manager_switches_period_and_opens_detractors(browser, page, live_server
     _answers(client, campaign, [10, 3], now)  # this month: one detractor
     last_month = now.replace(day=1) - timedelta(days=10)
     _answers(client, campaign, [0, 1, 9], last_month)  # last month: two detractors
-    errors = []
-    page.on(
-        "console",
-        lambda msg: (
-            errors.append(msg.text)
-            if msg.type == "error" and "favicon" not in (msg.location or {}).get("url", "")
-            else None
-        ),
-    )
+    errors = console_errors(page)
     login(page, live_server, "boss")
     page.goto(f"{live_server.url}/")
     page.wait_for_selector("[data-kpi=nps]")

@@ -5,7 +5,7 @@ import pytest
 
 from sales import services
 from sales.models import Pipeline, RefusalCategory, Stage
-from tests.conftest import login, screenshot
+from tests.conftest import console_errors, login, screenshot
 from tests.factories import ClientFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -45,15 +45,7 @@ def test_manager_sees_the_funnel_and_drills_down(browser, page, live_server, own
     lost = services.deal_create(actor=owner, client=client, pipeline=pipeline)
     services.deal_lose(actor=owner, deal=lost, refusal=refusal, note="too expensive")
     services.deal_create(actor=owner, client=client, pipeline=pipeline)
-    errors = []
-    page.on(
-        "console",
-        lambda msg: (
-            errors.append(msg.text)
-            if msg.type == "error" and "favicon" not in (msg.location or {}).get("url", "")
-            else None
-        ),
-    )
+    errors = console_errors(page)
     login(page, live_server, "boss")
     page.goto(f"{live_server.url}/sales/funnel/")
     page.wait_for_function("() => window.Chart && Chart.getChart('chart-funnel')")

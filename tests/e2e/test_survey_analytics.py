@@ -6,7 +6,7 @@ import pytest
 
 from surveys import rollup
 from surveys.models import Answer, Campaign, Invitation, Questionnaire
-from tests.conftest import login, screenshot
+from tests.conftest import console_errors, login, screenshot
 from tests.factories import ClientFactory, ContactFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -39,15 +39,7 @@ def test_manager_sees_nps_trend_and_drills_down(browser, page, live_server, owne
         )
         Answer.objects.create(invitation=inv, nps=score, submitted_at=now)
     rollup.rebuild()  # answers stored directly: the analytics' rollups summed again
-    errors = []
-    page.on(
-        "console",
-        lambda msg: (
-            errors.append(msg.text)
-            if msg.type == "error" and "favicon" not in (msg.location or {}).get("url", "")
-            else None
-        ),
-    )
+    errors = console_errors(page)
     login(page, live_server, "boss")
     page.goto(f"{live_server.url}/surveys/analytics/")
     page.wait_for_selector("#chart-trend")

@@ -7,7 +7,7 @@ import pytest
 
 from feedback.models import Theme
 from surveys.models import Answer, Campaign, Invitation, Questionnaire, ThemeKeyword
-from tests.conftest import login, screenshot
+from tests.conftest import console_errors, login, screenshot
 from tests.factories import ClientFactory, ContactFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -73,15 +73,7 @@ def test_manager_applies_a_suggested_theme_and_analytics_counts_it(
     fine = _answer(campaign, client, 2, 10, "Всё отлично, спасибо", now)
     later = _answer(campaign, client, 3, 6, "Доставка опоздала на день", now)
 
-    errors: list[str] = []
-    page.on(
-        "console",
-        lambda msg: (
-            errors.append(msg.text)
-            if msg.type == "error" and "favicon" not in (msg.location or {}).get("url", "")
-            else None
-        ),
-    )
+    errors = console_errors(page)
     login(page, live_server, "boss")
     page.goto(f"{live_server.url}/surveys/analytics/")
     assert page.locator(f"#comment-themes tr[data-cell='{theme.pk}']").count() == 0

@@ -6,7 +6,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from sales import services
-from sales.models import Deal, Pipeline, Stage
+from sales.models import Deal, Pipeline, RefusalCategory, Stage
 from tests.factories import ClientFactory, ProductFactory
 
 MSK = ZoneInfo("Europe/Moscow")
@@ -56,3 +56,42 @@ def make_deal(
         data=data,
         now=at(entered),
     )
+
+
+class Book:
+    """Creates and moves deals at given moments (the clock frozen there for created_at)."""
+
+    def __init__(self, time_machine, pipeline, stages, actor):
+        self.tm, self.pipeline, self.stages, self.actor = time_machine, pipeline, stages, actor
+
+    def create(self, client, when, stage="S1", amount=None, **data):
+        self.tm.move_to(when, tick=False)
+        deal = services.deal_create(
+            actor=self.actor,
+            client=client,
+            pipeline=self.pipeline,
+            stage=self.stages[stage],
+            data=data,
+            now=when,
+        )
+        if amount is not None:
+            Deal.objects.filter(pk=deal.pk).update(amount=Decimal(amount))
+            deal.refresh_from_db()
+        return deal
+
+    def move(self, deal, when, stage):
+        self.tm.move_to(when, tick=False)
+        return services.deal_move(actor=self.actor, deal=deal, stage=self.stages[stage], now=when)
+
+    def win(self, deal, when):
+        self.tm.move_to(when, tick=False)
+        return services.deal_win(actor=self.actor, deal=deal, now=when)
+
+    def lose(self, deal, when, code):
+        self.tm.move_to(when, tick=False)
+        refusal = RefusalCategory.objects.get(code=code)
+        return services.deal_lose(actor=self.actor, deal=deal, refusal=refusal, note="no", now=when)
+
+    def reopen(self, deal, when, stage):
+        self.tm.move_to(when, tick=False)
+        return services.deal_reopen(actor=self.actor, deal=deal, stage=self.stages[stage], now=when)

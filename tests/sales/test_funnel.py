@@ -37,6 +37,7 @@ from sales.funnel import FunnelFilters
 from sales.models import Deal, Pipeline, RefusalCategory
 from tests.conftest import client_for
 from tests.factories import ClientFactory
+from tests.sales.kanban_helpers import Book
 
 MSK = ZoneInfo("Europe/Moscow")
 Q4 = Period(date(2026, 10, 1), date(2027, 1, 1))
@@ -72,45 +73,6 @@ def stages(pipeline):
     open_stages, won, lost = funnel.funnel_stages(pipeline)
     assert len(open_stages) == 6
     return {**{f"S{i}": s for i, s in enumerate(open_stages, start=1)}, "won": won, "lost": lost}
-
-
-class Book:
-    """Creates and moves deals at given moments (the clock frozen there for created_at)."""
-
-    def __init__(self, time_machine, pipeline, stages, actor):
-        self.tm, self.pipeline, self.stages, self.actor = time_machine, pipeline, stages, actor
-
-    def create(self, client, when, stage="S1", amount=None, **data):
-        self.tm.move_to(when, tick=False)
-        deal = services.deal_create(
-            actor=self.actor,
-            client=client,
-            pipeline=self.pipeline,
-            stage=self.stages[stage],
-            data=data,
-            now=when,
-        )
-        if amount is not None:
-            Deal.objects.filter(pk=deal.pk).update(amount=Decimal(amount))
-            deal.refresh_from_db()
-        return deal
-
-    def move(self, deal, when, stage):
-        self.tm.move_to(when, tick=False)
-        return services.deal_move(actor=self.actor, deal=deal, stage=self.stages[stage], now=when)
-
-    def win(self, deal, when):
-        self.tm.move_to(when, tick=False)
-        return services.deal_win(actor=self.actor, deal=deal, now=when)
-
-    def lose(self, deal, when, code):
-        self.tm.move_to(when, tick=False)
-        refusal = RefusalCategory.objects.get(code=code)
-        return services.deal_lose(actor=self.actor, deal=deal, refusal=refusal, note="no", now=when)
-
-    def reopen(self, deal, when, stage):
-        self.tm.move_to(when, tick=False)
-        return services.deal_reopen(actor=self.actor, deal=deal, stage=self.stages[stage], now=when)
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ stores nothing, one answer per invitation (repeat submit, race), opt-out, no sta
 from datetime import timedelta
 
 import pytest
-from django.db import IntegrityError
+from django.db import IntegrityError, connection
 from django.test import Client as Browser
 
 from surveys import services
@@ -171,6 +171,36 @@ def test_expired_link_is_410(link, time_machine):
     assert invitation.status == "sent"  # not even opened
 
 
+def test_opening_follows_the_link_state_to_the_second(link, contact, time_machine):
+    """The GET's read also marks the invitation opened (one statement on PostgreSQL): only a
+    queued or sent invitation whose link is open — the second before expiry opens it, expiry
+    itself does not; a contact who opted out, or an answered invitation, is left as it is."""
+    invitation, url, _mail = link()
+    time_machine.move_to(invitation.expires_at, tick=False)
+    assert Browser().get(url).status_code == 410
+    invitation.refresh_from_db()
+    assert (invitation.status, invitation.opened_at) == ("sent", None)
+    time_machine.move_to(invitation.expires_at - timedelta(seconds=1), tick=False)
+    contact.survey_opt_out = True
+    contact.save()
+    assert Browser().get(url).status_code == 410
+    invitation.refresh_from_db()
+    assert (invitation.status, invitation.opened_at) == ("sent", None)
+    contact.survey_opt_out = False
+    contact.save()
+    Invitation.objects.filter(pk=invitation.pk).update(status="queued")
+    assert Browser().get(url).status_code == 200
+    invitation.refresh_from_db()
+    assert (invitation.status, invitation.opened_at) == (
+        "opened",
+        invitation.expires_at - timedelta(seconds=1),
+    )
+    assert Browser().post(url, {"nps": "9"}).status_code == 200
+    assert Browser().get(url).status_code == 200  # the thank-you page
+    invitation.refresh_from_db()
+    assert invitation.status == "answered"
+
+
 def test_opt_out_page_then_the_link_is_410(link, contact):
     invitation, url, _mail = link()
     confirm = Browser().get(url + "opt-out/")
@@ -228,13 +258,14 @@ def test_the_link_is_the_key_no_csrf_token(link):
 
 
 def test_reads_per_request(link, django_assert_num_queries, nps_questionnaire):
-    """The first GET: the token lookup, the items (once per questionnaire version in the
-    process), the staff list of the blank form and the "opened" update; later GETs of any
-    invitation of the same questionnaire: the lookup alone."""
+    """The first GET: the token lookup that marks the invitation opened (on SQLite, the lookup
+    and then the update), the items (once per questionnaire version in the process) and the
+    staff list of the blank form; later GETs of any invitation of the same questionnaire: the
+    lookup alone."""
     nps_questionnaire.ask_best_employee = True
     nps_questionnaire.save()
     _inv, url, _mail = link()
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(4 if connection.vendor == "sqlite" else 3):
         assert Browser().get(url).status_code == 200
     with django_assert_num_queries(1):
         assert Browser().get(url).status_code == 200
