@@ -437,7 +437,7 @@ BOARD_NOTES = (
     "what a change of stage writes and answers with the card and the figures of the two "
     "columns it touched (`docs/decisions/sales-pipeline.md`). CPU per request before → "
     "after: manager's board 80 → 45 ms, class A 82 → 47, the busiest account manager "
-    "83 → 49, yellow or red 82 → 47, account manager red 86 → 46, a move 29 → 19 (30 → 18 "
+    "83 → 49, yellow or red 82 → 47, account manager red 86 → 46, a move 29 → 19 (30 → 17 "
     "queries); SQL of a move (sum of the best of 7 `EXPLAIN ANALYZE` runs of its queries) "
     "24 → 5 ms, of the class-A board 51 → 33 ms. The wall times follow the load: before "
     "this pass, with the same command and data at load 5.1, the manager's board p95 was "
