@@ -9,7 +9,8 @@ stage's expected days.
 - **Paused** (no colour) while a dated next step lies in the future (``next_step_date`` > today):
   the deal is waiting for an agreed date, not forgotten.
 
-``deal_ageing(deal)`` gives one deal's colour in Python (the board's cards, the digest);
+``deal_ageing(deal)`` gives one deal's colour in Python (the digest), ``colour(…)`` the same
+from a deal's values (the board's cards);
 ``filter_ageing(queryset, level)`` and ``with_ageing(queryset)`` give the same rule in SQL (the
 board's filter, the deal list's ``ageing`` parameter, the digest's query): the thresholds are
 turned into a cut-off instant per stage and class (``stage_entered_at`` before the start of a
@@ -52,13 +53,44 @@ def thresholds(expected_days: int, *, class_a: bool, settings: SalesSettings) ->
     return Thresholds(yellow=yellow, red=red)
 
 
+def days_between(entered: datetime, today: date) -> int:
+    """Calendar days in the stage: ``today`` − the local date the deal entered it."""
+    return (today - timezone.localdate(entered)).days
+
+
 def days_in_stage(deal: Deal, today: date | None = None) -> int:
-    today = today or timezone.localdate()
-    return (today - timezone.localdate(deal.stage_entered_at)).days
+    return days_between(deal.stage_entered_at, today or timezone.localdate())
 
 
 def is_paused(deal: Deal, today: date) -> bool:
     return deal.next_step_date is not None and deal.next_step_date > today
+
+
+def colour(
+    *,
+    state: str,
+    stage: Stage,
+    entered: datetime,
+    next_step_date: date | None,
+    abc_class: str | None,
+    today: date,
+    settings: SalesSettings,
+) -> str | None:
+    """ "yellow", "red" or None from a deal's values (the board reads them without a model
+    instance): its state, stage, time it entered the stage, next step's date, client's class."""
+    if state != StageKind.OPEN or stage.kind != StageKind.OPEN:
+        return None
+    if next_step_date is not None and next_step_date > today:  # paused
+        return None
+    limits = thresholds(stage.expected_days, class_a=abc_class == CLASS_A, settings=settings)
+    if limits is None:
+        return None
+    days = days_between(entered, today)
+    if days >= limits.red:
+        return RED
+    if days >= limits.yellow:
+        return YELLOW
+    return None
 
 
 def deal_ageing(
@@ -78,19 +110,15 @@ def deal_ageing(
     if abc_class is False:
         metrics = getattr(deal.client, "metrics", None)
         abc_class = metrics.abc_class if metrics is not None else None
-    limits = thresholds(
-        deal.stage.expected_days,
-        class_a=abc_class == CLASS_A,
+    return colour(
+        state=deal.state,
+        stage=deal.stage,
+        entered=deal.stage_entered_at,
+        next_step_date=deal.next_step_date,
+        abc_class=abc_class,
+        today=today,
         settings=settings or SalesSettings.load(),
     )
-    if limits is None:
-        return None
-    days = days_in_stage(deal, today)
-    if days >= limits.red:
-        return RED
-    if days >= limits.yellow:
-        return YELLOW
-    return None
 
 
 # --- the same rule in SQL -------------------------------------------------------------------

@@ -5,10 +5,10 @@ A column per open stage of the pipeline, then its "won" and "lost" stages showin
 closed in the last ``CLOSED_DAYS`` days. Each column's count, sum and weighted sum (amount ×
 effective probability) cover every deal of the column that matches the filters (two grouped
 queries for all columns: open, recently closed); its cards come a page at a time
-(``PAGE_SIZE``, two queries a column: the page's ids, then those rows with client and class;
-indexes: sales/migrations/0006_kanban_board_indexes):
+(``PAGE_SIZE``; one query for the first page of every column: each column's page of ids, then
+those rows with client and class; indexes: sales/migrations/0006_kanban_board_indexes):
 open columns longest in the stage first, closed ones the latest closed first. The number of
-queries does not grow with the number of deals.
+queries does not grow with the number of deals or of columns.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from django.db.models import (
     Sum,
     Value,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -41,13 +42,32 @@ ZERO = Decimal("0")
 
 @dataclass
 class Card:
-    deal: Deal
+    """A deal as its card shows it: the columns read for it (no model instance) and its
+    ageing, worked out in Python from the column's stage."""
+
+    pk: int
+    title: str
+    client_id: int
+    client_name: str
+    abc_class: str | None
+    amount: Decimal
+    state: str
+    stage_id: int
+    version: int
+    next_step_date: date | None
+    next_step_goal: str
+    closed_at: datetime | None
     days: int
     ageing: str | None
-    abc_class: str | None
-    # filled by the page (its links and the move select's options, built once per request)
+    # filled by the page (its links, the move select's options and the texts shown, built
+    # once per request: a board shows up to ~160 cards)
     links: dict = field(default_factory=dict)
     options: str = ""
+    text: dict = field(default_factory=dict)
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == StageKind.OPEN
 
 
 @dataclass
@@ -97,20 +117,29 @@ def column_deals(queryset: QuerySet[Deal], stage: Stage, since: datetime) -> Que
     return queryset.filter(stage=stage, closed_at__gte=since).exclude(state=StageKind.OPEN)
 
 
-def _figures(queryset: QuerySet[Deal], since: datetime, stages: list[Stage]) -> dict:
+def _figures(
+    queryset: QuerySet[Deal], since: datetime, stages: list[Stage], only: bool = False
+) -> dict:
     """Count, sum and weighted sum per stage: the open deals, and the deals closed since
     ``since`` (two grouped reads, each on its partial index, without joining the stages: a
-    deal without its own probability takes its stage's, added here)."""
+    deal without its own probability takes its stage's, added here). ``only``: ``stages``
+    are some of the columns, read only those (a read of each kind the columns need)."""
     default = {stage.pk: stage.probability for stage in stages}
     money = DecimalField(max_digits=20, decimal_places=2)
     step = Decimal("0.01")
     result = {}
     closed = [stage.pk for stage in stages if stage.kind != StageKind.OPEN]
-    for part in (
-        queryset.filter(state=StageKind.OPEN),
+    opened = [stage.pk for stage in stages if stage.kind == StageKind.OPEN]
+    parts = []
+    if opened:
+        open_deals = queryset.filter(state=StageKind.OPEN)
+        parts.append(open_deals.filter(stage_id__in=opened) if only else open_deals)
+    if closed:
         # by stage and close time: a range of the closed deals' index per closed stage
-        queryset.filter(stage_id__in=closed, closed_at__gte=since).exclude(state=StageKind.OPEN),
-    ):
+        parts.append(
+            queryset.filter(stage_id__in=closed, closed_at__gte=since).exclude(state=StageKind.OPEN)
+        )
+    for part in parts:
         rows = (
             part.order_by()
             .values("stage_id")
@@ -147,6 +176,117 @@ def _order(stage: Stage) -> list:
     return ["-closed_at", "-id"]
 
 
+# what a card reads: the deal's own columns, its client's name and class
+CARD_FIELDS = (
+    "id",
+    "title",
+    "amount",
+    "state",
+    "stage_id",
+    "stage_entered_at",
+    "closed_at",
+    "next_step_date",
+    "next_step_goal",
+    "version",
+    "client_id",
+    "client__name",
+    "client__metrics__abc_class",
+)
+
+
+def _page_ids(queryset: QuerySet[Deal], stage: Stage, page: int, since: datetime):
+    """SQL of one page of a column's ids, read from the deals alone (the filters may match
+    thousands of a column's deals: sorting them narrow is cheap, joining each to its client
+    first is not)."""
+    start = (page - 1) * PAGE_SIZE
+    ids = (
+        column_deals(queryset, stage, since)
+        .order_by(*_order(stage))
+        .values("id")[start : start + PAGE_SIZE]
+    )
+    return ids.query.sql_with_params()
+
+
+def cards_pages(
+    queryset: QuerySet[Deal],
+    pages: list[tuple[Stage, int]],
+    *,
+    today: date,
+    settings: SalesSettings,
+    since: datetime | None = None,
+) -> dict[int, list[Card]]:
+    """The cards of a page of each of several columns, by stage id, in one query: the pages'
+    ids (a ``UNION ALL`` of each column's ordered, limited ids, each on its index), then those
+    rows with client and class; each page is put in its column's order here."""
+    if not pages:
+        return {}
+    since = since or closed_since()
+    parts, params = [], []
+    for i, (stage, page) in enumerate(pages):
+        sql, part_params = _page_ids(queryset, stage, page, since)
+        # each page in a subquery of its own: SQLite refuses a LIMIT in a compound's parts
+        parts.append(f"SELECT id FROM ({sql}) AS page{i}")  # noqa: S608 - Django's SQL
+        params.extend(part_params)
+    rows = (
+        # Django's own SQL of each page and its parameters, nothing from the request
+        Deal.objects.filter(pk__in=RawSQL(" UNION ALL ".join(parts), params))  # noqa: S611
+        .order_by()
+        .values_list(*CARD_FIELDS)
+    )
+    by_stage: dict[int, Stage] = {stage.pk: stage for stage, _page in pages}
+    cards: dict[int, list[Card]] = {stage.pk: [] for stage, _page in pages}
+    keys: dict[int, tuple] = {}
+    for (
+        pk,
+        title,
+        amount,
+        state,
+        stage_id,
+        entered,
+        closed_at,
+        next_date,
+        next_goal,
+        version,
+        client_id,
+        client_name,
+        abc,
+    ) in rows:
+        stage = by_stage.get(stage_id)
+        if stage is None:
+            continue
+        cards[stage_id].append(
+            Card(
+                pk=pk,
+                title=title,
+                client_id=client_id,
+                client_name=client_name,
+                abc_class=abc,
+                amount=amount,
+                state=state,
+                stage_id=stage_id,
+                version=version,
+                next_step_date=next_date,
+                next_step_goal=next_goal,
+                closed_at=closed_at,
+                days=ageing.days_between(entered, today),
+                ageing=ageing.colour(
+                    state=state,
+                    stage=stage,
+                    entered=entered,
+                    next_step_date=next_date,
+                    abc_class=abc,
+                    today=today,
+                    settings=settings,
+                ),
+            )
+        )
+        # the column's order: longest in the stage first, or the latest closed first
+        keys[pk] = (entered, pk) if stage.kind == StageKind.OPEN else (closed_at, pk)
+    for stage_id, column in cards.items():
+        column.sort(key=lambda c: keys[c.pk], reverse=by_stage[stage_id].kind != StageKind.OPEN)
+    return cards
+
+
 def cards_page(
     queryset: QuerySet[Deal],
     stage: Stage,
@@ -156,61 +296,16 @@ def cards_page(
     settings: SalesSettings,
     since: datetime | None = None,
 ) -> list[Card]:
-    """One page of a column's cards (two queries: the ids, then the deals with client and
-    class)."""
-    start = (page - 1) * PAGE_SIZE
-    since = since or closed_since()
-    # the page's ids first, from the deals alone (the filters may match thousands of a
-    # column's deals: sorting them narrow is cheap, joining each to its client first is not),
-    # then those rows with their client and class
-    ids = list(
-        column_deals(queryset, stage, since)
-        .order_by(*_order(stage))
-        .values_list("id", flat=True)[start : start + PAGE_SIZE]
-    )
-    if not ids:
-        return []
-    rows = (
-        Deal.objects.filter(pk__in=ids)
-        .select_related("client__metrics")
-        .only(
-            "id",
-            "title",
-            "amount",
-            "probability",
-            "state",
-            "stage_entered_at",
-            "closed_at",
-            "next_step_date",
-            "next_step_goal",
-            "version",
-            "stage_id",
-            "client__id",
-            "client__name",
-            "client__metrics__abc_class",
-        )
-        .in_bulk()
-    )
-    deals = [rows[pk] for pk in ids if pk in rows]
-    cards = []
-    for deal in deals:
-        deal.stage = stage  # the column's stage: no copy of it per card
-        metrics = getattr(deal.client, "metrics", None)
-        abc = metrics.abc_class if metrics is not None else None
-        cards.append(
-            Card(
-                deal=deal,
-                days=ageing.days_in_stage(deal, today),
-                ageing=ageing.deal_ageing(deal, today=today, settings=settings, abc_class=abc),
-                abc_class=abc,
-            )
-        )
-    return cards
+    """One page of a column's cards (one query)."""
+    return cards_pages(queryset, [(stage, page)], today=today, settings=settings, since=since)[
+        stage.pk
+    ]
 
 
 def column_figures(queryset: QuerySet[Deal], stages: list[Stage]) -> list[Column]:
-    """The columns' figures without cards (two queries): what a move refreshes."""
-    figures = _figures(queryset, closed_since(), stages)
+    """The figures of some columns without cards (one or two queries): what a move refreshes,
+    the column the deal left and the one it entered."""
+    figures = _figures(queryset, closed_since(), stages, only=True)
     return [Column(stage, *figures.get(stage.pk, (0, ZERO, ZERO))) for stage in stages]
 
 
@@ -229,10 +324,14 @@ def board(
     columns = []
     for stage in stages:
         n, total, weighted = figures.get(stage.pk, (0, ZERO, ZERO))
-        column = Column(stage=stage, count=n, total=total, weighted=weighted)
-        if n:
-            column.cards = cards_page(
-                queryset, stage, 1, today=today, settings=settings, since=since
-            )
-        columns.append(column)
+        columns.append(Column(stage=stage, count=n, total=total, weighted=weighted))
+    pages = cards_pages(
+        queryset,
+        [(column.stage, 1) for column in columns if column.count],
+        today=today,
+        settings=settings,
+        since=since,
+    )
+    for column in columns:
+        column.cards = pages.get(column.stage.pk, [])
     return columns

@@ -30,7 +30,7 @@ from decimal import Decimal
 
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import Count, DecimalField, Exists, F, Max, Min, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, DecimalField, Exists, F, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce, TruncMonth
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
@@ -219,13 +219,10 @@ def _rank_sql(column: str, ranks: list[tuple[int, int]]) -> str:
 def _groups(
     deals: QuerySet[Deal], open_stages: list[Stage], won: Stage | None
 ) -> tuple[list[Group], Stays]:
-    """The cohort grouped by furthest stage, state, refusal and class, and its stays (three
-    queries: the id range, the deals grouped, the log entries grouped)."""
+    """The cohort grouped by furthest stage, state, refusal and class, and its stays (two
+    queries: the deals grouped, with their id range; the log entries grouped)."""
     n = len(open_stages)
     stays = Stays([0] * n, [0] * n)
-    bounds = deals.aggregate(lo=Min("id"), hi=Max("id"), n=Count("id"))
-    if not bounds["n"]:
-        return [], stays
     ranks = [(s.pk, i) for i, s in enumerate(open_stages, start=1)]
     if won is not None:
         ranks.append((won.pk, n + 1))
@@ -233,14 +230,15 @@ def _groups(
     rank_values = [v for pair in ranks for v in pair]
 
     # 1. the deals, grouped by their base: stage, state, lost-at stage, refusal, class (the
-    # class read by the deal's client id: no hop through the client table)
+    # class read by the deal's client id: no hop through the client table), with each group's
+    # id range (the cohort's bounds the log is read by: no read of the cohort of its own)
     sql, params = deals.values(
-        "state", "stage_id", "lost_at_stage_id", "refusal_id", "amount", "client_id"
+        "id", "state", "stage_id", "lost_at_stage_id", "refusal_id", "amount", "client_id"
     ).query.sql_with_params()
     metrics = ClientMetrics._meta.db_table
     base_query = (
         "SELECT c.state, c.stage_id, c.lost_at_stage_id, c.refusal_id, m.abc_class,"  # noqa: S608
-        f" COUNT(*), SUM(c.amount) FROM ({sql}) c"
+        f" COUNT(*), SUM(c.amount), MIN(c.id), MAX(c.id) FROM ({sql}) c"
         f" LEFT JOIN {metrics} m ON m.client_id = c.client_id GROUP BY 1, 2, 3, 4, 5"
     )
     groups: dict[tuple, Group] = {}
@@ -256,12 +254,27 @@ def _groups(
             groups[key] = Group(furthest, state, lost_at_id, refusal_id, abc, 0, Decimal("0"))
         return groups[key]
 
+    lo = hi = None
     with connection.cursor() as cursor:
         cursor.execute(base_query, params)
-        for state, stage_id, lost_at_id, refusal_id, abc, count, total in cursor.fetchall():
+        for (
+            state,
+            stage_id,
+            lost_at_id,
+            refusal_id,
+            abc,
+            count,
+            total,
+            low,
+            high,
+        ) in cursor.fetchall():
             g = group(base_rank(state, stage_id, lost_at_id), state, lost_at_id, refusal_id, abc)
             g.deals += count
             g.amount += Decimal(total or 0)
+            lo = low if lo is None else min(lo, low)
+            hi = high if hi is None else max(hi, high)
+    if lo is None:
+        return [], stays
 
     # 2. the log entries: stays by stage, and the deals that left a further stage backwards
     sql, params = deals.values("id", "state", "lost_at_stage_id").query.sql_with_params()
@@ -278,7 +291,7 @@ def _groups(
         " WHERE l.deal_id >= %s AND l.deal_id <= %s AND l.from_stage_id IS NOT NULL"
         " GROUP BY l.from_stage_id, 2"
     )
-    values = [*rank_values, *rank_values, *params, bounds["lo"], bounds["hi"]]
+    values = [*rank_values, *rank_values, *params, lo, hi]
     position = {s.pk: i for i, s in enumerate(open_stages)}
     further: dict[int, int] = {}
     with transaction.atomic(), connection.cursor() as cursor:

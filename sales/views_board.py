@@ -11,13 +11,16 @@ from django.http import Http404, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from crm.access import get_for_user
 from crm.filters import filter_errors, filtered
+from crm.formats import format_money
 from crm.forms import add_service_errors
 from sales import board as selectors
 from sales import services
@@ -56,9 +59,24 @@ def _pattern(name: str) -> str:
     return reverse(name, args=[987654321]).replace("987654321", "%d")
 
 
+def _labels() -> dict:
+    """The fixed words of a card, translated once per request (not once per card)."""
+    return {
+        "abc": _("ABC class"),
+        "deal": _("Deal"),
+        "no_next_step": _("no next step"),
+        "overdue": _("overdue in the stage"),
+        "ageing": _("ageing"),
+        "move_to": _("Move to stage"),
+        "move": _("Move"),
+        "closed": _("closed"),
+    }
+
+
 def _present(cards, stages, here: str) -> None:
-    """Each card's links and the options of its move select (every column but its own),
-    built once per request: a board shows up to ~160 cards."""
+    """Each card's links, the options of its move select (every column but its own) and its
+    texts (amount, dates, days in the stage), built here once per request so that the card's
+    template only puts strings in place: a board shows up to ~160 cards."""
     move, lose = _pattern("sales:board_move"), _pattern("sales:board_lose")
     detail, client = _pattern("sales:detail"), _pattern("clients:detail")
     back = "?" + urlencode({"next": here})
@@ -68,14 +86,33 @@ def _present(cards, stages, here: str) -> None:
         )
         for stage in stages
     }
+    labels = _labels()
     for card in cards:
-        deal = card.deal
-        card.options = options.get(deal.stage_id, "")
+        pk = card.pk
+        card.options = options.get(card.stage_id, "")
         card.links = {
-            "move": move % deal.pk,
-            "lose": lose % deal.pk + back,
-            "detail": detail % deal.pk,
-            "client": client % deal.client_id,
+            "move": move % pk,
+            "lose": lose % pk + back,
+            "detail": detail % pk,
+            "client": client % card.client_id,
+        }
+        card.text = {
+            "pk": str(pk),
+            "version": str(card.version),
+            "stage": str(card.stage_id),
+            "title": card.title or f"{labels['deal']} #{pk}",
+            "amount": format_money(card.amount),
+            "next_step": (
+                date_format(card.next_step_date, "SHORT_DATE_FORMAT") if card.next_step_date else ""
+            ),
+            "days": ngettext("%(days)s day in the stage", "%(days)s days in the stage", card.days)
+            % {"days": card.days},
+            "closed_on": (
+                date_format(timezone.localtime(card.closed_at), "SHORT_DATE_FORMAT")
+                if card.closed_at
+                else ""
+            ),
+            **labels,
         }
 
 
@@ -163,6 +200,7 @@ def move(request, deal_id):
         version = None
     if stage is None or version is None:
         return _refused(request, htmx, back, _("Choose the stage to move the deal to."))
+    left = deal.stage_id
     if stage.kind == StageKind.LOST:
         if stage.pipeline_id != deal.pipeline_id:
             return _refused(request, htmx, back, _("The stage belongs to another pipeline."))
@@ -188,7 +226,7 @@ def move(request, deal_id):
             request, _("%(deal)s moved to “%(stage)s”.") % {"deal": deal, "stage": deal.stage}
         )
         return HttpResponseRedirect(back)
-    return _moved(request, deal)
+    return _moved(request, deal, left)
 
 
 def _refused(request, htmx: bool, back: str, message: str, status: int = 400):
@@ -198,15 +236,16 @@ def _refused(request, htmx: bool, back: str, message: str, status: int = 400):
     return HttpResponseRedirect(back)
 
 
-def _moved(request, deal: Deal):
-    """The moved card, and the refreshed figures of every column (out of band) under the
-    filters the board shows (sent along as ``filters``)."""
+def _moved(request, deal: Deal, left: int):
+    """The moved card, and the refreshed figures (out of band) of the column it left and the
+    one it entered, under the filters the board shows (sent along as ``filters``); no other
+    column's figures change with this move."""
     pipeline = deal.pipeline
     data = QueryDict(request.POST.get("filters", ""))
     _filterset, deals, today = _filtered_deals(request, pipeline, data)
     settings = SalesSettings.load()
     stages = selectors.board_stages(pipeline)
-    columns = selectors.column_figures(deals, stages)
+    columns = selectors.column_figures(deals, [s for s in stages if s.pk in (left, deal.stage_id)])
     cards = selectors.cards_page(
         Deal.objects.filter(pk=deal.pk), deal.stage, 1, today=today, settings=settings
     )

@@ -1,7 +1,7 @@
 /* The pipeline board: drag a card to another column (SortableJS), or choose the stage in the
    card's select and press "Move" (keyboard). Either way the move is POSTed with htmx to the
-   card's move URL with the version the page showed; the answer is the refreshed card and every
-   column's figures (out of band). A refused move (someone else moved the deal, a rule of the
+   card's move URL with the version the page showed; the answer is the refreshed card and the
+   figures of the two columns it left and entered (out of band). A refused move (someone else moved the deal, a rule of the
    pipeline) puts the card back where it was and shows the server's message. A drop on "lost"
    opens the lose form (a refusal category and a note are required). Without JavaScript the
    card's form posts itself and the page comes back. */
