@@ -25,6 +25,6 @@ def drop(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("sales", "0006_kanban_board_indexes")]
+    dependencies = [("sales", "0007_dashboard_indexes")]
 
     operations = [migrations.RunPython(create, drop)]
