@@ -7,10 +7,16 @@ table and column names, values always parameters) and still go through the ORM's
 conversions both ways: ``get_db_prep_save`` for what is written, the backend's and the field's
 converters plus ``Model.from_db`` for what is read (docs/decisions/surveys.md, "The answer
 page"). No signal is sent: use them only for models no receiver listens to.
+
+``execute`` runs such a statement as a server-side prepared statement on PostgreSQL: planning
+a join of a few tables costs the server more than running it (0.25 ms against 0.09 ms for the
+answer page's token lookup), so each connection plans it once. It needs a session of its own
+per connection (no pooler in transaction mode in front of the database).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
 
 from django.db import connections
@@ -151,3 +157,38 @@ class Update(_PerConnection):
         with connection.cursor() as cursor:
             cursor.execute(self.sql(connection), self.params(pk, values, connection))
             return cursor.rowcount
+
+
+def _prepared_on(connection) -> set[str]:
+    """The statements prepared on ``connection``'s current database session (a new session
+    after a reconnect starts with none)."""
+    raw = connection.connection
+    state = getattr(connection, "_rawsql_prepared", None)
+    if state is None or state[0] is not raw:
+        state = (raw, set())
+        connection._rawsql_prepared = state
+    return state[1]
+
+
+def execute(cursor, sql: str, params: Sequence = ()) -> None:
+    """Run ``sql`` (``%s`` placeholders) on ``cursor``: on PostgreSQL as a prepared statement,
+    planned once per session (``PREPARE`` the first time, ``EXECUTE`` after); elsewhere as it
+    is. A prepared statement outlives a rolled-back transaction, as PostgreSQL keeps it for
+    the session."""
+    connection = cursor.db
+    if connection.vendor != "postgresql":
+        cursor.execute(sql, params)
+        return
+    if "%%" in sql:
+        raise ValueError("a prepared statement's SQL has no literal %")
+    name = "rawsql_" + hashlib.sha1(sql.encode(), usedforsecurity=False).hexdigest()[:16]
+    prepared = _prepared_on(connection)
+    if name not in prepared:
+        parts = sql.split("%s")
+        text = parts[0] + "".join(f"${i}{part}" for i, part in enumerate(parts[1:], start=1))
+        cursor.execute(f"PREPARE {name} AS {text}")
+        prepared.add(name)
+    if params:
+        cursor.execute(f"EXECUTE {name} ({', '.join(['%s'] * len(params))})", params)
+    else:
+        cursor.execute(f"EXECUTE {name}")

@@ -21,6 +21,7 @@ from datetime import datetime
 from django.db import connections
 
 from clients.models import ContactPerson
+from crm import rawsql
 from crm.rawsql import Columns
 from surveys.models import Campaign, Invitation, InvitationToken, Questionnaire
 
@@ -111,7 +112,7 @@ def lookup(hashed: str) -> Invitation | None:
     """The invitation of a token hash (one read), or None."""
     connection = connections[Invitation.objects.db]
     with connection.cursor() as cursor:
-        cursor.execute(_sql(connection, opening=False), [hashed])
+        rawsql.execute(cursor, _sql(connection, opening=False), [hashed])
         row = cursor.fetchone()
     return None if row is None else _instances(connection, row)
 
@@ -130,7 +131,8 @@ def lookup_and_open(hashed: str, now: datetime) -> Invitation | None:
                 invitation.status, invitation.opened_at = S.OPENED, now
         return invitation
     with connection.cursor() as cursor:
-        cursor.execute(
+        rawsql.execute(
+            cursor,
             _sql(connection, opening=True),
             [hashed, S.OPENED, now, S.QUEUED, S.SENT, now],
         )

@@ -11,6 +11,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from crm.models import AuditEntry, User
+from crm import rawsql
 from crm.rawsql import Insert, Update
 from crm.services import audit_record
 from feedback.models import Complaint, Theme
@@ -182,7 +183,7 @@ def _insert_and_mark(answer: Answer, invitation_id: int, now: datetime) -> tuple
         answer.client_id,
     ]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        rawsql.execute(cursor, sql, params)  # planned once per connection
         row = cursor.fetchone()
     Insert.inserted(answer, row[0], connection)
     return tuple(row[2:]) if row[1] else None

@@ -80,3 +80,37 @@ def test_columns_load_instances_like_the_orm(django_assert_num_queries):
         ]
         assert (person.pk, person.username, person.is_active) == (user.pk, "cat", True)
     assert person.language == "ru"  # not read: loads on first use
+
+
+@pytest.mark.django_db(transaction=True)
+def test_execute_plans_once_per_session_and_outlives_a_rollback():
+    """On PostgreSQL the statement is prepared once per database session (a rolled-back
+    transaction keeps it; a new session prepares it again); elsewhere it runs as it is."""
+    from django.db import connection, transaction
+
+    from crm import rawsql
+
+    postgres = connection.vendor == "postgresql"
+    sql = "SELECT %s::int + %s::int, 'a' || %s" if postgres else "SELECT %s + %s, 'a' || %s"
+
+    def run():
+        with connection.cursor() as cursor:
+            rawsql.execute(cursor, sql, [2, 3, "b"])
+            return cursor.fetchone()
+
+    assert run() == (5, "ab")
+    with pytest.raises(ZeroDivisionError), transaction.atomic():
+        assert run() == (5, "ab")
+        raise ZeroDivisionError
+    assert run() == (5, "ab")
+    if postgres:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+                ["%'a' || $3"],
+            )
+            assert cursor.fetchone() == (1,)
+        with pytest.raises(ValueError), connection.cursor() as cursor:
+            rawsql.execute(cursor, "SELECT 100 %% 7")
+    connection.close()  # a new session: prepared again
+    assert run() == (5, "ab")
