@@ -10,8 +10,8 @@ from django.db import IntegrityError, connections, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from crm.models import AuditEntry, User
 from crm import rawsql
+from crm.models import AuditEntry, User
 from crm.rawsql import Insert, Update
 from crm.services import audit_record
 from feedback.models import Complaint, Theme
