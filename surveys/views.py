@@ -21,7 +21,6 @@ import time
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
-from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt
@@ -66,9 +65,11 @@ def _headers(response: HttpResponse, lang: str) -> HttpResponse:
 
 
 def _page(request, template: str, context: dict, lang: str, status: int = 200):
+    # no request context: these pages read no user, session or messages (and skip that
+    # middleware, surveys.middleware)
     context = {"lang": lang, "languages": LANGS, **context}
     with translation.override(lang):
-        response = render(request, template, context, status=status)
+        response = HttpResponse(render_to_string(template, context), status=status)
     return _headers(response, lang)
 
 

@@ -18,8 +18,11 @@ run. Both parts talk to real servers on localhost:
 2. **Answer page.** gunicorn as the Dockerfile runs it (DEBUG off, collected static files,
    3 sync workers) serves the answer page; ``--respondents`` threads each open their own
    invitations' links (GET) and answer them (POST), at once, without a pause, each over its own
-   connection. p50/p95/max per method, the server's CPU per request and the throughput; the
-   target is p95 < 50 ms.
+   connection. The same load runs first over ``WARM_UP`` links each, not counted, so that
+   every worker has loaded its templates and connected before the timing. p50/p95/max per
+   method, the throughput, and the CPU per request of the server (gunicorn's workers), of the
+   database server and of these respondents (this process); the target is p95 < 50 ms.
+   ``--gunicorn "…"`` replaces the Dockerfile's options, to compare.
 """
 
 import argparse
