@@ -38,6 +38,7 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from clients.models import Client
+from crm import rawsql
 from segmentation.models import ClientMetrics
 from surveys import metrics
 from surveys.analytics import bump_version
@@ -200,9 +201,10 @@ def _grouped(base: QuerySet[Answer], names: list[str], rows: Rows) -> None:
             _add(rows, (name, _month(month), am or 0, anonymous, value), figures)
 
 
-def _upsert(rows: Rows, sign: int = 1) -> None:
+def _upsert(rows: Rows, sign: int = 1, prepared: bool = False) -> None:
     """Add ``rows`` (times ``sign``) to the rollup: one ``INSERT … ON CONFLICT DO UPDATE`` per
-    batch, the same statement on PostgreSQL and SQLite (3.24+)."""
+    batch, the same statement on PostgreSQL and SQLite (3.24+). ``prepared``: an answer's few
+    rows, whose statement PostgreSQL plans once per session (``crm.rawsql.execute``)."""
     if not rows:
         return
     table = connection.ops.quote_name(AnswerRollup._meta.db_table)
@@ -218,11 +220,14 @@ def _upsert(rows: Rows, sign: int = 1) -> None:
             for key, figures in chunk:
                 params.extend(key)
                 params.extend(sign * v for v in figures)
-            cursor.execute(
+            sql = (
                 f"INSERT INTO {table} ({', '.join(columns)}) VALUES {placeholders} "  # noqa: S608
-                f"ON CONFLICT ({', '.join(KEY)}) DO UPDATE SET {updates}",
-                params,
+                f"ON CONFLICT ({', '.join(KEY)}) DO UPDATE SET {updates}"
             )
+            if prepared:
+                rawsql.execute(cursor, sql, params)
+            else:
+                cursor.execute(sql, params)
 
 
 def _drop_empty() -> None:
@@ -342,7 +347,7 @@ def add_answer(
             line[2] += score
     for line_id, (n, satisfied, total) in per_line.items():
         _add(rows, ("product_line", *base, _value(line_id)), (1, 0, 0, 0, 0, n, satisfied, total))
-    _upsert(rows)
+    _upsert(rows, prepared=True)
 
 
 def _lock_clients_of(answers: QuerySet[Answer]) -> None:
