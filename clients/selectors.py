@@ -12,6 +12,7 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Sum,
+    Window,
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -357,18 +358,17 @@ def my_day(user, *, today: date | None = None, limit: int = 50) -> MyDay:
     overdue = overdue_for_contact(mine).select_related(*card_related())
     if cadence is not None:
         overdue = overdue.order_by(*cadence.order)
-    # one pass over the user's clients for the total and the first ids (a COUNT and a LIMIT
-    # query each joined every client of the user to its class row), then the rows by key
-    overdue_ids = list(overdue.values_list("id", flat=True))
-    shown = overdue.order_by().in_bulk(overdue_ids[:limit])
+    # one read: the first rows, each with the size of the whole list (a window count), not
+    # every overdue id of the user's clients brought over to count them
+    shown = list(overdue.annotate(overdue_total=Window(Count("pk")))[:limit])
     return MyDay(
         today=today,
         # two reads: a long overdue list must not push today's steps out of one shared slice
         steps_overdue=list(steps.filter(next_step_date__lt=today)[:limit]),
         steps_today=list(steps.filter(next_step_date=today)[:limit]),
         promises_due=promises,
-        contact_overdue=[shown[pk] for pk in overdue_ids[:limit]],
-        contact_overdue_total=len(overdue_ids),
+        contact_overdue=shown,
+        contact_overdue_total=shown[0].overdue_total if shown else 0,
         sections=my_day_sections(user, today),
     )
 

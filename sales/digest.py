@@ -24,7 +24,7 @@ from datetime import date
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Window
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -82,17 +82,23 @@ def _rows(queryset: QuerySet[Deal]) -> QuerySet[Deal]:
     return queryset.select_related("client", "stage").order_by("stage_entered_at", "id")
 
 
+def _first(queryset: QuerySet[Deal], limit: int) -> tuple[list[Deal], int]:
+    """The first ``limit`` deals of ``queryset`` and how many it holds, in one read (a window
+    count on each row)."""
+    rows = list(_rows(queryset).annotate(listed_total=Window(Count("pk")))[:limit])
+    return rows, rows[0].listed_total if rows else 0
+
+
 def digest_items(user: User, *, today: date | None = None, limit: int = LIMIT) -> DigestItems:
-    """The owner's open deals that need attention (six reads: three lists and their sizes,
+    """The owner's open deals that need attention (three reads: each list with its size,
     plus the ageing settings and stages)."""
     today = today or timezone.localdate()
     mine = Deal.objects.filter(owner=user, state=StageKind.OPEN)
     items = DigestItems(today=today)
 
-    overdue = mine.filter(_overdue_q(today))
-    items.overdue_total = overdue.count()
+    overdue, items.overdue_total = _first(mine.filter(_overdue_q(today)), limit)
     if items.overdue_total:
-        for deal in _rows(overdue)[:limit]:
+        for deal in overdue:
             passed = [
                 (label, getattr(deal, name))  # lazy: shown in the reader's language
                 for name, label in CONTROL_DATES
@@ -104,14 +110,10 @@ def digest_items(user: User, *, today: date | None = None, limit: int = LIMIT) -
         ageing.filter_ageing(mine, ageing.ANY, today=today, settings=SalesSettings.load()),
         today=today,
     )
-    items.ageing_total = aged.count()
-    if items.ageing_total:
-        items.ageing = list(_rows(aged)[:limit])
-
-    none = mine.filter(next_step_date__isnull=True)
-    items.no_next_step_total = none.count()
-    if items.no_next_step_total:
-        items.no_next_step = list(_rows(none)[:limit])
+    items.ageing, items.ageing_total = _first(aged, limit)
+    items.no_next_step, items.no_next_step_total = _first(
+        mine.filter(next_step_date__isnull=True), limit
+    )
     return items
 
 

@@ -61,6 +61,8 @@ def test_my_day_contents(owner, outsider, owner_client):
     assert day.contact_overdue == [a_late, c_late, never]  # A first, unclassified last
     assert fresh not in day.contact_overdue
     assert day.contact_overdue_total == 3
+    first = selectors.my_day(owner, today=today, limit=2)  # the list is cut, not its size
+    assert first.contact_overdue == [a_late, c_late] and first.contact_overdue_total == 3
 
     html = owner_client.get(reverse("clients:my_day")).content.decode()
     for name in ("Опоздание", "Сегодня", "КП", "A-15", "C-91", "Никогда"):

@@ -72,6 +72,13 @@ def test_digest_items(owner, deals):
     assert items.total == 3
 
 
+def test_a_list_is_cut_at_the_limit_not_its_size(owner, deals):
+    make_deal(owner, title="No plan either", entered="2026-03-19 11:00")
+    items = digest.digest_items(owner, today=TODAY, limit=1)
+    assert _titles(items.no_next_step) == ["No plan"] and items.no_next_step_total == 2
+    assert items.total == 4
+
+
 def test_closed_deals_and_other_owners_deals_are_left_out(owner, outsider, deals):
     services.deal_win(actor=owner, deal=deals["overdue"])
     make_deal(outsider, title="Theirs", entered="2026-01-05 10:00")
