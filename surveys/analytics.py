@@ -422,17 +422,6 @@ def rollup_figures(
 
 # --- figures of any period: whole months from the rollups, the days around them raw ---------------
 SUMMED_BY = {None: None, "month": "month", "account_manager": "account_manager"}
-CELL_SUMS = (
-    "answers",
-    "anonymous",
-    "nps_answers",
-    "promoters",
-    "passives",
-    "detractors",
-    "scores",
-    "satisfied",
-    "score_sum",
-)
 
 
 def month_split(period: Period) -> tuple[Period | None, list[Period]]:
@@ -451,7 +440,7 @@ def month_split(period: Period) -> tuple[Period | None, list[Period]]:
 def add_cells(key, cells) -> Cell:
     total = Cell(key=key)
     for cell in cells:
-        for name in CELL_SUMS:
+        for name in CELL_FIELDS:
             setattr(total, name, getattr(total, name) + getattr(cell, name))
     return total
 

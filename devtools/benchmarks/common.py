@@ -6,8 +6,11 @@ request. Run benchmarks against PostgreSQL (DATABASE_URL) with generated data of
 """
 
 import statistics
+import subprocess
+import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.db import connection, reset_queries
 from django.test import Client
@@ -59,15 +62,23 @@ def p95(values: list[float]) -> float:
     )
 
 
-def time_get(client: Client, url: str, label: str, n: int = 200, warmup: int = 3) -> Timing:
+def time_get(
+    client: Client, url: str, label: str, n: int = 200, warmup: int = 3, before=None
+) -> Timing:
+    """p50/p95/max of ``n`` GETs of ``url``, with the query count and database time of one;
+    ``before()``, if given, runs before each request outside the timing (a cache made cold)."""
     for _ in range(warmup):
         response = client.get(url)
+    if before is not None:
+        before()
     with CaptureQueriesContext(connection) as ctx:
         response = client.get(url)
     queries = len(ctx.captured_queries)
     db_ms = sum(float(q["time"]) for q in ctx.captured_queries) * 1000
     samples, cpu = [], []
     for _ in range(n):
+        if before is not None:
+            before()
         start, start_cpu = time.perf_counter(), time.process_time()
         response = client.get(url)
         samples.append((time.perf_counter() - start) * 1000)
@@ -138,3 +149,35 @@ def prepare_environment(database: str, what: str) -> str:
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     os.environ.pop("DEBUG", None)
     return os.environ["DATABASE_URL"]
+
+
+def rerun_alone(module: str, argv=None) -> bool:
+    """From `make bench` (Django already set up on another database): run ``module`` again in
+    a fresh process, so it sets up on its own database, and say so (True); else False."""
+    from django.apps import apps
+
+    if not apps.ready:
+        return False
+    subprocess.run(
+        [sys.executable, "-m", module, *(argv or [])],
+        cwd=Path(__file__).resolve().parents[2],
+        check=True,
+    )
+    return True
+
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "benchmarks.md"
+
+
+def write_docs_section(section: str, heading: str) -> None:
+    """Put ``section`` in docs/benchmarks.md in place of the one under ``heading`` (up to the
+    next ``## `` heading), or at the end when there is none yet."""
+    text = DOCS.read_text() if DOCS.exists() else "# Benchmarks\n"
+    start = text.find("\n" + heading)
+    if start == -1:
+        text = text.rstrip("\n") + "\n\n" + section
+    else:
+        end = text.find("\n## ", start + 1)
+        text = text[: start + 1] + section + ("" if end == -1 else "\n" + text[end + 1 :])
+    DOCS.parent.mkdir(exist_ok=True)
+    DOCS.write_text(text)

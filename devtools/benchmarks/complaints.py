@@ -30,7 +30,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]  # the repository
-DOCS = ROOT / "docs" / "benchmarks.md"
 AMS = 20
 CLIENTS = 5000
 BUDGET_PAGE_MS = 150
@@ -186,15 +185,9 @@ def time_scan() -> tuple[int, float, int, float, int]:
 
 
 def write_docs(section: str) -> None:
-    text = DOCS.read_text() if DOCS.exists() else "# Benchmarks\n"
-    start = text.find("\n## Complaints")
-    if start == -1:
-        text = text.rstrip("\n") + "\n\n" + section
-    else:
-        end = text.find("\n## ", start + 1)
-        text = text[: start + 1] + section + ("" if end == -1 else "\n" + text[end + 1 :])
-    DOCS.parent.mkdir(exist_ok=True)
-    DOCS.write_text(text)
+    from devtools.benchmarks.common import write_docs_section
+
+    write_docs_section(section, "## Complaints")
 
 
 def run(args) -> str:

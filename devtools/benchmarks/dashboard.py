@@ -37,14 +37,11 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]  # the repository
-DOCS = ROOT / "docs" / "benchmarks.md"
 HEADING = "## Manager dashboard"
 CLIENTS = 100_000
 SETTLEMENTS = 2_000_000
@@ -144,38 +141,11 @@ def bump_versions() -> None:
 
 
 def time_cold(client, url: str, label: str, n: int):
-    """Like ``common.time_get``, with every data version bumped before each request (outside
-    the timing): the first request after a write. The query count is that of one such request."""
-    from django.db import connection, reset_queries
-    from django.test.utils import CaptureQueriesContext
+    """``common.time_get`` with every data version bumped before each request (outside the
+    timing): the first request after a write."""
+    from devtools.benchmarks.common import time_get
 
-    from devtools.benchmarks.common import Timing, p95
-
-    client.get(url)  # the session and the templates warm, as in time_get
-    bump_versions()
-    with CaptureQueriesContext(connection) as ctx:
-        response = client.get(url)
-    queries = len(ctx.captured_queries)
-    db_ms = sum(float(q["time"]) for q in ctx.captured_queries) * 1000
-    samples, cpu = [], []
-    for _ in range(n):
-        bump_versions()
-        start, start_cpu = time.perf_counter(), time.process_time()
-        response = client.get(url)
-        samples.append((time.perf_counter() - start) * 1000)
-        cpu.append((time.process_time() - start_cpu) * 1000)
-        reset_queries()
-    return Timing(
-        label,
-        n,
-        statistics.median(samples),
-        p95(samples),
-        max(samples),
-        queries,
-        response.status_code,
-        cpu_p50_ms=statistics.median(cpu),
-        db_ms=db_ms,
-    )
+    return time_get(client, url, label, n=n, warmup=1, before=bump_versions)
 
 
 def page_cases(today, am) -> list[tuple[str, str, str]]:
@@ -369,14 +339,9 @@ NOTES = (
 
 
 def write_docs(section: str) -> None:
-    text = DOCS.read_text() if DOCS.exists() else "# Benchmarks\n"
-    start = text.find("\n" + HEADING)
-    if start == -1:
-        text = text.rstrip("\n") + "\n\n" + section
-    else:
-        end = text.find("\n## ", start + 1)
-        text = text[: start + 1] + section + ("" if end == -1 else "\n" + text[end + 1 :])
-    DOCS.write_text(text)
+    from devtools.benchmarks.common import write_docs_section
+
+    write_docs_section(section, HEADING)
 
 
 def run(args) -> str:
@@ -399,18 +364,11 @@ def run(args) -> str:
 
 
 def main(argv=None) -> None:
-    """Entry point; from `make bench` (Django already set up on another database) it runs
-    itself in a fresh process so it gets its own database."""
-    from django.apps import apps
+    """Entry point (`make bench` runs it in a process of its own: common.rerun_alone)."""
+    from devtools.benchmarks.common import rerun_alone
 
-    if apps.ready:
-        subprocess.run(
-            [sys.executable, "-m", "devtools.benchmarks.dashboard", *(argv or [])],
-            cwd=ROOT,
-            check=True,
-        )
-        return
-    run(parse_args(argv))
+    if not rerun_alone("devtools.benchmarks.dashboard", argv):
+        run(parse_args(argv))
 
 
 if __name__ == "__main__":

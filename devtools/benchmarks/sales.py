@@ -29,14 +29,12 @@ import os
 import platform
 import random
 import statistics
-import subprocess
 import sys
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]  # the repository
-DOCS = ROOT / "docs" / "benchmarks.md"
 AMS = 20
 BUDGET_FUNNEL_MS = 300
 
@@ -598,14 +596,9 @@ NOTES = (
 
 
 def write_docs(section: str, heading: str = "## Sales funnel") -> None:
-    text = DOCS.read_text() if DOCS.exists() else "# Benchmarks\n"
-    start = text.find("\n" + heading)
-    if start == -1:
-        text = text.rstrip("\n") + "\n\n" + section
-    else:
-        end = text.find("\n## ", start + 1)
-        text = text[: start + 1] + section + ("" if end == -1 else "\n" + text[end + 1 :])
-    DOCS.write_text(text)
+    from devtools.benchmarks.common import write_docs_section
+
+    write_docs_section(section, heading)
 
 
 def run(args) -> str:
@@ -681,18 +674,11 @@ def run(args) -> str:
 
 
 def main(argv=None) -> None:
-    """Entry point; from `make bench` (Django already set up on another database) it runs
-    itself in a fresh process so it gets its own database."""
-    from django.apps import apps
+    """Entry point (`make bench` runs it in a process of its own: common.rerun_alone)."""
+    from devtools.benchmarks.common import rerun_alone
 
-    if apps.ready:
-        subprocess.run(
-            [sys.executable, "-m", "devtools.benchmarks.sales", *(argv or [])],
-            check=True,
-            cwd=ROOT,
-        )
-        return
-    run(parse_args(argv))
+    if not rerun_alone("devtools.benchmarks.sales", argv):
+        run(parse_args(argv))
 
 
 if __name__ == "__main__":

@@ -35,13 +35,10 @@ import argparse
 import os
 import platform
 import statistics
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-DOCS = ROOT / "docs" / "benchmarks.md"
 AMS = 20
 CLIENTS = 20_000
 CAMPAIGNS = 10
@@ -494,14 +491,9 @@ def time_pages(requests: int) -> tuple[list, list[float]]:
 
 
 def write_docs(section: str) -> None:
-    text = DOCS.read_text() if DOCS.exists() else "# Benchmarks\n"
-    start = text.find("\n## Survey analytics")
-    if start == -1:
-        text = text.rstrip("\n") + "\n\n" + section
-    else:
-        end = text.find("\n## ", start + 1)
-        text = text[: start + 1] + section + ("" if end == -1 else "\n" + text[end + 1 :])
-    DOCS.write_text(text)
+    from devtools.benchmarks.common import write_docs_section
+
+    write_docs_section(section, "## Survey analytics")
 
 
 def run(args) -> str:
@@ -589,16 +581,11 @@ def run(args) -> str:
 
 
 def main(argv=None) -> None:
-    from django.apps import apps
+    """Entry point (`make bench` runs it in a process of its own: common.rerun_alone)."""
+    from devtools.benchmarks.common import rerun_alone
 
-    if apps.ready:
-        subprocess.run(
-            [sys.executable, "-m", "devtools.benchmarks.surveys", *(argv or [])],
-            cwd=ROOT,
-            check=True,
-        )
-        return
-    run(parse_args(argv))
+    if not rerun_alone("devtools.benchmarks.surveys", argv):
+        run(parse_args(argv))
 
 
 if __name__ == "__main__":
