@@ -24,7 +24,7 @@ from clients.models import (
 from clients.pickers import ROLE_ACCOUNT_MANAGER, USERS
 from clients.search import client_search
 from clients.selectors import overdue_for_contact, overdue_promise_clients
-from crm.filters import FilterSet
+from crm.filters import FilterSet, style_widgets
 from crm.models import User
 from crm.pickers import RecordFilter
 
@@ -87,10 +87,7 @@ class ClientFilter(django_filters.FilterSet):
 
     @property
     def form(self):
-        form = super().form
-        for name, field in form.fields.items():
-            css = "form-control form-control-sm" if name == "q" else "form-select form-select-sm"
-            field.widget.attrs.setdefault("class", css)
+        form = style_widgets(super().form)
         form.fields["q"].widget.attrs.setdefault("placeholder", _("Name, tax id, email or phone"))
         return form
 

@@ -18,6 +18,7 @@ the sane date range on every date filter.
 from copy import deepcopy
 
 import django_filters
+from django import forms
 from django.db import models
 from django.db.models import QuerySet
 from django_filters import ModelChoiceFilter, ModelMultipleChoiceFilter
@@ -52,6 +53,24 @@ class FilterSet(filters.FilterSet):
         self.user = user if user is not None else getattr(request, "user", None)
         if self.user is not None:
             scope_filterset(self, self.user)
+
+
+def style_widgets(form, names=None):
+    """Bootstrap's small classes on a filter bar's widgets (``names``: only those fields):
+    a select (a record picker too) gets ``form-select-sm``, a date, number or text input
+    ``form-control-sm``; a date input is the browser's date picker, its value in ISO form."""
+    for name, field in form.fields.items():
+        if names is not None and name not in names:
+            continue
+        widget = field.widget
+        if isinstance(widget, forms.Select):
+            widget.attrs.setdefault("class", "form-select form-select-sm")
+        elif isinstance(widget, forms.NumberInput | forms.TextInput):
+            widget.attrs.setdefault("class", "form-control form-control-sm")
+            if isinstance(widget, forms.DateInput):
+                widget.input_type = "date"
+                widget.format = "%Y-%m-%d"
+    return form
 
 
 def filtered(filterset) -> QuerySet:

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from crm import validators
+from crm.filters import style_widgets
 from crm.models import BeaconRule, CalendarDay, User
 
 
@@ -88,12 +89,7 @@ class DashboardForm(forms.Form):
             )
         if not getattr(user, "sees_everything", False):
             del self.fields["account_manager"]
-        for name, field in self.fields.items():
-            css = "form-select form-select-sm"
-            if name in ("day", "start", "end"):
-                field.widget.input_type = "date"
-                css = "form-control form-control-sm"
-            field.widget.attrs.setdefault("class", css)
+        style_widgets(self)
 
     def clean(self):
         data = super().clean()

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from clients.models import Client, TargetSegment
 from clients.pickers import ROLE_EVERYONE, USERS
-from crm.filters import DateFilter, FilterSet
+from crm.filters import DateFilter, FilterSet, style_widgets
 from crm.models import User
 from crm.pickers import RecordFilter
 from feedback.models import Complaint, Priority, Theme
@@ -70,11 +70,7 @@ class ComplaintFilter(FilterSet):
 
     @property
     def form(self):
-        form = super().form
-        for name in ("status", "theme", "responsible", "priority"):
-            if name in form.fields:
-                form.fields[name].widget.attrs.setdefault("class", "form-select form-select-sm")
-        return form
+        return style_widgets(super().form, ("status", "theme", "responsible", "priority"))
 
     def overdue_only(self, queryset, name, value):
         if not value:

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from clients.models import ProductLine
 from clients.pickers import ROLE_EVERYONE, USERS
-from crm.filters import FilterSet
+from crm.filters import FilterSet, style_widgets
 from crm.models import User
 from crm.pickers import RecordFilter
 from sales import ageing
@@ -59,10 +59,7 @@ class BoardFilter(FilterSet):
 
     @property
     def form(self):
-        form = super().form
-        for name in ("owner", "product_line", "abc", "ageing"):
-            form.fields[name].widget.attrs.setdefault("class", "form-select form-select-sm")
-        return form
+        return style_widgets(super().form)
 
     def of_product_line(self, queryset, name, value):
         if not value:

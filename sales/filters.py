@@ -26,7 +26,7 @@ from drf_spectacular.utils import extend_schema_field
 
 from clients.models import Client, ProductLine, TargetSegment
 from clients.pickers import CLIENTS, ROLE_EVERYONE, USERS
-from crm.filters import DateFilter, FilterSet
+from crm.filters import DateFilter, FilterSet, style_widgets
 from crm.models import User
 from crm.pickers import RecordFilter
 from sales.ageing import RED as AGEING_RED
@@ -182,15 +182,7 @@ class DealFilterSet(FilterSet):
             if name in form.fields:
                 # several pipelines may have a stage of the same name
                 form.fields[name].label_from_instance = _stage_label
-        for name, field in form.fields.items():
-            if isinstance(field.widget, forms.Select) and not hasattr(field, "lookup"):
-                field.widget.attrs.setdefault("class", "form-select form-select-sm")
-            elif isinstance(field.widget, forms.DateInput | forms.TextInput):
-                field.widget.attrs.setdefault("class", "form-control form-control-sm")
-                if name.endswith(("_from", "_to")):
-                    field.widget.input_type = "date"
-                    field.widget.format = "%Y-%m-%d"
-        return form
+        return style_widgets(form)
 
     def filter_product_line(self, queryset, name, value):
         if not value:

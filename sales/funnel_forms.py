@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from clients.models import ProductLine
+from crm.filters import style_widgets
 from crm.models import User
 from crm.periods import Period, add_months, month_start
 from crm.validators import DateField
@@ -19,9 +20,6 @@ from sales.funnel import NONE, FunnelFilters, default_pipeline
 from sales.models import Pipeline
 
 CUSTOM = "custom"
-DATE_INPUT = forms.DateInput(
-    format="%Y-%m-%d", attrs={"type": "date", "class": "form-control form-control-sm"}
-)
 
 
 def quarter_start(day: date) -> date:
@@ -65,8 +63,8 @@ def parse_period(value: str, today: date) -> Period:
 
 class FunnelForm(forms.Form):
     period = forms.ChoiceField(label=_("Period"), required=False)
-    date_from = DateField(label=_("From"), required=False, widget=DATE_INPUT)
-    date_to = DateField(label=_("To"), required=False, widget=DATE_INPUT)
+    date_from = DateField(label=_("From"), required=False)
+    date_to = DateField(label=_("To"), required=False)
     pipeline = forms.ModelChoiceField(
         label=_("Pipeline"), queryset=Pipeline.objects.all(), required=False, empty_label=None
     )
@@ -94,9 +92,7 @@ class FunnelForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.today = today
         self.fields["period"].choices = period_choices(today)
-        for name, field in self.fields.items():
-            css = "form-control form-control-sm" if name.startswith("date_") else "form-select"
-            field.widget.attrs["class"] = f"{css} form-select-sm" if css == "form-select" else css
+        style_widgets(self)
         if not getattr(user, "sees_everything", False):
             del self.fields["owner"]
 

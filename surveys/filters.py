@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from clients.models import ProductLine, TargetSegment
 from clients.pickers import ROLE_EVERYONE, USERS
-from crm.filters import DateFilter, FilterSet
+from crm.filters import DateFilter, FilterSet, style_widgets
 from crm.models import User
 from crm.periods import Period, add_months, month_start
 from crm.pickers import RecordFilter
@@ -114,15 +114,7 @@ class AnswerFilter(FilterSet):
 
     @property
     def form(self):
-        form = super().form
-        for name, fld in form.fields.items():
-            if isinstance(fld.widget, forms.Select) and name != "account_manager":
-                fld.widget.attrs.setdefault("class", "form-select form-select-sm")
-            elif isinstance(fld.widget, forms.DateInput | forms.NumberInput | forms.TextInput):
-                fld.widget.attrs.setdefault("class", "form-control form-control-sm")
-            if isinstance(fld.widget, forms.DateInput):
-                fld.widget.input_type = "date"
-        return form
+        return style_widgets(super().form)
 
     def _bound(self, day: date) -> datetime:
         return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
@@ -200,8 +192,7 @@ class AnalyticsForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.today = today
         self.fields["period"].choices = period_choices(today)
-        self.fields["period"].widget.attrs["class"] = "form-select form-select-sm"
-        self.fields["account_manager"].widget.attrs["class"] = "form-select form-select-sm"
+        style_widgets(self)
         if not getattr(user, "sees_everything", False):
             del self.fields["account_manager"]
 
