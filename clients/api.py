@@ -23,6 +23,7 @@ from clients.models import (
 from crm.access import scope_for_user
 from crm.api_fields import ScopedPrimaryKeyRelatedField
 from crm.api_router import app_router
+from crm.api_views import ServiceSave
 
 router = app_router()
 
@@ -293,24 +294,10 @@ class InteractionViewSet(
         )
 
 
-class CatalogueViewSet(viewsets.ModelViewSet):
+class CatalogueViewSet(ServiceSave, viewsets.ModelViewSet):
     """Shared catalogue: everyone reads, managers write."""
 
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
-
-    def _save(self, serializer, instance=None):
-        data = dict(serializer.validated_data)
-        # a field left out (a create without it, a PATCH) is passed as None: "leave as is"
-        m2m = {k: data.pop(k, None) for k in getattr(self, "m2m_fields", ())}
-        serializer.instance = self.save_service(
-            actor=self.request.user, data=data, **{self.instance_arg: instance}, **m2m
-        )
-
-    def perform_create(self, serializer):
-        self._save(serializer)
-
-    def perform_update(self, serializer):
-        self._save(serializer, serializer.instance)
 
 
 class ProductLineViewSet(CatalogueViewSet):

@@ -32,6 +32,7 @@ from crm.access import scope_for_user
 from crm.api_fields import ScopedPrimaryKeyRelatedField
 from crm.api_permissions import ManagersWrite
 from crm.api_router import app_router
+from crm.api_views import ServiceSave
 from crm.models import User
 from sales import configuration, product_board, reports, services
 from sales import funnel as funnel_selectors
@@ -70,6 +71,7 @@ class PipelineSerializer(serializers.ModelSerializer):
 
 
 class PipelineViewSet(
+    ServiceSave,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -82,18 +84,8 @@ class PipelineViewSet(
     serializer_class = PipelineSerializer
     permission_classes = [permissions.IsAuthenticated, ManagersWrite]
     queryset = Pipeline.objects.prefetch_related("stages").order_by("order", "id")
-
-    def perform_create(self, serializer):
-        serializer.instance = configuration.pipeline_save(
-            actor=self.request.user, data=dict(serializer.validated_data)
-        )
-
-    def perform_update(self, serializer):
-        serializer.instance = configuration.pipeline_save(
-            actor=self.request.user,
-            data=dict(serializer.validated_data),
-            pipeline=Pipeline.objects.get(pk=serializer.instance.pk),
-        )
+    save_service = staticmethod(configuration.pipeline_save)
+    instance_arg = "pipeline"
 
 
 class StageViewSet(
@@ -147,6 +139,7 @@ class RefusalCategorySerializer(serializers.ModelSerializer):
 
 
 class RefusalCategoryViewSet(
+    ServiceSave,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -156,18 +149,8 @@ class RefusalCategoryViewSet(
     serializer_class = RefusalCategorySerializer
     permission_classes = [permissions.IsAuthenticated, ManagersWrite]
     queryset = RefusalCategory.objects.order_by("order", "id")
-
-    def perform_create(self, serializer):
-        serializer.instance = configuration.refusal_save(
-            actor=self.request.user, data=dict(serializer.validated_data)
-        )
-
-    def perform_update(self, serializer):
-        serializer.instance = configuration.refusal_save(
-            actor=self.request.user,
-            data=dict(serializer.validated_data),
-            refusal=RefusalCategory.objects.get(pk=serializer.instance.pk),
-        )
+    save_service = staticmethod(configuration.refusal_save)
+    instance_arg = "refusal"
 
 
 # --- deals -------------------------------------------------------------------------------------

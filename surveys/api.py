@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 
 from crm.api_permissions import ManagersWrite
 from crm.api_router import app_router
+from crm.api_views import ServiceSave
 from feedback.models import Theme
 from surveys import analytics, services
 from surveys.filters import LAST_12, AnalyticsForm, AnswerFilter
@@ -60,6 +61,7 @@ class QuestionnaireSerializer(serializers.ModelSerializer):
 
 
 class QuestionnaireViewSet(
+    ServiceSave,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -71,18 +73,8 @@ class QuestionnaireViewSet(
     serializer_class = QuestionnaireSerializer
     permission_classes = [permissions.IsAuthenticated, ManagersWrite]
     queryset = Questionnaire.objects.prefetch_related("items").order_by("id")
-
-    def perform_create(self, serializer):
-        serializer.instance = services.questionnaire_save(
-            actor=self.request.user, data=dict(serializer.validated_data)
-        )
-
-    def perform_update(self, serializer):
-        serializer.instance = services.questionnaire_save(
-            actor=self.request.user,
-            data=dict(serializer.validated_data),
-            questionnaire=serializer.instance,
-        )
+    save_service = staticmethod(services.questionnaire_save)
+    instance_arg = "questionnaire"
 
 
 # --- campaigns ---------------------------------------------------------------------------------
@@ -111,6 +103,7 @@ class LaunchSerializer(serializers.Serializer):
 
 
 class CampaignViewSet(
+    ServiceSave,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -123,18 +116,8 @@ class CampaignViewSet(
     serializer_class = CampaignSerializer
     permission_classes = [permissions.IsAuthenticated, ManagersWrite]
     queryset = Campaign.objects.order_by("-created_at", "-id")
-
-    def perform_create(self, serializer):
-        serializer.instance = services.campaign_save(
-            actor=self.request.user, data=dict(serializer.validated_data)
-        )
-
-    def perform_update(self, serializer):
-        serializer.instance = services.campaign_save(
-            actor=self.request.user,
-            data=dict(serializer.validated_data),
-            campaign=serializer.instance,
-        )
+    save_service = staticmethod(services.campaign_save)
+    instance_arg = "campaign"
 
     def _manager_only(self):
         if not self.request.user.sees_everything:

@@ -11,7 +11,7 @@ from django.core.cache import cache
 from django.urls import reverse
 
 from surveys import analytics, rollup
-from surveys.models import Answer, AnswerItem, Invitation, QuestionnaireItem
+from surveys.models import Answer, AnswerItem, Campaign, Invitation, QuestionnaireItem
 from tests.factories import (
     ClientFactory,
     ContactFactory,
@@ -426,3 +426,45 @@ def test_migration_fills_the_copies_of_older_answers(anon, own_client, csat_ques
         True,
     )
     assert (stored.item_scores, stored.item_sum, stored.item_satisfied) == (1, 5, 1)
+
+
+def test_api_updates_questionnaires_and_campaigns_through_the_audited_service(
+    nps_questionnaire, owner, manager
+):
+    """A PATCH is a manager's, goes through the service the pages use (audited, checked)."""
+    from rest_framework.test import APIClient
+
+    from crm.models import AuditEntry
+
+    api = APIClient()
+    api.force_authenticate(manager)
+    made = api.post(
+        "/api/survey-campaigns/",
+        {"name": "Q4", "questionnaire": nps_questionnaire.pk, "filters": {}},
+        format="json",
+    )
+    pk = made.json()["id"]
+    api.force_authenticate(owner)
+    url = f"/api/survey-questionnaires/{nps_questionnaire.pk}/"
+    assert api.patch(url, {"title_en": "Ours"}, format="json").status_code == 403
+    assert api.patch(f"/api/survey-campaigns/{pk}/", {"name": "Q1"}).status_code == 403
+    api.force_authenticate(manager)
+    changed = api.patch(url, {"title_en": "Rate us, please"}, format="json")
+    assert changed.status_code == 200, changed.content
+    assert changed.json()["title_en"] == "Rate us, please"
+    nps_questionnaire.refresh_from_db()
+    assert nps_questionnaire.title_en == "Rate us, please"
+    entry = AuditEntry.objects.get(
+        content_type__model="questionnaire",
+        object_id=str(nps_questionnaire.pk),
+        action=AuditEntry.Action.UPDATE,
+    )
+    assert entry.actor == manager and entry.changes["title_en"][1] == "Rate us, please"
+    renamed = api.patch(f"/api/survey-campaigns/{pk}/", {"name": "Q1"}, format="json")
+    assert renamed.status_code == 200 and renamed.json()["name"] == "Q1"
+    assert AuditEntry.objects.get(
+        content_type__model="campaign", object_id=str(pk), action=AuditEntry.Action.UPDATE
+    ).changes["name"] == ["Q4", "Q1"]
+    bad = api.patch(f"/api/survey-campaigns/{pk}/", {"filters": {"abc": ["Q"]}}, format="json")
+    assert bad.status_code == 400
+    assert Campaign.objects.get(pk=pk).filters == {}
