@@ -5,16 +5,16 @@ revenue, overdue-contacts and overdue-promises columns of the per-manager table;
 segment filter; My day on an account manager's home."""
 
 from datetime import date
+from decimal import Decimal
 from urllib.parse import urlencode
 
-from django.db.models import Count, Sum
-from django.db.models.functions import TruncMonth
+from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from clients import extensions, selectors, versions
-from clients.models import Client, Settlement, TargetSegment
+from clients import extensions, selectors, settlement_months, versions
+from clients.models import Client, TargetSegment
 from crm.access import scope_for_user
 from crm.dashboard import (
     Card,
@@ -41,15 +41,6 @@ def _clients(ctx: KpiContext):
     return qs
 
 
-def _settlements(ctx: KpiContext, period: Period):
-    qs = scope_for_user(Settlement.objects.all(), ctx.user).filter(period.q("date"))
-    if ctx.account_manager is not None:
-        qs = qs.filter(client__account_manager_id=ctx.account_manager)
-    if ctx.filters.get("segment"):
-        qs = qs.filter(client__target_segment_id=ctx.filters["segment"])
-    return qs
-
-
 def clients_url(ctx: KpiContext, **extra) -> str:
     params = ctx.list_params(am="am", segment="segment") | extra
     return f"{reverse('clients:list')}?{urlencode(params)}"
@@ -67,23 +58,24 @@ def trend_period(period: Period) -> Period:
     return Period(add_months(end, -12), end)
 
 
-def _month(value) -> date:
-    return value.date() if hasattr(value, "date") else value
+def _revenue(ctx: KpiContext, period: Period, by: str | None = None) -> dict:
+    """The settlements of ``period`` (count, sum) in the board's scope and filters: whole
+    months summed by the database's triggers, the days around them read
+    (``clients.settlement_months``)."""
+    return settlement_months.sums(
+        ctx.user,
+        period,
+        by=by,
+        account_manager=ctx.account_manager,
+        segment=ctx.filters.get("segment") or None,
+    )
 
 
 def _revenue_rows(ctx: KpiContext) -> dict:
-    """The period's settlements per account manager (count, sum): one grouped read shared by
-    a manager's revenue card (their sum) and the per-manager column."""
-    key = "client__account_manager_id"
+    """The period's settlements per account manager: one read shared by a manager's revenue
+    card (their sum) and the per-manager column."""
     return ctx.once(
-        "clients:revenue_by_manager",
-        lambda: {
-            r[key]: r
-            for r in _settlements(ctx, ctx.period)
-            .order_by()
-            .values(key)
-            .annotate(n=Count("id"), total=Sum("amount"))
-        },
+        "clients:revenue_by_manager", lambda: _revenue(ctx, ctx.period, "account_manager")
     )
 
 
@@ -91,27 +83,14 @@ def revenue(ctx: KpiContext) -> Figure:
     if ctx.series and getattr(ctx.user, "sees_everything", False):
         # the manager's board: the per-manager column reads the same rows
         rows = _revenue_rows(ctx).values()
-        totals = {
-            "n": sum(r["n"] for r in rows),
-            "total": sum((r["total"] or 0 for r in rows), 0),
-        }
     else:
-        totals = (
-            _settlements(ctx, ctx.period).order_by().aggregate(n=Count("id"), total=Sum("amount"))
-        )
+        rows = _revenue(ctx, ctx.period).values()
+    n = sum(r[0] for r in rows)
+    total = sum((r[1] for r in rows), Decimal(0))
     if not ctx.series:  # the previous period's figure: its value only
-        return Figure(
-            totals["total"] or 0, url=settlements_url(ctx), kind="money", count=totals["n"]
-        )
+        return Figure(total, url=settlements_url(ctx), kind="money", count=n)
     trend = trend_period(ctx.period)
-    months = {
-        _month(r["month"]): r["total"]
-        for r in _settlements(ctx, trend)
-        .order_by()
-        .annotate(month=TruncMonth("date"))
-        .values("month")
-        .annotate(total=Sum("amount"))
-    }
+    months = {m: r[1] for m, r in _revenue(ctx, trend, "month").items()}
     series = []
     start = trend.start
     while start < trend.end:
@@ -125,10 +104,10 @@ def revenue(ctx: KpiContext) -> Figure:
         )
         start = end
     return Figure(
-        totals["total"] or 0,
+        total,
         url=settlements_url(ctx),
         kind="money",
-        count=totals["n"],
+        count=n,
         series=tuple(series),
     )
 
@@ -221,20 +200,15 @@ def clients_by_manager(ctx: KpiContext) -> dict:
 def revenue_by_manager(ctx: KpiContext) -> dict:
     rows = _revenue_rows(ctx)
     result = {
-        am: Figure(
-            r["total"] or 0,
-            url=settlements_url(ctx, account_manager=am),
-            kind="money",
-            count=r["n"],
-        )
-        for am, r in rows.items()
+        am: Figure(n, url=settlements_url(ctx, account_manager=am), kind="money", count=count)
+        for am, (count, n) in rows.items()
         if am is not None
     }
     result[None] = Figure(
-        sum((r["total"] or 0 for r in rows.values()), 0),
+        sum((r[1] for r in rows.values()), Decimal(0)),
         url=settlements_url(ctx),
         kind="money",
-        count=sum(r["n"] for r in rows.values()),
+        count=sum(r[0] for r in rows.values()),
     )
     return result
 

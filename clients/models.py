@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import connection, models
+from django.db import connection, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -393,6 +393,62 @@ class ClientLineFirst(models.Model):
 
     def __str__(self) -> str:
         return f"{self.client_id}/{self.line_id}: {self.first_date}"
+
+
+class SettlementMonth(models.Model):
+    """The settlements summed per calendar month and the client's current account manager and
+    target segment (None: none), kept exact by database triggers on every write path
+    (migration 0016, docs/decisions/settlement-months.md): each statement that inserts,
+    deletes or updates settlements appends the rows it added (or minus those it removed), and
+    a client moved to another account manager or segment moves its settlements' sums. The
+    revenue figures of whole months read these rows instead of the settlements
+    (``clients.settlement_months``). Writers only append; reads fold the rows now and then
+    (``fold``)."""
+
+    month = models.DateField(_("month"))
+    account_manager_id = models.BigIntegerField(_("account manager"), null=True)
+    segment_id = models.BigIntegerField(_("target segment"), null=True)
+    n = models.BigIntegerField(_("settlements added (negative: removed)"))
+    total = models.DecimalField(_("amount added"), max_digits=20, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("settlements of a month")
+        verbose_name_plural = _("settlements by month")
+        indexes = [
+            models.Index(
+                fields=["month", "account_manager_id", "segment_id"],
+                name="settlement_month_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.account_manager_id}/{self.segment_id}: {self.n:+d}"
+
+    @classmethod
+    def fold(cls) -> None:
+        """Fold the rows into one per (month, account manager, segment). PostgreSQL: in one
+        statement, the rows it sees deleted and their sums inserted (rows committed meanwhile
+        stay for the next fold, a concurrent fold skips the rows this one deleted, so no sum
+        changes); SQLite, whose writers take turns: in one transaction."""
+        table = connection.ops.quote_name(cls._meta.db_table)
+        columns = "month, account_manager_id, segment_id"
+        grouped = (
+            f"SELECT {columns}, SUM(n), SUM(total) FROM {{rows}} GROUP BY {columns} "  # noqa: S608
+            "HAVING SUM(n) <> 0 OR SUM(total) <> 0"
+        )
+        with transaction.atomic(), connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute(
+                    f"WITH folded AS (DELETE FROM {table} RETURNING *) "  # noqa: S608
+                    f"INSERT INTO {table} ({columns}, n, total) " + grouped.format(rows="folded")
+                )
+            else:
+                cursor.execute("CREATE TEMP TABLE folded AS " + grouped.format(rows=table))
+                cursor.execute(f"DELETE FROM {table}")  # noqa: S608
+                cursor.execute(
+                    f"INSERT INTO {table} ({columns}, n, total) SELECT * FROM folded"  # noqa: S608
+                )
+                cursor.execute("DROP TABLE folded")
 
 
 class Interaction(TimeStampedModel):

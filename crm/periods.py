@@ -71,3 +71,16 @@ def complete_months_before(day: date, months: int) -> Period:
 def months_through(day: date, months: int) -> Period:
     """The last ``months`` months up to and including ``day``."""
     return months_before(day + timedelta(days=1), months)
+
+
+def month_split(period: Period) -> tuple[Period | None, list[Period]]:
+    """The whole calendar months inside ``period`` (None: not one) and the days before and
+    after them: ``[1 Jan, 2 Dec)`` → ``[1 Jan, 1 Dec)`` and ``[[1 Dec, 2 Dec)]``."""
+    first = period.start if period.start.day == 1 else add_months(month_start(period.start), 1)
+    last = period.end if period.end.day == 1 else month_start(period.end)
+    if first >= last:
+        return None, [period]
+    parts = [Period(period.start, first)] if period.start < first else []
+    if last < period.end:
+        parts.append(Period(last, period.end))
+    return Period(first, last), parts

@@ -48,8 +48,12 @@ COLUMNS = [
 ]
 
 
-def complaint_frame(qs: QuerySet[Complaint], *, now: datetime) -> pd.DataFrame:
-    """The grouped aggregate of ``qs`` (already scoped and filtered by period)."""
+def complaint_frame(
+    qs: QuerySet[Complaint], *, now: datetime, grouped: bool = True
+) -> pd.DataFrame:
+    """The grouped aggregate of ``qs`` (already scoped and filtered by period); ``grouped``
+    False: one row of the sums, without the month, theme and root cause (the dashboard's
+    cards: no sort of the period's complaints by group)."""
     ack_met = Q(acknowledged_at__isnull=False, acknowledged_at__lte=F("ack_due_at"))
     ack_missed = Q(acknowledged_at__gt=F("ack_due_at")) | Q(
         acknowledged_at__isnull=True, ack_due_at__lt=now
@@ -64,30 +68,36 @@ def complaint_frame(qs: QuerySet[Complaint], *, now: datetime) -> pd.DataFrame:
         | Q(resolved_at__isnull=True, rejected_at__gt=F("resolve_due_at"))
         | Complaint.resolve_overdue_q(now)
     )
-    rows = (
-        qs.order_by()
-        .annotate(month=TruncMonth("registered_at"))
-        .values("month", "theme_id", "root_cause")
-        .annotate(
-            n=Count("id"),
-            open=Count("id", filter=Q(status__in=Complaint.OPEN_STATUSES)),
-            cost=Sum("goodwill_cost"),
-            ack_sum=Sum("ack_minutes"),
-            ack_n=Count("ack_minutes"),
-            res_sum=Sum("resolve_minutes"),
-            res_n=Count("resolve_minutes"),
-            ack_met=Count("id", filter=ack_met),
-            ack_missed=Count("id", filter=ack_missed),
-            res_met=Count("id", filter=res_met),
-            res_missed=Count("id", filter=res_missed),
+    sums = {
+        "n": Count("id"),
+        "open": Count("id", filter=Q(status__in=Complaint.OPEN_STATUSES)),
+        "cost": Sum("goodwill_cost"),
+        "ack_sum": Sum("ack_minutes"),
+        "ack_n": Count("ack_minutes"),
+        "res_sum": Sum("resolve_minutes"),
+        "res_n": Count("resolve_minutes"),
+        "ack_met": Count("id", filter=ack_met),
+        "ack_missed": Count("id", filter=ack_missed),
+        "res_met": Count("id", filter=res_met),
+        "res_missed": Count("id", filter=res_missed),
+    }
+    if grouped:
+        rows = list(
+            qs.order_by()
+            .annotate(month=TruncMonth("registered_at"))
+            .values("month", "theme_id", "root_cause")
+            .annotate(**sums)
         )
-    )
-    frame = pd.DataFrame.from_records(list(rows), columns=COLUMNS)
+    else:
+        row = qs.order_by().aggregate(**sums)
+        rows = [{"month": None, "theme_id": None, "root_cause": None, **row}] if row["n"] else []
+    frame = pd.DataFrame.from_records(rows, columns=COLUMNS)
     if frame.empty:
         return frame
-    frame["month"] = pd.to_datetime(
-        [m.date() if isinstance(m, datetime) else m for m in frame["month"]]
-    )
+    if grouped:
+        frame["month"] = pd.to_datetime(
+            [m.date() if isinstance(m, datetime) else m for m in frame["month"]]
+        )
     for col in COLUMNS[3:]:
         frame[col] = frame[col].fillna(0)
     frame["cost"] = frame["cost"].map(lambda v: Decimal(v or 0))
@@ -152,9 +162,12 @@ def iceberg(complaints: int) -> int:
 
 
 def complaint_summary(
-    qs: QuerySet[Complaint], *, now: datetime | None = None, top: int = 5
+    qs: QuerySet[Complaint], *, now: datetime | None = None, top: int = 5, grouped: bool = True
 ) -> Summary:
-    return summarize(complaint_frame(qs, now=now or timezone.now()), top=top)
+    """The figures of ``qs``; ``grouped`` False: the totals only (no month, theme or root
+    cause lists)."""
+    frame = complaint_frame(qs, now=now or timezone.now(), grouped=grouped)
+    return summarize(frame, top=top)
 
 
 # --- cache ------------------------------------------------------------------------------------

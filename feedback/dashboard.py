@@ -44,7 +44,7 @@ def _summary(ctx: KpiContext) -> analytics.Summary:
             datetime.combine(d, time.min, tzinfo=tz) for d in (ctx.period.start, ctx.period.end)
         )
         qs = _complaints(ctx).filter(registered_at__gte=start, registered_at__lt=end)
-        return analytics.complaint_summary(qs)
+        return analytics.complaint_summary(qs, grouped=False)  # the totals only
 
     return ctx.once("feedback:summary", run)
 

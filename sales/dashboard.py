@@ -176,12 +176,26 @@ def _funnel_report(ctx: KpiContext) -> funnel.Report | None:
     return ctx.once("sales:funnel", compute)
 
 
+def _funnel_data(ctx: KpiContext) -> funnel.Funnel | None:
+    """The period's funnel: the funnel page's own (cached) report; for the period compared
+    with and a beacon's reading, which show no stages, the cohort's states only
+    (``funnel.totals``: no read of the stage log)."""
+    if ctx.series:
+        report = _funnel_report(ctx)
+        return report.funnel if report is not None else None
+
+    def compute():
+        filters = funnel_filters(ctx)
+        return funnel.totals(ctx.user, filters) if filters is not None else None
+
+    return ctx.once("sales:funnel_totals", compute)
+
+
 def funnel_card(ctx: KpiContext) -> Figure:
     """Won ÷ created of the period's cohort (%); the cohort behind it; the stages reached."""
-    report = _funnel_report(ctx)
-    if report is None:
+    data = _funnel_data(ctx)
+    if data is None:
         return Figure(None, kind="percent")
-    data = report.funnel
     # lazy labels: the cached board is shown in each viewer's language
     series = tuple(
         Point(_stage_name(row.stage, "name"), row.reached, _list(row.params)) for row in data.stages
@@ -199,10 +213,9 @@ def funnel_card(ctx: KpiContext) -> Figure:
 
 def win_rate_card(ctx: KpiContext) -> Figure:
     """Won ÷ (won + lost) of the period's cohort (%); the cohort's won deals behind it."""
-    report = _funnel_report(ctx)
-    if report is None:
+    data = _funnel_data(ctx)
+    if data is None:
         return Figure(None, kind="percent")
-    data = report.funnel
     return Figure(
         data.win_rate,
         url=_list(data.state_params(StageKind.WON)),

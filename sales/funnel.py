@@ -217,10 +217,12 @@ def _rank_sql(column: str, ranks: list[tuple[int, int]]) -> str:
 
 
 def _groups(
-    deals: QuerySet[Deal], open_stages: list[Stage], won: Stage | None
+    deals: QuerySet[Deal], open_stages: list[Stage], won: Stage | None, *, log: bool = True
 ) -> tuple[list[Group], Stays]:
     """The cohort grouped by furthest stage, state, refusal and class, and its stays (two
-    queries: the deals grouped, with their id range; the log entries grouped)."""
+    queries: the deals grouped, with their id range; the log entries grouped). ``log``
+    False: the first query only — the states are right, the furthest stages only the base
+    ones, no stays."""
     n = len(open_stages)
     stays = Stays([0] * n, [0] * n)
     ranks = [(s.pk, i) for i, s in enumerate(open_stages, start=1)]
@@ -275,6 +277,8 @@ def _groups(
             hi = high if hi is None else max(hi, high)
     if lo is None:
         return [], stays
+    if not log:
+        return [g for g in groups.values() if g.deals], stays
 
     # 2. the log entries: stays by stage, and the deals that left a further stage backwards
     sql, params = deals.values("id", "state", "lost_at_stage_id").query.sql_with_params()
@@ -371,6 +375,18 @@ def analyze(user, filters: FunnelFilters) -> tuple[Funnel, Refusals]:
     open_stages, won_stage, _lost = funnel_stages(filters.pipeline)
     groups, stays = _groups(cohort(user, filters), open_stages, won_stage)
     return _funnel(filters, open_stages, groups, stays), _refusals(filters, open_stages, groups)
+
+
+def totals(user, filters: FunnelFilters) -> Funnel:
+    """The cohort's size, won, lost and open deals, win rate and won share, without the
+    stages (one query of the deals, no log read): the figures of a period the dashboard
+    compares with, and of a beacon's reading."""
+    open_stages, won_stage, _lost = funnel_stages(filters.pipeline)
+    groups, stays = _groups(cohort(user, filters), open_stages, won_stage, log=False)
+    result = _funnel(filters, open_stages, groups, stays)
+    result.stages = []
+    result.won_conversion = None
+    return result
 
 
 def funnel(user, filters: FunnelFilters) -> Funnel:

@@ -34,7 +34,7 @@ from clients.models import Client, ProductLine, TargetSegment
 from crm.access import scope_for_user
 from crm.cache import DataVersion
 from crm.models import User
-from crm.periods import Period, add_months, month_start
+from crm.periods import Period, add_months, month_split, month_start
 from feedback.models import Theme
 from segmentation.models import Lifecycle
 from surveys import metrics
@@ -424,19 +424,6 @@ def rollup_figures(
 SUMMED_BY = {None: None, "month": "month", "account_manager": "account_manager"}
 
 
-def month_split(period: Period) -> tuple[Period | None, list[Period]]:
-    """The whole calendar months inside ``period`` (None: not one) and the days before and
-    after them: ``[1 Jan, 2 Dec)`` → ``[1 Jan, 1 Dec)`` and ``[[1 Dec, 2 Dec)]``."""
-    first = period.start if period.start.day == 1 else add_months(month_start(period.start), 1)
-    last = period.end if period.end.day == 1 else month_start(period.end)
-    if first >= last:
-        return None, [period]
-    parts = [Period(period.start, first)] if period.start < first else []
-    if last < period.end:
-        parts.append(Period(last, period.end))
-    return Period(first, last), parts
-
-
 def add_cells(key, cells) -> Cell:
     total = Cell(key=key)
     for cell in cells:
@@ -630,8 +617,6 @@ def cached_report(
 
 
 def month_period(day: date) -> Period:
-    from crm.periods import add_months, month_start
-
     start = month_start(day)
     return Period(start, add_months(start, 1))
 

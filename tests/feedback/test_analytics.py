@@ -91,6 +91,17 @@ def test_summary_of_four_complaints(four_complaints):
     assert [n for _m, n in s.by_month] == [4]
 
 
+def test_the_totals_only_summary_of_four_complaints(four_complaints):
+    """The dashboard's summary: one row of sums, the same figures, no lists."""
+    s = analytics.complaint_summary(four_complaints, now=msk(2026, 11, 24, 12), grouped=False)
+    assert (s.total, s.open, s.cost, s.iceberg) == (4, 1, Decimal("1500.00"), 40)
+    assert (s.ack_compliance, s.res_compliance, s.sla_compliance) == (50.0, 66.7, 57.1)
+    assert (s.avg_ack_hours, s.avg_res_hours) == (1.11, 4.33)
+    assert s.by_theme == [] and s.top_root_causes == [] and s.by_month == []
+    empty = analytics.complaint_summary(four_complaints.none(), grouped=False)
+    assert (empty.total, empty.sla_compliance, empty.cost) == (0, None, Decimal("0"))
+
+
 def test_summarize_pure_frame_two_months():
     frame = pd.DataFrame(
         [

@@ -150,6 +150,20 @@ def test_funnel_worked_by_hand(deals, owner, pipeline, stages):
     assert f.stages[1].params["reached_stage"] == str(stages["S2"].pk)
 
 
+def test_totals_without_the_log_give_the_funnels_states(
+    deals, owner, manager, pipeline, django_assert_num_queries
+):
+    """The dashboard's previous-period figures: the cohort's states by hand, one query of the
+    deals (the pipeline's stages read once more), no stage rows."""
+    with django_assert_num_queries(2):
+        t = funnel.totals(owner, filters(pipeline))
+    assert (t.cohort, t.open, t.won, t.lost) == (6, 2, 1, 3)
+    assert (t.win_rate, t.won_of_cohort) == (Decimal("25.0"), Decimal("16.7"))
+    assert t.stages == [] and t.won_conversion is None
+    assert funnel.totals(manager, filters(pipeline)).cohort == 7
+    assert funnel.totals(owner, filters(pipeline, abc="A")).won == 1
+
+
 def test_reached_stage_rule_matches_the_funnel(deals, owner, pipeline, stages):
     """The rule for the deal list's reached_stage filter gives the funnel's figures."""
     cohort = funnel.cohort(owner, filters(pipeline))
