@@ -61,11 +61,16 @@ def sums(
             rows = rows.filter(account_manager_id=account_manager)
         if segment is not None:
             rows = rows.filter(segment_id=segment)
-        group = {None: [], "account_manager": ["account_manager_id"], "month": ["month"]}[by]
-        for row in rows.values(*group).annotate(s_n=Sum("n"), s_total=Sum("total")).order_by():
+        if by is None:
+            row = rows.aggregate(s_n=Sum("n"), s_total=Sum("total"))
             if row["s_n"]:
-                key = row[group[0]] if group else None
-                _add(found, key, row["s_n"], row["s_total"])
+                _add(found, None, row["s_n"], row["s_total"])
+        else:
+            field = "account_manager_id" if by == "account_manager" else "month"
+            grouped = rows.values(field).annotate(s_n=Sum("n"), s_total=Sum("total"))
+            for row in grouped.order_by():
+                if row["s_n"]:
+                    _add(found, row[field], row["s_n"], row["s_total"])
     settlements = scope_for_user(Settlement.objects.all(), user)
     if account_manager is not None:
         settlements = settlements.filter(client__account_manager_id=account_manager)

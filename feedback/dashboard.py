@@ -7,7 +7,7 @@ the per-manager table. Every figure links to the complaint list with the same fi
 from datetime import datetime, time
 from urllib.parse import urlencode
 
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -88,9 +88,10 @@ def iceberg(ctx: KpiContext) -> Figure:
 def open_by_manager(ctx: KpiContext) -> dict:
     rows = (
         _complaints(ctx)
+        .filter(status__in=Complaint.OPEN_STATUSES)  # the open ones only, not every complaint
         .order_by()
         .values("client__account_manager_id")
-        .annotate(n=Count("id", filter=Q(status__in=Complaint.OPEN_STATUSES)))
+        .annotate(n=Count("id"))
     )
     result = {
         r["client__account_manager_id"]: Figure(
