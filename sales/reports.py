@@ -347,13 +347,19 @@ def _period_totals(period: Period, owner: int | None) -> list[tuple[int, int | N
     if owner is not None:
         scope = f" AND client_id IN (SELECT id FROM {t['client']} WHERE account_manager_id = %s)"  # noqa: S608
         params.append(owner)
+    # PostgreSQL sums whole kopecks (exact: the amounts have two decimals): a bigint sum
+    # aggregates in parallel where a numeric one does not (a year: 0.48 s instead of 0.72 s)
+    cents = connection.vendor == "postgresql"
+    total = "SUM((amount * 100)::bigint)" if cents else "SUM(amount)"
     sql = (
-        f"SELECT c.id, c.account_manager_id, x.total FROM (SELECT client_id, SUM(amount) AS total"  # noqa: S608
+        f"SELECT c.id, c.account_manager_id, x.total FROM (SELECT client_id, {total} AS total"  # noqa: S608
         f" FROM {t['settlement']} WHERE date >= %s AND date < %s{scope} GROUP BY client_id) x"
         f" JOIN {t['client']} c ON c.id = x.client_id"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
+        if cents:
+            return [(c, m, Decimal(v).scaleb(-2)) for c, m, v in cursor.fetchall()]
         return [(c, m, _decimal(v)) for c, m, v in cursor.fetchall()]
 
 
