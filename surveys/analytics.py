@@ -256,7 +256,10 @@ def response_rates(invitations: QuerySet[Invitation]) -> tuple[Rate, list[Rate]]
         invitations.filter(status__in=DELIVERED)
         .order_by()
         .values("campaign_id")
-        .annotate(delivered=Count("id"), answered=Count("id", filter=Q(status="answered")))
+        # counted by the status (never null), not the id: PostgreSQL then counts by an
+        # index-only scan of the send-time index, which carries the status and campaign
+        # (surveys/0008)
+        .annotate(delivered=Count("status"), answered=Count("status", filter=Q(status="answered")))
     )
     per = [
         Rate(key=r["campaign_id"], delivered=r["delivered"], answered=r["answered"]) for r in rows

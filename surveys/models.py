@@ -304,7 +304,8 @@ class Invitation(models.Model):
             models.Index(fields=["contact", "-created_at"], name="invitation_contact_idx"),
             # relationship audience: clients not surveyed lately; client card history
             models.Index(fields=["client", "-created_at"], name="invitation_client_idx"),
-            # the analytics' response rate: invitations sent in a period
+            # the analytics' response rate: invitations sent in a period (PostgreSQL: with
+            # their status and campaign, INCLUDE, migration 0008)
             models.Index(fields=["sent_at"], name="invitation_sent_idx"),
             # reminders and the expiry sweep scan the delivered, unanswered ones
             models.Index(
