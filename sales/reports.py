@@ -142,6 +142,35 @@ class Facts:
         default_factory=lambda: {m: {} for m in METRICS}
     )
 
+    # Kept in the cache as lists of integers (the sums in kopecks): a year's facts pickle in
+    # 17 ms instead of 65 ms, where tens of thousands of Decimal objects are the cost.
+    def __getstate__(self) -> dict:
+        sets = {}
+        for metric, clients in self.sets.items():
+            sums = list(clients.values())
+            cents = None
+            if any(v is not None for v in sums):
+                cents = [None if v is None else int(v.scaleb(2)) for v in sums]
+            sets[metric] = (list(clients), cents)
+        return {
+            "period": self.period,
+            "managers": (list(self.manager_of), list(self.manager_of.values())),
+            "sets": sets,
+        }
+
+    def __setstate__(self, state: dict) -> None:
+        self.period = state["period"]
+        self.manager_of = dict(zip(*state["managers"], strict=True))
+        self.sets = {
+            metric: dict.fromkeys(ids)
+            if cents is None
+            else {
+                c: None if v is None else Decimal(v).scaleb(-2)
+                for c, v in zip(ids, cents, strict=True)
+            }
+            for metric, (ids, cents) in state["sets"].items()
+        }
+
 
 @dataclass
 class ReportRow:

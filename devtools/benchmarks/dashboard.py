@@ -326,30 +326,34 @@ CACHE_NOTE = (
 )
 
 NOTES = (
-    "How the cold board got here (same database, 2026-12-01, load average 5–8 before, 3–4.5 "
-    "after; cold p95 of 3 requests before): the whole board was recomputed in 5.7 s (this "
-    "month to date), 11.1 s (last month), 11.9 s (quarter), 9.6 s (year), 4.5 s (year, one "
-    "account manager); the account manager's home cold 2.3–3.0 s and warm 290–320 ms p95. "
-    "Per card (uncached, year, manager): the survey cards aggregated the raw answers — NPS "
-    "with its 12-month trend 2.3 s, the NPS column 1 s —, the revenue card read the "
-    "settlements three times (the period, the 12-month trend, the previous period's trend "
-    "too: 1.6 s) and the revenue column a fourth (1.1 s), the overdue contacts and promises "
-    "were each grouped twice (card and column), the lifecycle and regular-clients cards "
-    "grouped all 100 000 clients, the deals won scanned every deal (no index by close "
-    "time), and My day's deals without a next step scanned every deal (≈35 ms a home page). "
-    'Now (docs/decisions/dashboard.md, "What is cached"): the survey cards sum the monthly '
-    "rollups for whole months and read only the days around them raw "
-    "(`surveys.analytics.summed`), the previous period and a beacon's reading skip the "
-    "trend (`KpiContext.series`), cards and columns share one grouped read each (revenue, "
-    "overdue contacts, overdue promises, open complaints), the lifecycle counts come from "
-    "the class tallies, and migration sales/0007 adds `deal_won_closed` and "
-    "`deal_owner_open`. What still costs on a cold year (about 3 s at load 4 on 2 shared "
-    "cores): the settlements' aggregates (the year's revenue per manager over ~1.2 million "
-    "rows ≈0.65 s, the 12-month trend ≈0.4–0.7 s: no monthly rollup of settlements exists "
-    "yet), the complaint summary of the year (≈0.45 s over 200 000 complaints), the "
-    "response rate over the year's ~1 million invitations (≈0.3 s). The account manager's "
-    "home warm is My day read live (20 queries, ≈35–65 ms SQL, ≈60 ms CPU) plus the cached "
-    "cards."
+    'How the cold board got here. Before 2026-12-01 (docs/decisions/dashboard.md, "What is '
+    'cached"): the survey cards sum the monthly rollups for whole months and read only the '
+    "days around them raw (`surveys.analytics.summed`), the previous period and a beacon's "
+    "reading skip the trend (`KpiContext.series`), cards and columns share one grouped read "
+    "each, the lifecycle counts come from the class tallies, migration sales/0007 adds "
+    "`deal_won_closed` and `deal_owner_open`. On 2026-12-01 (the same database; a quiet "
+    "machine, load below 1): the revenue card, its trend and column read the settlements "
+    "summed by month by database triggers (`clients.SettlementMonth`, "
+    "docs/decisions/settlement-months.md) instead of ~1.2 million settlement rows three "
+    "times (a cold year's SQL 1.49 s → 1.28 s); the period compared with reads the funnel's "
+    "cohort states only, no stage log (`sales.funnel.totals`, −0.14 s); the complaint cards "
+    "one row of sums instead of the groups by month, theme and root cause (−0.2 s); the "
+    "response rate an index-only scan (surveys/0008: a quarter 121 → 28 ms); the period "
+    "report's per-client sums whole kopecks (a bigint sum runs in parallel: a year 0.72 → "
+    "0.48 s). The cold case was also corrected: it used to bump the data versions only, "
+    "which left the period report's own cache warm (keyed by the newest records), so the "
+    "published cold figures missed the report (a year: about 0.8 s of SQL). What a cold "
+    "year still costs (SQL, ms, one request): the report's per-client sums of the period "
+    "≈480, its settlements of new product lines ≈170, its potential clients and newcomers "
+    "≈100; the funnel's stage log of the period's 100 000-deal cohort ≈150 and the cohorts' "
+    "states ≈100; the response rate ≈150 (a seq scan of the year's invitations); the "
+    'figures "as of now" ≈300 (open complaints per manager, overdue contacts by class, '
+    "promises, clients per manager, overdue complaints); and ≈0.3 s of Python (the report's "
+    "client sets pickled into the cache ≈50 ms). The benchmark's data put a whole month's "
+    "settlements of the current month on the days elapsed (on the 1st: 146 856 settlements "
+    'on one day), which inflates every "this month" read of the settlements (≈0.2 s of '
+    "the cold month to date). The account manager's home warm is My day read live (18 "
+    "queries, ≈40 ms SQL, ≈45 ms CPU) plus the cached cards."
 )
 
 

@@ -303,3 +303,22 @@ def test_the_period_select_shows_the_default_quarter(manager):
     """The page opens on the current quarter, and its select says so."""
     html = client_for(manager, "en").get(reverse("sales:report")).content.decode()
     assert re.search(r'<option value="quarter"[^>]*selected', html)
+
+
+def test_facts_keep_their_sums_exactly_through_the_cache():
+    """The cached form holds the sums in kopecks: what comes back equals what went in, the
+    sets without sums stay without, an empty set stays empty."""
+    import pickle
+
+    facts = reports.Facts(Period(date(2026, 1, 1), date(2026, 4, 1)))
+    facts.manager_of.update({1: 7, 2: 0, 3: 7})
+    facts.sets[reports.REPEAT].update(
+        {1: Decimal("1234.56"), 2: Decimal("-0.05"), 3: Decimal("0.00")}
+    )
+    facts.sets[reports.NEW_LINE][1] = None
+    facts.sets[reports.POTENTIAL].update({2: None, 3: None})
+    back = pickle.loads(pickle.dumps(facts))  # noqa: S301 - our own bytes
+    assert back.period == facts.period and back.manager_of == facts.manager_of
+    assert back.sets == facts.sets
+    assert [str(v) for v in back.sets[reports.REPEAT].values()] == ["1234.56", "-0.05", "0.00"]
+    assert back.sets[reports.FIRST] == {}
