@@ -122,7 +122,7 @@ def _overdue_groups(ctx: KpiContext) -> dict[tuple[int | None, str | None], int]
             for am, abc, n in selectors.overdue_for_contact(_clients(ctx))
             .order_by()
             .values_list("account_manager_id", "metrics__abc_class")
-            .annotate(n=Count("id"))
+            .annotate(n=Count("*"))
         },
     )
 
@@ -159,7 +159,7 @@ def _promise_groups(ctx: KpiContext) -> dict[int | None, int]:
             .filter(pk__in=selectors.overdue_promise_clients(ctx.today))
             .order_by()
             .values_list("account_manager_id")
-            .annotate(n=Count("id"))
+            .annotate(n=Count("*"))
         ),
     )
 
@@ -191,7 +191,8 @@ def _by_manager(queryset, key: str, value) -> dict:
 
 
 def clients_by_manager(ctx: KpiContext) -> dict:
-    counts = _by_manager(_clients(ctx), "account_manager_id", Count("id"))
+    # COUNT(*): an index-only scan of the account manager's index, no read of the clients
+    counts = _by_manager(_clients(ctx), "account_manager_id", Count("*"))
     result = {am: Figure(n, url=clients_url(ctx, am=am)) for am, n in counts.items()}
     result[None] = Figure(sum(counts.values()), url=clients_url(ctx))
     return result

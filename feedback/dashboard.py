@@ -91,7 +91,7 @@ def open_by_manager(ctx: KpiContext) -> dict:
         .filter(status__in=Complaint.OPEN_STATUSES)  # the open ones only, not every complaint
         .order_by()
         .values("client__account_manager_id")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("*"))
     )
     result = {
         r["client__account_manager_id"]: Figure(

@@ -422,6 +422,7 @@ class Answer(models.Model):
             ),
         ]
         indexes = [
+            # PostgreSQL: with the NPS score and the case, INCLUDE (migration 0009)
             models.Index(fields=["submitted_at"], name="answer_submitted_idx"),
             # an account manager's analytics: their clients' answers of a period
             models.Index(fields=["client", "submitted_at"], name="answer_client_idx"),
