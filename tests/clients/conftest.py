@@ -44,3 +44,27 @@ def contact(own_client):
         email="ivan@veter.ru",
         phone="+7 (495) 123-45-67",
     )
+
+
+@pytest.fixture
+def import_settlements(manager, settings, tmp_path):
+    """Upload a settlements CSV through the import page as the manager (all or nothing),
+    running the work queued for after the commit."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.test import TestCase
+    from django.urls import reverse
+
+    from tests.conftest import client_for
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+    def upload(text: str) -> None:
+        file = SimpleUploadedFile("s.csv", text.encode())
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            response = client_for(manager).post(
+                reverse("clients:import"),
+                {"kind": "settlements", "mode": "all_or_nothing", "file": file},
+            )
+        assert response.status_code == 302
+
+    return upload

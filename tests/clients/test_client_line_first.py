@@ -8,9 +8,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
-from django.test import TestCase
 from django.urls import reverse
 
 from clients import line_firsts, services
@@ -77,20 +75,11 @@ def test_the_form_and_the_api_keep_the_earliest_day(manager, owner, owner_client
     }
 
 
-def test_the_bulk_import_new_and_re_imported_rows(manager, catalogue, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
+def test_the_bulk_import_new_and_re_imported_rows(catalogue, import_settlements):
+    upload = import_settlements
     a = ClientFactory(inn="7701234567")
     b = ClientFactory(inn="7702345678")
     tools, paint = catalogue["tools"], catalogue["paint"]
-
-    def upload(text):
-        file = SimpleUploadedFile("s.csv", text.encode())
-        with TestCase.captureOnCommitCallbacks(execute=True):
-            response = client_for(manager).post(
-                reverse("clients:import"),
-                {"kind": "settlements", "mode": "all_or_nothing", "file": file},
-            )
-        assert response.status_code == 302
 
     upload(
         "external_id;client_inn;product_code;date;amount\n"

@@ -11,9 +11,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
-from django.test import TestCase
 from django.urls import reverse
 
 from clients import services, settlement_months
@@ -53,19 +51,10 @@ def test_the_form_the_api_and_the_service_add_their_settlement(manager, owner, o
     }
 
 
-def test_the_bulk_import_new_and_re_imported_rows(manager, owner, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
+def test_the_bulk_import_new_and_re_imported_rows(owner, import_settlements):
+    upload = import_settlements
     ClientFactory(inn="7701234567", account_manager=owner)
     b = ClientFactory(inn="7702345678", account_manager=None)
-
-    def upload(text):
-        file = SimpleUploadedFile("s.csv", text.encode())
-        with TestCase.captureOnCommitCallbacks(execute=True):
-            response = client_for(manager).post(
-                reverse("clients:import"),
-                {"kind": "settlements", "mode": "all_or_nothing", "file": file},
-            )
-        assert response.status_code == 302
 
     upload(
         "external_id;client_inn;date;amount\n"
