@@ -405,7 +405,7 @@ class SettlementMonth(models.Model):
     (``clients.settlement_months``). Writers only append; reads fold the rows now and then
     (``fold``)."""
 
-    month = models.DateField(_("month"))
+    month = models.DateField(_("month"), validators=[validate_date_range])
     account_manager_id = models.BigIntegerField(_("account manager"), null=True)
     segment_id = models.BigIntegerField(_("target segment"), null=True)
     n = models.BigIntegerField(_("settlements added (negative: removed)"))

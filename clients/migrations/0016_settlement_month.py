@@ -18,6 +18,7 @@ row-level triggers doing the same per row (its writers take turns). The table is
 the existing settlements at the end.
 """
 
+import crm.validators
 from django.db import migrations, models
 
 TABLE = "clients_settlementmonth"
@@ -198,7 +199,12 @@ class Migration(migrations.Migration):
                         auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
                     ),
                 ),
-                ("month", models.DateField(verbose_name="month")),
+                (
+                    "month",
+                    models.DateField(
+                        validators=[crm.validators.validate_date_range], verbose_name="month"
+                    ),
+                ),
                 (
                     "account_manager_id",
                     models.BigIntegerField(null=True, verbose_name="account manager"),
