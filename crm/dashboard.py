@@ -23,6 +23,11 @@ contributions in its ``dashboard.py`` and registers them in its ``AppConfig.read
   My day);
 - ``register_data_version(version)``: a ``crm.cache.DataVersion`` the figures depend on; a bump
   of any makes every cached dashboard stale.
+- ``register_ahead(fn)``: ``fn(ctx, start)`` is called before a manager's board computes its
+  cards; ``start(key, work)`` runs ``work()`` meanwhile on a second database connection
+  (PostgreSQL, outside a transaction; elsewhere nothing starts) and ``ctx.once(key, …)`` takes
+  its result — for a part as slow as the rest of the board together (sales: the period
+  report).
 
 Every compute function scopes its reads to ``ctx.user`` (``crm.access.scope_for_user``), so an
 account manager's cards count their own clients only, and uses aggregate SQL (no loop over rows).
@@ -32,12 +37,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
+from django.db import connection, connections
 
 from crm.cache import DataVersion
 from crm.periods import Period, add_months
@@ -71,10 +79,14 @@ class KpiContext:
         return replace(self, period=self.previous, memo={}, series=False)
 
     def once(self, key: str, fn: Callable[[], Any]) -> Any:
-        """``fn()`` computed once for this context (the cards of one aggregate share it)."""
+        """``fn()`` computed once for this context (the cards of one aggregate share it), or
+        the result of the work started ahead under ``key`` (``register_ahead``)."""
         if key not in self.memo:
             self.memo[key] = fn()
-        return self.memo[key]
+        value = self.memo[key]
+        if isinstance(value, _Ahead):
+            value = self.memo[key] = value.future.result()
+        return value
 
     @property
     def last_day(self) -> date:
@@ -253,6 +265,37 @@ def register_data_version(version: DataVersion) -> DataVersion:
     return version
 
 
+_ahead: list[Callable] = []
+
+
+def register_ahead(fn: Callable) -> Callable:
+    _ahead.append(fn)
+    return fn
+
+
+@dataclass(frozen=True)
+class _Ahead:
+    future: Future
+
+
+def runs_ahead() -> bool:
+    """Can work start on a second connection? Not inside a transaction (a test's, or a
+    caller's: the second connection would not see its writes), and only on PostgreSQL
+    (SQLite writers and readers take turns anyway)."""
+    return (
+        getattr(settings, "DASHBOARD_AHEAD", True)
+        and connection.vendor == "postgresql"
+        and not connection.in_atomic_block
+    )
+
+
+def _on_own_connection(work: Callable[[], Any]) -> Any:
+    try:
+        return work()
+    finally:
+        connections.close_all()  # this thread's connections only
+
+
 def groups() -> list[Group]:
     return sorted(_groups.values(), key=lambda g: (g.order, g.key))
 
@@ -323,20 +366,34 @@ class Board:
 def compute(ctx: KpiContext, *, table: bool = True) -> Board:
     """Every card of the viewer (and the per-manager table for a manager), uncached."""
     managers = bool(getattr(ctx.user, "sees_everything", False))
-    previous = ctx.for_previous()  # shared by the cards, so one aggregate serves several
-    results = {}
-    for card in cards(managers=managers):
-        figure = card.compute(ctx)
-        if card.compare:
-            before = card.compute(previous)
-            results[card.key] = Result(
-                card.key, figure, before, change_pct(figure.value, before.value)
-            )
-        else:
-            results[card.key] = Result(card.key, figure, None, None)
-    rows = {}
-    if table and managers:
-        rows = {column.key: column.compute(ctx) for column in columns()}
+    pool = None
+    if table and managers and _ahead and runs_ahead():
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dashboard-ahead")
+
+        def start(key: str, work: Callable[[], Any]) -> None:
+            if key not in ctx.memo:
+                ctx.memo[key] = _Ahead(pool.submit(_on_own_connection, work))
+
+        for fn in _ahead:
+            fn(ctx, start)
+    try:
+        previous = ctx.for_previous()  # shared by the cards, so one aggregate serves several
+        results = {}
+        for card in cards(managers=managers):
+            figure = card.compute(ctx)
+            if card.compare:
+                before = card.compute(previous)
+                results[card.key] = Result(
+                    card.key, figure, before, change_pct(figure.value, before.value)
+                )
+            else:
+                results[card.key] = Result(card.key, figure, None, None)
+        rows = {}
+        if table and managers:
+            rows = {column.key: column.compute(ctx) for column in columns()}
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True)
     return Board(results=results, table=rows)
 
 

@@ -219,6 +219,11 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = env_str("TIME_ZONE", "Europe/Moscow")
 
+# --- Manager dashboard ----------------------------------------------------------------------
+# a cold manager's board starts its slowest part (the period report) on a second database
+# connection while the cards are computed (PostgreSQL; crm.dashboard.register_ahead)
+DASHBOARD_AHEAD = env_bool("DASHBOARD_AHEAD", True)
+
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "crm.User"
 LOGIN_URL = "login"

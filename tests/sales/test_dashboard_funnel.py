@@ -53,11 +53,11 @@ from openpyxl import load_workbook
 from clients.models import Client
 from crm import dashboard as kpi
 from sales.funnel import funnel_stages
-from sales.models import Pipeline
 from segmentation.models import ClassChange, SegmentationRun
 from tests.conftest import client_for
 from tests.factories import ClientFactory, ProductFactory, ProductLineFactory, SettlementFactory
 from tests.sales.kanban_helpers import Book
+from tests.sales.kanban_helpers import pipeline as seeded_pipeline
 
 MSK = ZoneInfo("Europe/Moscow")
 NOW = datetime(2026, 12, 5, 12, tzinfo=MSK)
@@ -104,7 +104,7 @@ def _change(client, day, old, new):
 
 
 def _book(time_machine, actor) -> Book:
-    pipeline = Pipeline.objects.get(code="sales")
+    pipeline = seeded_pipeline()  # seeded again after an earlier transactional test's flush
     open_stages, _won, _lost = funnel_stages(pipeline)
     stages = {f"S{i}": s for i, s in enumerate(open_stages, start=1)}
     return Book(time_machine, pipeline, stages, actor)
@@ -405,3 +405,46 @@ def test_query_count_does_not_grow_with_the_data(data, manager, time_machine):
         book.create(client, at(11, 4 + n), amount="50", expected_close=date(2027, 1, 1))
     time_machine.move_to(NOW, tick=False)
     assert counted() == before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_report_computed_ahead_on_a_second_connection_gives_the_same_columns(
+    data, manager, settings, monkeypatch
+):
+    """PostgreSQL, outside a transaction: a manager's board starts the period report on a
+    second connection before its cards (``crm.dashboard.register_ahead``); the columns are
+    those computed in turn. Inside a transaction (the second connection would not see its
+    writes) the report is computed in turn."""
+    import threading
+
+    from django.db import connection, transaction
+
+    from sales import dashboard as sales_dashboard
+
+    if connection.vendor != "postgresql":
+        pytest.skip("a second connection while the board is computed: PostgreSQL only")
+    threads = []
+    real = sales_dashboard._compute_report
+
+    def recording(ctx):
+        threads.append(threading.get_ident())
+        return real(ctx)
+
+    monkeypatch.setattr(sales_dashboard, "_compute_report", recording)
+
+    def columns(table):
+        return {k: {am: f.value for am, f in table[k].items()} for k in REPORT_COLUMNS}
+
+    settings.DASHBOARD_AHEAD = False
+    cache.clear()
+    in_turn = columns(board_for(manager).table)
+    settings.DASHBOARD_AHEAD = True
+    cache.clear()
+    ahead = columns(board_for(manager).table)
+    cache.clear()
+    with transaction.atomic():
+        in_a_transaction = columns(board_for(manager).table)
+    me = threading.get_ident()
+    assert threads[0] == me and threads[1] != me and threads[2] == me
+    assert ahead == in_turn == in_a_transaction
+    assert ahead["report_first"][None] == 2 and ahead["report_first_sum"][None] == Decimal("1099")
