@@ -87,13 +87,19 @@ def _won_params(ctx: KpiContext) -> dict:
 
 def won_deals(ctx: KpiContext) -> Figure:
     """Deals won in the period (closed won, by ``closed_at``): their sum; the count beside."""
-    totals = _won(ctx).order_by().aggregate(n=Count("id"), total=Sum("amount"))
+    if ctx.series and getattr(ctx.user, "sees_everything", False):
+        # the manager's board: the per-manager columns read the same rows
+        rows = _won_by_owner(ctx).values()
+        n, total = sum(r["n"] for r in rows), sum((r["s"] or 0 for r in rows), 0)
+    else:
+        totals = _won(ctx).order_by().aggregate(n=Count("id"), total=Sum("amount"))
+        n, total = totals["n"], totals["total"] or 0
     return Figure(
-        totals["total"] or 0,
+        total,
         url=deals_url(ctx, **_won_params(ctx)),
         kind="money",
-        count=totals["n"],
-        hint=str(totals["n"]),
+        count=n,
+        hint=str(n),
     )
 
 
