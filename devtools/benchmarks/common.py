@@ -169,6 +169,16 @@ def rerun_alone(module: str, argv=None) -> bool:
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "benchmarks.md"
 
 
+def publish(lines: list[str], heading: str, *, docs: bool = True) -> str:
+    """A benchmark's section: printed, and written to docs/benchmarks.md under ``heading``
+    unless ``docs`` is False (``--no-docs``); returned."""
+    section = "\n".join(lines)
+    print("\n" + section)
+    if docs:
+        write_docs_section(section, heading)
+    return section
+
+
 def write_docs_section(section: str, heading: str) -> None:
     """Put ``section`` in docs/benchmarks.md in place of the one under ``heading`` (up to the
     next ``## `` heading), or at the end when there is none yet."""

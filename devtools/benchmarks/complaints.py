@@ -184,14 +184,8 @@ def time_scan() -> tuple[int, float, int, float, int]:
     return open_count, first_s, len(created), repeat_s, len(enqueued)
 
 
-def write_docs(section: str) -> None:
-    from devtools.benchmarks.common import write_docs_section
-
-    write_docs_section(section, "## Complaints")
-
-
 def run(args) -> str:
-    from devtools.benchmarks.common import prepare_environment
+    from devtools.benchmarks.common import prepare_environment, publish
 
     prepare_environment(args.database, "complaints")
     import django
@@ -250,11 +244,7 @@ def run(args) -> str:
         "the list then pays one COUNT.",
         "",
     ]
-    section = "\n".join(lines)
-    print("\n" + section)
-    if not args.no_docs:
-        write_docs(section)
-    return section
+    return publish(lines, "## Complaints", docs=not args.no_docs)
 
 
 def main(argv=None) -> None:

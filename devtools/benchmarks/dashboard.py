@@ -233,7 +233,7 @@ def time_beacons(runs: int) -> tuple[int, list[float], int]:
 def measure(args, done: list[str]) -> str:
     from django.db import connection
 
-    from devtools.benchmarks.common import HEADER_DETAILED
+    from devtools.benchmarks.common import HEADER_DETAILED, publish
 
     am = busiest_account_manager()
     load_before = _load()
@@ -303,11 +303,7 @@ def measure(args, done: list[str]) -> str:
         NOTES,
         "",
     ]
-    section = "\n".join(lines)
-    print("\n" + section)
-    if not args.no_docs:
-        write_docs(section)
-    return section
+    return publish(lines, HEADING, docs=not args.no_docs)
 
 
 CACHE_NOTE = (
@@ -362,12 +358,6 @@ NOTES = (
     "the cold month to date). The account manager's home warm is My day read live (18 "
     "queries, ≈40 ms SQL, ≈45 ms CPU) plus the cached cards."
 )
-
-
-def write_docs(section: str) -> None:
-    from devtools.benchmarks.common import write_docs_section
-
-    write_docs_section(section, HEADING)
 
 
 def run(args) -> str:

@@ -527,7 +527,7 @@ def time_board(requests: int) -> tuple[list, str]:
 def run_board(args, seconds) -> str:
     from django.db import connection
 
-    from devtools.benchmarks.common import HEADER_DETAILED
+    from devtools.benchmarks.common import HEADER_DETAILED, publish
     from sales.models import Deal
 
     load_before = _load()
@@ -561,11 +561,7 @@ def run_board(args, seconds) -> str:
         BOARD_NOTES,
         "",
     ]
-    section = "\n".join(lines)
-    print("\n" + section)
-    if not args.no_docs:
-        write_docs(section, heading=BOARD_HEADING)
-    return section
+    return publish(lines, BOARD_HEADING, docs=not args.no_docs)
 
 
 def _load() -> str:
@@ -595,14 +591,8 @@ NOTES = (
 )
 
 
-def write_docs(section: str, heading: str = "## Sales funnel") -> None:
-    from devtools.benchmarks.common import write_docs_section
-
-    write_docs_section(section, heading)
-
-
 def run(args) -> str:
-    from devtools.benchmarks.common import prepare_environment
+    from devtools.benchmarks.common import prepare_environment, publish
 
     prepare_environment(args.database, "sales")
     import django
@@ -666,11 +656,7 @@ def run(args) -> str:
         NOTES,
         "",
     ]
-    section = "\n".join(lines)
-    print("\n" + section)
-    if not args.no_docs:
-        write_docs(section)
-    return section
+    return publish(lines, "## Sales funnel", docs=not args.no_docs)
 
 
 def main(argv=None) -> None:

@@ -490,14 +490,8 @@ def time_pages(requests: int) -> tuple[list, list[float]]:
     return timings, cold
 
 
-def write_docs(section: str) -> None:
-    from devtools.benchmarks.common import write_docs_section
-
-    write_docs_section(section, "## Survey analytics")
-
-
 def run(args) -> str:
-    from devtools.benchmarks.common import prepare_environment
+    from devtools.benchmarks.common import prepare_environment, publish
 
     prepare_environment(args.database, "survey analytics")
     import django
@@ -573,11 +567,7 @@ def run(args) -> str:
         NOTE,
         "",
     ]
-    section = "\n".join(lines)
-    print("\n" + section)
-    if not args.no_docs:
-        write_docs(section)
-    return section
+    return publish(lines, "## Survey analytics", docs=not args.no_docs)
 
 
 def main(argv=None) -> None:
