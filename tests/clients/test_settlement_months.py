@@ -205,3 +205,45 @@ def test_the_revenue_sums_equal_the_settlements_for_any_period(manager, owner):
     assert total(owner, Period(JAN, MAR)) == {None: [3, Decimal(190)]}
     assert total(owner, Period(JAN, MAR), account_manager=other.pk) == {}
     assert total(manager, Period(date(2027, 1, 1), date(2027, 2, 1))) == {}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_transfer_during_an_uncommitted_settlement_moves_it_too(owner):
+    """PostgreSQL: a settlement written while its client is moved to another account manager
+    is summed under the new one. The settlement's trigger locks the client FOR SHARE, so the
+    move waits for the settlement's commit and its own trigger then sees the settlement
+    (without the lock the move would not wait, would not see it, and the settlement would
+    stay summed under the old account manager)."""
+    import threading
+    import time
+
+    from django.db import connection, connections, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent writers on two connections: PostgreSQL")
+    other = UserFactory(role="account_manager")
+    client = ClientFactory(account_manager=owner)
+    inserted, errors = threading.Event(), []
+
+    def settle():
+        try:
+            with transaction.atomic():
+                Settlement.objects.create(client_id=client.pk, date=JAN, amount=Decimal(5))
+                inserted.set()
+                time.sleep(0.5)  # the move below starts meanwhile
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+            inserted.set()
+        finally:
+            connections.close_all()
+
+    writer = threading.Thread(target=settle)
+    writer.start()
+    assert inserted.wait(10)
+    started = time.monotonic()
+    Client.objects.filter(pk=client.pk).update(account_manager=other)
+    waited = time.monotonic() - started
+    writer.join(10)
+    assert errors == []
+    assert waited > 0.3  # the move waited for the settlement's commit
+    assert _exact() == {(JAN, other.pk, None): (1, Decimal(5))}
