@@ -451,6 +451,57 @@ class SettlementMonth(models.Model):
                 cursor.execute("DROP TABLE folded")
 
 
+class ClientYear(models.Model):
+    """One client's settlements of one calendar year, month by month: ``nMM`` settlements
+    dated in month MM and ``cMM`` their amount in kopecks (exact: amounts have two decimals).
+    Kept exact by database triggers on every write path (migration 0018,
+    docs/decisions/client-years.md): a statement that inserts, deletes or updates settlements
+    adds (or takes away) its rows' counts and sums, and a row whose counts are all zero is
+    deleted. The period report's per-client sums read the whole months of a period here, a
+    row per client and year instead of a row per settlement (``clients.client_years``).
+    ``client_id`` is no foreign key: a deleted client's row goes with its last settlement."""
+
+    MONTHS = range(1, 13)
+
+    client_id = models.BigIntegerField(_("client"))
+    year = models.SmallIntegerField(_("year"))
+    n01 = models.IntegerField(default=0)
+    n02 = models.IntegerField(default=0)
+    n03 = models.IntegerField(default=0)
+    n04 = models.IntegerField(default=0)
+    n05 = models.IntegerField(default=0)
+    n06 = models.IntegerField(default=0)
+    n07 = models.IntegerField(default=0)
+    n08 = models.IntegerField(default=0)
+    n09 = models.IntegerField(default=0)
+    n10 = models.IntegerField(default=0)
+    n11 = models.IntegerField(default=0)
+    n12 = models.IntegerField(default=0)
+    c01 = models.BigIntegerField(default=0)
+    c02 = models.BigIntegerField(default=0)
+    c03 = models.BigIntegerField(default=0)
+    c04 = models.BigIntegerField(default=0)
+    c05 = models.BigIntegerField(default=0)
+    c06 = models.BigIntegerField(default=0)
+    c07 = models.BigIntegerField(default=0)
+    c08 = models.BigIntegerField(default=0)
+    c09 = models.BigIntegerField(default=0)
+    c10 = models.BigIntegerField(default=0)
+    c11 = models.BigIntegerField(default=0)
+    c12 = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("client's settlements of a year")
+        verbose_name_plural = _("clients' settlements by year")
+        constraints = [
+            # the period report reads a year's rows; the triggers upsert by (year, client)
+            models.UniqueConstraint(fields=["year", "client_id"], name="client_year_uniq"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.client_id}/{self.year}"
+
+
 class Interaction(TimeStampedModel):
     """One contact with a client, and the next step planned after it."""
 

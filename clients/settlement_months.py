@@ -1,8 +1,9 @@
 """The revenue figures of the manager dashboard from the settlements summed by month
 (``clients.models.SettlementMonth``, kept by database triggers: migration ``clients/0016``,
-docs/decisions/settlement-months.md): the whole months of a period come from a few thousand
-summed rows, the days before and after them from the settlements themselves — the same figures
-as the settlements' own aggregate. ``from_scratch`` / ``stored`` / ``rebuild`` are the
+docs/decisions/settlement-months.md): the whole months of a period — and a month to date with
+nothing dated after it (``clients.client_years.month_parts``) — come from a few thousand summed
+rows, the other days from the settlements themselves — the same figures as the settlements'
+own aggregate. ``from_scratch`` / ``stored`` / ``rebuild`` are the
 reference the tests compare with and ``manage.py rebuild_settlement_months``."""
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from django.db import connection, transaction
 from django.db.models import Count, F, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 
+from clients import client_years
 from clients.models import Settlement, SettlementMonth
 from crm.access import scope_for_user
-from crm.periods import Period, month_split
+from crm.periods import Period
 
 FOLD_ROWS = 50_000  # more rows than this (about 20 years × 20 managers × 10 segments): fold
 Sums = dict  # key -> [settlements, amount]
@@ -52,11 +54,11 @@ def sums(
         if account_manager not in (None, user.pk):
             return {}
         account_manager = user.pk  # an account manager's settlements are their clients'
-    whole, parts = month_split(period)
+    months, parts = client_years.month_parts(period)
     found: Sums = {}
-    if whole is not None:
+    if months:
         fold_if_needed()
-        rows = SettlementMonth.objects.filter(month__gte=whole.start, month__lt=whole.end)
+        rows = SettlementMonth.objects.filter(month__in=months)
         if account_manager is not None:
             rows = rows.filter(account_manager_id=account_manager)
         if segment is not None:

@@ -40,6 +40,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from clients import client_years
 from clients.models import Client, ClientLineFirst, Product, Settlement
 from crm.access import scope_for_user
 from crm.models import User
@@ -368,28 +369,10 @@ def _newcomers(period: Period, owner: int | None) -> set[int]:
 
 
 def _period_totals(period: Period, owner: int | None) -> list[tuple[int, int | None, Decimal]]:
-    """(client, account manager, sum) of the clients with settlements in the period: the
-    settlements summed per client first, then joined with their clients."""
-    t = _tables()
-    scope = ""
-    params: list = [period.start, period.end]
-    if owner is not None:
-        scope = f" AND client_id IN (SELECT id FROM {t['client']} WHERE account_manager_id = %s)"  # noqa: S608
-        params.append(owner)
-    # PostgreSQL sums whole kopecks (exact: the amounts have two decimals): a bigint sum
-    # aggregates in parallel where a numeric one does not (a year: 0.48 s instead of 0.72 s)
-    cents = connection.vendor == "postgresql"
-    total = "SUM((amount * 100)::bigint)" if cents else "SUM(amount)"
-    sql = (
-        f"SELECT c.id, c.account_manager_id, x.total FROM (SELECT client_id, {total} AS total"  # noqa: S608
-        f" FROM {t['settlement']} WHERE date >= %s AND date < %s{scope} GROUP BY client_id) x"
-        f" JOIN {t['client']} c ON c.id = x.client_id"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        if cents:
-            return [(c, m, Decimal(v).scaleb(-2)) for c, m, v in cursor.fetchall()]
-        return [(c, m, _decimal(v)) for c, m, v in cursor.fetchall()]
+    """(client, account manager, sum) of the clients with settlements in the period: the whole
+    months from each client's settlements summed by year and month (``clients.ClientYear``),
+    the days around them from the settlements (``clients.client_years.per_client``)."""
+    return [(c, m, Decimal(v).scaleb(-2)) for c, m, v in client_years.per_client(period, owner)]
 
 
 def _new_line_sums(period: Period, *, account_manager, user) -> list[tuple[int, Decimal]]:
