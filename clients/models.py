@@ -363,7 +363,8 @@ class Settlement(TimeStampedModel):
 
 class ClientLineFirst(models.Model):
     """The first day a client bought each product line: the earliest settlement of any product
-    of the line (any amount). Kept by database triggers on settlements and products, on every
+    of the line (any amount), and the sum of that day's settlements of the line (migration
+    0019). Kept by database triggers on settlements and products, on every
     write path (docs/decisions/client-line-first.md); ``manage.py rebuild_client_line_first``
     recomputes it from scratch. Settlements without a product have no line and no row here."""
 
@@ -377,6 +378,8 @@ class ClientLineFirst(models.Model):
         verbose_name=_("product line"),
     )
     first_date = models.DateField(_("first purchase"), validators=[validate_date_range])
+    # the client's settlements of the line dated on first_date, in kopecks (migration 0019)
+    first_day_cents = models.BigIntegerField(_("first day's sum (kopecks)"), default=0)
 
     class Meta:
         verbose_name = _("first purchase of a product line")

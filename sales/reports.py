@@ -41,7 +41,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clients import client_years
-from clients.models import Client, ClientLineFirst, Product, Settlement
+from clients.models import Client, ClientLineFirst, Settlement
 from crm.access import scope_for_user
 from crm.models import User
 from crm.periods import Period, add_months, month_start
@@ -308,7 +308,6 @@ def _tables() -> dict[str, str]:
     quote = connection.ops.quote_name
     return {
         "settlement": quote(Settlement._meta.db_table),
-        "product": quote(Product._meta.db_table),
         "client": quote(Client._meta.db_table),
         "first": quote(ClientLineFirst._meta.db_table),
     }
@@ -377,38 +376,23 @@ def _period_totals(period: Period, owner: int | None) -> list[tuple[int, int | N
 
 def _new_line_sums(period: Period, *, account_manager, user) -> list[tuple[int, Decimal]]:
     """(client, sum) of the settlements in the period on the first day the client bought each
-    product line: the (client, line) pairs whose first purchase
-    (``clients.ClientLineFirst``, kept by the settlement writes) falls in the period, each
-    with the client's settlements of that line on that day."""
+    product line: the (client, line) pairs whose first purchase falls in the period, with the
+    sum of that day kept beside it (``clients.ClientLineFirst``, kept by the settlement
+    writes)."""
     t = _tables()
-    settlement, product, first = t["settlement"], t["product"], t["first"]
     owner = _owner(user, account_manager)
     scope = ""
     params: list = [period.start, period.end]
     if owner is not None:
         scope = f" AND f.client_id IN (SELECT id FROM {t['client']} WHERE account_manager_id = %s)"  # noqa: S608
         params.append(owner)
-    # one probe of the settlements' (client, date) index per pair first bought in the period
-    sql = f"""
-        SELECT y.client_id, SUM(y.total) FROM (
-            SELECT f.client_id, (
-                SELECT SUM(s.amount) FROM {settlement} s
-                JOIN {product} p ON p.id = s.product_id
-                WHERE s.client_id = f.client_id AND s.date = f.first_date
-                AND p.line_id = f.line_id
-            ) AS total
-            FROM {first} f WHERE f.first_date >= %s AND f.first_date < %s{scope}
-        ) y GROUP BY y.client_id
-    """  # noqa: S608 - table names from the models, values as parameters
+    sql = (
+        f"SELECT f.client_id, SUM(f.first_day_cents) FROM {t['first']} f"  # noqa: S608
+        f" WHERE f.first_date >= %s AND f.first_date < %s{scope} GROUP BY f.client_id"
+    )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return [(c, _decimal(v)) for c, v in cursor.fetchall()]
-
-
-def _decimal(value) -> Decimal:
-    if isinstance(value, Decimal):
-        return value
-    return Decimal(str(value)).quantize(Decimal("0.01"))
+        return [(c, Decimal(int(v)).scaleb(-2)) for c, v in cursor.fetchall()]
 
 
 def report_rows(user, facts: Facts) -> tuple[list[ReportRow], ReportRow]:

@@ -22,6 +22,7 @@ pytestmark = pytest.mark.django_db
 def _exact():
     stored = line_firsts.stored()
     assert stored == line_firsts.from_scratch()
+    assert line_firsts.stored_day_sums() == line_firsts.day_sums_from_scratch()
     return stored
 
 
@@ -167,3 +168,39 @@ def test_the_rebuild_command_restores_the_table(owner, catalogue):
     ClientLineFirst.objects.create(client=a, line=catalogue["paint"], first_date=date(2020, 1, 1))
     call_command("rebuild_client_line_first", stdout=open("/dev/null", "w"))  # noqa: SIM115
     assert _exact() == expected
+
+
+def test_the_first_days_sum_follows_every_change_of_that_day(manager, owner, catalogue):
+    """Worked by hand: the sum of the client's settlements of the line on its first day."""
+    tools = catalogue["tools"]
+    a = ClientFactory(account_manager=owner)
+
+    def first_day():
+        _exact()
+        row = ClientLineFirst.objects.get(client=a, line=tools)
+        return row.first_date, Decimal(row.first_day_cents).scaleb(-2)
+
+    def add(product, day, amount):
+        return Settlement.objects.create(
+            client=a, product=catalogue[product], date=day, amount=Decimal(amount)
+        )
+
+    s1 = add("drill", date(2026, 3, 10), "100.25")
+    assert first_day() == (date(2026, 3, 10), Decimal("100.25"))
+    add("saw", date(2026, 3, 10), "-0.25")  # the same day, another product of the line: added
+    add("drill", date(2026, 4, 1), "999")  # later: no change
+    add("white", date(2026, 3, 1), "5")  # another line: no change
+    assert first_day() == (date(2026, 3, 10), Decimal("100.00"))
+    Settlement.objects.bulk_create(  # one statement, two rows of an earlier day
+        [
+            Settlement(client=a, product=catalogue["drill"], date=date(2026, 2, 1), amount=7),
+            Settlement(client=a, product=catalogue["saw"], date=date(2026, 2, 1), amount=3),
+        ]
+    )
+    assert first_day() == (date(2026, 2, 1), Decimal(10))
+    Settlement.objects.filter(client=a, date=date(2026, 2, 1), amount=7).update(amount=Decimal(1))
+    assert first_day() == (date(2026, 2, 1), Decimal(4))
+    Settlement.objects.filter(client=a, date=date(2026, 2, 1)).delete()
+    assert first_day() == (date(2026, 3, 10), Decimal("100.00"))
+    services.record_delete(actor=manager, instance=s1)
+    assert first_day() == (date(2026, 3, 10), Decimal("-0.25"))
