@@ -305,20 +305,28 @@ def test_the_period_select_shows_the_default_quarter(manager):
     assert re.search(r'<option value="quarter"[^>]*selected', html)
 
 
-def test_facts_keep_their_sums_exactly_through_the_cache():
+def test_facts_keep_their_sums_exactly_through_the_cache(manager, owner):
     """The cached form holds the sums in kopecks: what comes back equals what went in, the
     sets without sums stay without, an empty set stays empty."""
     import pickle
 
     facts = reports.Facts(Period(date(2026, 1, 1), date(2026, 4, 1)))
-    facts.manager_of.update({1: 7, 2: 0, 3: 7})
-    facts.sets[reports.REPEAT].update(
-        {1: Decimal("1234.56"), 2: Decimal("-0.05"), 3: Decimal("0.00")}
-    )
-    facts.sets[reports.NEW_LINE][1] = None
-    facts.sets[reports.POTENTIAL].update({2: None, 3: None})
+    facts.manager_of.update({1: owner.pk, 2: 0, 3: owner.pk})
+    facts.cents[reports.REPEAT].update({1: 123456, 2: -5, 3: 0})
+    facts.cents[reports.NEW_LINE][1] = 100
+    facts.cents[reports.POTENTIAL].update({2: None, 3: None})
     back = pickle.loads(pickle.dumps(facts))  # noqa: S301 - our own bytes
     assert back.period == facts.period and back.manager_of == facts.manager_of
+    assert back.cents == facts.cents
     assert back.sets == facts.sets
     assert [str(v) for v in back.sets[reports.REPEAT].values()] == ["1234.56", "-0.05", "0.00"]
+    assert back.sets[reports.NEW_LINE] == {1: Decimal("1.00")}
+    assert back.sets[reports.POTENTIAL] == {2: None, 3: None}
     assert back.sets[reports.FIRST] == {}
+    assert reports.detail_ids(back, reports.REPEAT, owner.pk) == {
+        1: Decimal("1234.56"),
+        3: Decimal("0.00"),
+    }
+    _rows, total = reports.report_rows(manager, back)
+    assert total.sums[reports.REPEAT] == Decimal("1234.51")
+    assert total.counts[reports.REPEAT] == 3 and total.counts[reports.POTENTIAL] == 2
