@@ -546,7 +546,7 @@ def test_a_deal_write_shows_at_once(
     assert kpi_text(manager_client.get(URL, NOV).content.decode(), "open_deals") == "1"
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_the_response_rate_counted_ahead_equals_the_one_in_turn(
     data, manager, settings, monkeypatch
 ):
