@@ -544,4 +544,3 @@ def test_a_deal_write_shows_at_once(
             actor=manager, client=data["acme"], pipeline=Pipeline.objects.get(code="sales")
         )
     assert kpi_text(manager_client.get(URL, NOV).content.decode(), "open_deals") == "1"
-
