@@ -22,10 +22,7 @@ TABLE = "clients_clientlinefirst"
 COLUMNS = "client_id, line_id, first_date, first_day_cents"
 
 
-def cents(column: str, vendor: str) -> str:
-    if vendor == "postgresql":
-        return f"({column} * 100)::bigint"
-    return f"CAST(ROUND({column} * 100) AS INTEGER)"
+cents = import_module("clients.migrations.0018_client_year").cents  # an amount in kopecks
 
 
 PG_CENTS = cents("s.amount", "postgresql")
