@@ -239,11 +239,15 @@ def segment_choices() -> list[tuple[int, str]]:
     return list(TargetSegment.objects.order_by("name").values_list("id", "name"))
 
 
+HOME_ROWS = 10  # rows of each My day list on the home; the whole lists are on My day's page
+
+
 def my_day_panel(request, today: date) -> HomePanel | None:
-    """An account manager's home starts with their day."""
+    """An account manager's home starts with their day: each list's first rows and its total,
+    with a link to the whole of My day."""
     if getattr(request.user, "sees_everything", False):
         return None
-    day = selectors.my_day(request.user, today=today or timezone.localdate())
+    day = selectors.my_day(request.user, today=today or timezone.localdate(), limit=HOME_ROWS)
     return HomePanel("clients/_my_day.html", {"day": day}, order=10)
 
 

@@ -18,9 +18,9 @@ The client list (the page, its export and the API share one FilterSet) and My da
   row shows, and optional shortcuts for the count and the page of the whole base;
 - ``register_contact_cadence(ContactCadence(...))``: which clients are overdue for contact and
   in which order My day lists them. Without one, no client is overdue.
-- ``register_my_day_section(fn)``: ``fn(user, today)`` returns a ``MyDaySection`` or None (a
-  titled block of My day rendered from its own template, e.g. the pipeline's deals that need
-  attention).
+- ``register_my_day_section(fn)``: ``fn(user, today, limit)`` returns a ``MyDaySection`` or
+  None (a titled block of My day rendered from its own template, e.g. the pipeline's deals
+  that need attention, each of its lists cut to ``limit`` rows).
 
 Events of the client base:
 - ``register_on_clients_changed(fn)``: ``fn(client_ids)`` is called inside the transaction that
@@ -223,8 +223,9 @@ def register_my_day_section(fn: Callable) -> Callable:
     return _register(_my_day_sections, fn)
 
 
-def my_day_sections(user, today) -> list[MyDaySection]:
-    sections = [s for fn in _my_day_sections if (s := fn(user, today)) is not None]
+def my_day_sections(user, today, limit: int) -> list[MyDaySection]:
+    """The blocks of My day, each showing at most ``limit`` rows of each of its lists."""
+    sections = [s for fn in _my_day_sections if (s := fn(user, today, limit)) is not None]
     return sorted(sections, key=lambda s: s.order)
 
 

@@ -12,7 +12,6 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Sum,
-    Window,
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -36,6 +35,7 @@ from clients.models import (
 )
 from crm.access import scope_for_user
 from crm.periods import months_through
+from crm.selectors import first_with_total
 
 TIMELINE_LIMIT = 30
 
@@ -293,6 +293,11 @@ class MyDay:
     promises_due: list[Interaction]
     contact_overdue: list[Client]
     contact_overdue_total: int
+    # each list holds at most ``limit`` rows; the totals count them all
+    steps_overdue_total: int = 0
+    steps_today_total: int = 0
+    promises_due_total: int = 0
+    limit: int = 50
     # blocks other apps add (clients.extensions.register_my_day_section)
     sections: list = field(default_factory=list)
 
@@ -337,12 +342,19 @@ def card_related() -> list[str]:
 def my_day(user, *, today: date | None = None, limit: int = 50) -> MyDay:
     """An account manager's day: next steps due, promises due, clients overdue for contact.
 
-    Managers see their own clients here too (the clients they are account manager of).
+    Each list is read once with its full size beside its first ``limit`` rows (a window count),
+    so a short list on the home and the whole page tell the same totals. Managers see their own
+    clients here too (the clients they are account manager of).
     """
     today = today or timezone.localdate()
     mine = Client.objects.filter(account_manager=user)
-    steps = mine.select_related("next_step_product").order_by("next_step_date", "name")
-    promises = list(
+    steps = mine.select_related("next_step_product").order_by("next_step_date", "name", "pk")
+    # two reads: a long overdue list must not push today's steps out of one shared slice
+    steps_overdue, steps_overdue_total = first_with_total(
+        steps.filter(next_step_date__lt=today), limit
+    )
+    steps_today, steps_today_total = first_with_total(steps.filter(next_step_date=today), limit)
+    promises, promises_total = first_with_total(
         Interaction.objects.filter(
             client__account_manager=user,
             promise_done_at__isnull=True,
@@ -350,7 +362,8 @@ def my_day(user, *, today: date | None = None, limit: int = 50) -> MyDay:
         )
         .exclude(promise="")
         .select_related("client", "contact")
-        .order_by("promise_due")[:limit]
+        .order_by("promise_due", "pk"),
+        limit,
     )
     # in the cadence's order (segmentation: the most valuable class first, then the longest
     # without contact)
@@ -358,18 +371,19 @@ def my_day(user, *, today: date | None = None, limit: int = 50) -> MyDay:
     overdue = overdue_for_contact(mine).select_related(*card_related())
     if cadence is not None:
         overdue = overdue.order_by(*cadence.order)
-    # one read: the first rows, each with the size of the whole list (a window count), not
-    # every overdue id of the user's clients brought over to count them
-    shown = list(overdue.annotate(overdue_total=Window(Count("pk")))[:limit])
+    shown, shown_total = first_with_total(overdue, limit)
     return MyDay(
         today=today,
-        # two reads: a long overdue list must not push today's steps out of one shared slice
-        steps_overdue=list(steps.filter(next_step_date__lt=today)[:limit]),
-        steps_today=list(steps.filter(next_step_date=today)[:limit]),
+        steps_overdue=steps_overdue,
+        steps_overdue_total=steps_overdue_total,
+        steps_today=steps_today,
+        steps_today_total=steps_today_total,
         promises_due=promises,
+        promises_due_total=promises_total,
         contact_overdue=shown,
-        contact_overdue_total=shown[0].overdue_total if shown else 0,
-        sections=my_day_sections(user, today),
+        contact_overdue_total=shown_total,
+        limit=limit,
+        sections=my_day_sections(user, today, limit),
     )
 
 

@@ -20,7 +20,7 @@ contributions in its ``dashboard.py`` and registers them in its ``AppConfig.read
   manager (clients: the target segment); ``ctx.filters[name]`` holds the chosen id;
 - ``register_home_panel(fn)``: ``fn(request, today)`` returns a ``HomePanel`` (a template and
   its context) or None; an account manager's home shows them above their own cards (clients:
-  My day);
+  My day), including the template with the context's ``day`` and ``on_home`` set;
 - ``register_data_version(version)``: a ``crm.cache.DataVersion`` the figures depend on; a bump
   of any makes every cached dashboard stale.
 - ``register_ahead(fn)``: ``fn(ctx, start)`` is called before a manager's board computes its

@@ -4,7 +4,7 @@ from collections.abc import Iterable
 from datetime import date, time
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Model, QuerySet
+from django.db.models import Count, Model, QuerySet, Window
 
 from crm.models import AuditEntry, BeaconNotice, CalendarDay, OutboxMessage
 from crm.worktime import WorkCalendar
@@ -15,6 +15,13 @@ def audit_for_object(instance: Model) -> QuerySet[AuditEntry]:
         content_type=ContentType.objects.get_for_model(instance, for_concrete_model=True),
         object_id=str(instance.pk),
     ).select_related("actor")
+
+
+def first_with_total(queryset: QuerySet, limit: int) -> tuple[list, int]:
+    """The first ``limit`` rows of an ordered ``queryset`` and how many it holds, in one read:
+    a window count rides on each row instead of a second ``COUNT`` (or every id brought over)."""
+    rows = list(queryset.annotate(listed_total=Window(Count("pk")))[:limit])
+    return rows, rows[0].listed_total if rows else 0
 
 
 UNREAD_CAP = 99

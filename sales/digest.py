@@ -24,7 +24,7 @@ from datetime import date
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q, QuerySet, Window
+from django.db.models import Q, QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -32,6 +32,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.models import User
 from crm.queue import enqueue
+from crm.selectors import first_with_total
 from feedback.emails import language_of
 from sales import ageing
 from sales.models import Deal, DealDigest, SalesSettings, StageKind
@@ -85,8 +86,7 @@ def _rows(queryset: QuerySet[Deal]) -> QuerySet[Deal]:
 def _first(queryset: QuerySet[Deal], limit: int) -> tuple[list[Deal], int]:
     """The first ``limit`` deals of ``queryset`` and how many it holds, in one read (a window
     count on each row)."""
-    rows = list(_rows(queryset).annotate(listed_total=Window(Count("pk")))[:limit])
-    return rows, rows[0].listed_total if rows else 0
+    return first_with_total(_rows(queryset), limit)
 
 
 def digest_items(user: User, *, today: date | None = None, limit: int = LIMIT) -> DigestItems:

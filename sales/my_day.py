@@ -7,11 +7,13 @@ from clients.extensions import MyDaySection
 from sales.digest import digest_items
 from sales.models import Deal, StageKind
 
+ROWS = 20  # of each list on the My day page; fewer on the account manager's home
 
-def deals_section(user, today) -> MyDaySection | None:
+
+def deals_section(user, today, limit: int) -> MyDaySection | None:
     if not Deal.objects.filter(owner=user, state=StageKind.OPEN).exists():
         return None
-    items = digest_items(user, today=today, limit=20)
+    items = digest_items(user, today=today, limit=min(limit, ROWS))
     return MyDaySection(
         key="deals-attention",
         title=_("Deals that need attention"),
