@@ -103,7 +103,10 @@ def data(owner, outsider, manager, make_campaign):  # noqa: F811
     _answer(campaign, beta, 3, msk(2026, 11, 12, 12))
     _answer(campaign, gamma, 0, msk(2026, 11, 13, 12))
     _answer(campaign, acme, 8, msk(2026, 10, 20, 12))
-    theme = Theme.objects.first()
+    # the seeded themes (a transactional test after another's flush finds none: seed one)
+    theme = Theme.objects.first() or Theme.objects.create(
+        code="delivery", name_en="Delivery", name_ru="Доставка"
+    )
     for client in (acme, gamma):
         complaint_services.complaint_register(
             actor=manager,
@@ -544,3 +547,48 @@ def test_a_deal_write_shows_at_once(
             actor=manager, client=data["acme"], pipeline=Pipeline.objects.get(code="sales")
         )
     assert kpi_text(manager_client.get(URL, NOV).content.decode(), "open_deals") == "1"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_response_rate_counted_ahead_equals_the_one_in_turn(
+    data, manager, settings, monkeypatch
+):
+    """PostgreSQL, outside a transaction: a manager's board counts the period's invitations on
+    the second connection (``surveys.dashboard.response_rate_ahead``), with the same figure as
+    counted in turn: November's five invitations sent, four answered → 80 %."""
+    import threading
+
+    from django.db import connection
+
+    from surveys import dashboard as survey_cards
+
+    if connection.vendor != "postgresql":
+        pytest.skip("a second connection while the board is computed: PostgreSQL only")
+    campaign = Invitation.objects.first().campaign
+    invite(
+        campaign,
+        ContactFactory(client=data["acme"]),
+        at=msk(2026, 11, 14, 12),
+        status=Invitation.Status.SENT,
+        sent_at=msk(2026, 11, 14, 12),
+    )
+    threads = []
+    real = survey_cards._response_rate
+
+    def recording(ctx):
+        threads.append((threading.get_ident(), ctx.period))
+        return real(ctx)
+
+    monkeypatch.setattr(survey_cards, "_response_rate", recording)
+    settings.DASHBOARD_AHEAD = False
+    cache.clear()
+    in_turn = board_for(manager).results["response_rate"]
+    settings.DASHBOARD_AHEAD = True
+    cache.clear()
+    ahead = board_for(manager).results["response_rate"]
+    me = threading.get_ident()
+    current = [who for who, period in threads if period == NOVEMBER]
+    assert current[0] == me and current[1] != me
+    assert in_turn.figure.value == ahead.figure.value == Decimal("80.0")
+    assert in_turn.figure.hint == ahead.figure.hint == "4/5"
+    assert in_turn.previous.value == ahead.previous.value == Decimal("100.0")  # October: 1/1
