@@ -138,11 +138,22 @@ def vacuum() -> None:
     writes every client's class row): visibility map set, statistics fresh."""
     from django.db import connection
 
-    from clients.models import Client, ContactPerson, Interaction, Settlement
+    from clients.models import (
+        Client,
+        ClientLineFirst,
+        ClientYear,
+        ContactPerson,
+        Interaction,
+        Settlement,
+        SettlementMonth,
+    )
     from segmentation.models import ClientMetrics
 
+    # the tables the settlement triggers fill too: without statistics (autovacuum off, or not
+    # yet run) their joins are planned for a few hundred rows
+    kept = (ClientYear, SettlementMonth, ClientLineFirst)
     with connection.cursor() as cursor:
-        for model in (Client, ContactPerson, Settlement, Interaction, ClientMetrics):
+        for model in (Client, ContactPerson, Settlement, Interaction, ClientMetrics, *kept):
             cursor.execute(f"VACUUM ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
 
 

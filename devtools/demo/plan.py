@@ -4,6 +4,7 @@ generator, so the parts stay deterministic independently of each other."""
 
 from __future__ import annotations
 
+from calendar import monthrange
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
@@ -81,9 +82,12 @@ def month_starts(today: date) -> list[date]:
     return out
 
 
-def plan_counts(rng: np.random.Generator, n: int, total: int):
+def plan_counts(rng: np.random.Generator, n: int, total: int, current_share: float = 1.0):
     """Per-client pattern, size, and an (n × 24) matrix of settlement counts per month
-    (column 0 = the current calendar month) summing to ``total``."""
+    (column 0 = the current calendar month) summing to ``total``. ``current_share`` is the
+    part of the current month elapsed by the run date: its settlements are that share of a
+    month's (a steady client's monthly purchases thinned, the volume spread over the other
+    months), so a run early in a month does not put a whole month on its first days."""
     pattern = rng.choice(len(PATTERNS), size=n, p=PATTERN_SHARES)
     if n >= len(PATTERNS):  # every pattern at least once, even for tiny runs
         pattern[: len(PATTERNS)] = np.arange(len(PATTERNS))
@@ -117,6 +121,13 @@ def plan_counts(rng: np.random.Generator, n: int, total: int):
     det[is_["one_off"], one[is_["one_off"]]] = 1
     det[is_["irregular"], start[is_["irregular"]]] = 1
     det[is_["irregular"], 0] = 1
+    # this month's planned purchases: the elapsed share of them stays in it; the others of a
+    # pattern that needs a recent purchase (new, returning, irregular…) move to last month,
+    # a steady client's are dropped (its other months carry it)
+    kept = rng.binomial(det[:, 0], current_share)
+    moved = np.where(is_["steady"], 0, det[:, 0] - kept)
+    det[:, 0] = kept
+    det[:, 1] += moved
     if det.sum() > 0.75 * total:  # too few settlements for the clients: one per active month
         det[is_["steady"]] = np.minimum(det[is_["steady"]], 1)
 
@@ -125,6 +136,7 @@ def plan_counts(rng: np.random.Generator, n: int, total: int):
     weights[is_["irregular"]] = (active * burst * np.sqrt(size)[:, None])[is_["irregular"]]
     for p, w in (("fading", 0.5), ("returning", 0.5), ("new", 1.0)):
         weights[is_[p]] = (active * np.sqrt(size)[:, None] * w)[is_[p]]
+    weights[:, 0] *= current_share
     remaining = total - int(det.sum())
     counts = det
     if remaining > 0 and weights.sum() > 0:
@@ -165,7 +177,8 @@ def plan_clients(
     segment_targets: list[np.ndarray],
     product_ids: np.ndarray,
 ) -> ClientPlan:
-    pattern, size, counts = plan_counts(rng, n, settlements)
+    elapsed = cal.today.day / monthrange(cal.today.year, cal.today.month)[1]
+    pattern, size, counts = plan_counts(rng, n, settlements, current_share=elapsed)
     ids = base_id + np.arange(n, dtype=np.int64)
     person = rng.random(n) < 0.12
     names, domains, latin, city_idx = vocab.company_names(rng, n)

@@ -205,6 +205,20 @@ def test_plan_counts_hits_the_bench_total_without_the_database():
     assert counts.sum(axis=1).max() > 200  # a client with many settlements for the card
 
 
+def test_the_current_month_holds_the_elapsed_share_of_a_month():
+    """Run on the 1st of a 31-day month, the month to date holds about 1/31 of a month's
+    settlements, not a whole month's on one day; the total stays exact."""
+    import numpy as np
+
+    _p, _s, whole = plan_counts(np.random.default_rng(1), 100_000, 2_000_000)
+    _p, _s, first = plan_counts(np.random.default_rng(1), 100_000, 2_000_000, current_share=1 / 31)
+    assert first.sum() == whole.sum() == 2_000_000
+    a_month = whole[:, 1:13].sum() / 12
+    assert whole[:, 0].sum() > 0.5 * a_month
+    # what remains this month: the purchases a pattern needs in it (new, returning, irregular)
+    assert first[:, 0].sum() < 0.3 * whole[:, 0].sum()
+
+
 def test_client_next_step_is_its_latest_logged_step(small):
     checked = 0
     for client in Client.objects.filter(last_contact_at__isnull=False).prefetch_related(
