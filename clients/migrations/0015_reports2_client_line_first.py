@@ -18,6 +18,8 @@ import crm.validators
 import django.db.models.deletion
 from django.db import migrations, models
 
+from crm import triggers
+
 
 PAIRS_DELETED = (
     "SELECT DISTINCT o.client_id, p.line_id FROM old_rows o "
@@ -79,13 +81,6 @@ PG_TRIGGERS = {
     "clients_line_first_product": "AFTER UPDATE ON clients_product "
     "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT",
 }
-PG_TABLES = {
-    "clients_line_first_insert": "clients_settlement",
-    "clients_line_first_delete": "clients_settlement",
-    "clients_line_first_update": "clients_settlement",
-    "clients_line_first_truncate": "clients_settlement",
-    "clients_line_first_product": "clients_product",
-}
 
 
 def _sqlite_recompute(client: str, line: str) -> str:
@@ -142,37 +137,20 @@ FILL = (
 
 
 def create(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        # writers wait until the migration commits: nothing written meanwhile is missed
-        schema_editor.execute("LOCK TABLE clients_settlement, clients_product IN SHARE MODE")
-        for name, body in PG_FUNCTIONS.items():
-            schema_editor.execute(
-                f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS "
-                f"$$ BEGIN {body}; RETURN NULL; END $$"
-            )
-            schema_editor.execute(
-                f"CREATE TRIGGER {name} {PG_TRIGGERS[name]} EXECUTE FUNCTION {name}()"
-            )
-    elif vendor == "sqlite":
-        for name, body in SQLITE_TRIGGERS.items():
-            schema_editor.execute(f"CREATE TRIGGER {name} {body}")
-    else:
-        raise NotImplementedError(f"clients.ClientLineFirst has no triggers for {vendor}")
+    triggers.create(
+        schema_editor,
+        what="clients.ClientLineFirst",
+        lock="clients_settlement, clients_product",
+        pg_functions=PG_FUNCTIONS,
+        pg_triggers=PG_TRIGGERS,
+        sqlite_triggers=SQLITE_TRIGGERS,
+    )
     schema_editor.execute(FILL)
-    if vendor == "postgresql":
-        schema_editor.execute("ANALYZE clients_clientlinefirst")  # the report's plans need it
+    triggers.analyze(schema_editor, "clients_clientlinefirst")  # the report's plans need it
 
 
 def drop(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        for name, table in PG_TABLES.items():
-            schema_editor.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
-            schema_editor.execute(f"DROP FUNCTION IF EXISTS {name}()")
-    elif vendor == "sqlite":
-        for name in SQLITE_TRIGGERS:
-            schema_editor.execute(f"DROP TRIGGER IF EXISTS {name}")
+    triggers.drop(schema_editor, pg_triggers=PG_TRIGGERS, sqlite_triggers=SQLITE_TRIGGERS)
 
 
 class Migration(migrations.Migration):

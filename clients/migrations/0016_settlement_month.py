@@ -21,6 +21,8 @@ the existing settlements at the end.
 import crm.validators
 from django.db import migrations, models
 
+from crm import triggers
+
 TABLE = "clients_settlementmonth"
 COLUMNS = "month, account_manager_id, segment_id, n, total"
 CHANGED = "(o.client_id, o.date, o.amount) IS DISTINCT FROM (x.client_id, x.date, x.amount)"
@@ -91,10 +93,6 @@ PG_TRIGGERS = {
     "clients_settlement_month_client": "AFTER UPDATE ON clients_client "
     "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT",
 }
-PG_TABLES = {
-    name: ("clients_client" if name.endswith("_client") else "clients_settlement")
-    for name in PG_TRIGGERS
-}
 
 
 def _sqlite_append(row: str, sign: str) -> str:
@@ -153,37 +151,20 @@ def fill_sql(vendor: str) -> str:
 
 
 def create(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        # writers wait until the migration commits: nothing written meanwhile is missed
-        schema_editor.execute("LOCK TABLE clients_settlement, clients_client IN SHARE MODE")
-        for name, body in PG_FUNCTIONS.items():
-            schema_editor.execute(
-                f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS "
-                f"$$ BEGIN {body}; RETURN NULL; END $$"
-            )
-            schema_editor.execute(
-                f"CREATE TRIGGER {name} {PG_TRIGGERS[name]} EXECUTE FUNCTION {name}()"
-            )
-    elif vendor == "sqlite":
-        for name, body in SQLITE_TRIGGERS.items():
-            schema_editor.execute(f"CREATE TRIGGER {name} {body}")
-    else:
-        raise NotImplementedError(f"clients.SettlementMonth has no triggers for {vendor}")
-    schema_editor.execute(fill_sql(vendor))
-    if vendor == "postgresql":
-        schema_editor.execute(f"ANALYZE {TABLE}")
+    triggers.create(
+        schema_editor,
+        what="clients.SettlementMonth",
+        lock="clients_settlement, clients_client",
+        pg_functions=PG_FUNCTIONS,
+        pg_triggers=PG_TRIGGERS,
+        sqlite_triggers=SQLITE_TRIGGERS,
+    )
+    schema_editor.execute(fill_sql(schema_editor.connection.vendor))
+    triggers.analyze(schema_editor, TABLE)
 
 
 def drop(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        for name, table in PG_TABLES.items():
-            schema_editor.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
-            schema_editor.execute(f"DROP FUNCTION IF EXISTS {name}()")
-    elif vendor == "sqlite":
-        for name in SQLITE_TRIGGERS:
-            schema_editor.execute(f"DROP TRIGGER IF EXISTS {name}")
+    triggers.drop(schema_editor, pg_triggers=PG_TRIGGERS, sqlite_triggers=SQLITE_TRIGGERS)
 
 
 class Migration(migrations.Migration):

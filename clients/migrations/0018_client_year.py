@@ -17,6 +17,8 @@ table is filled from the existing settlements at the end.
 
 from django.db import migrations, models
 
+from crm import triggers
+
 TABLE = "clients_clientyear"
 MONTHS = range(1, 13)
 N = [f"n{m:02d}" for m in MONTHS]
@@ -142,38 +144,20 @@ def fill_sql(vendor: str) -> str:
 
 
 def create(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        # writers wait until the migration commits: nothing written meanwhile is missed
-        schema_editor.execute("LOCK TABLE clients_settlement IN SHARE MODE")
-        for name, body in PG_FUNCTIONS.items():
-            schema_editor.execute(
-                f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS "
-                f"$$ BEGIN {body}; RETURN NULL; END $$"
-            )
-            schema_editor.execute(
-                f"CREATE TRIGGER {name} {PG_TRIGGERS[name]} EXECUTE FUNCTION {name}()"
-            )
-    elif vendor == "sqlite":
-        for name, body in SQLITE_TRIGGERS.items():
-            if body is not None:
-                schema_editor.execute(f"CREATE TRIGGER {name} {body}")
-    else:
-        raise NotImplementedError(f"clients.ClientYear has no triggers for {vendor}")
-    schema_editor.execute(fill_sql(vendor))
-    if vendor == "postgresql":
-        schema_editor.execute(f"ANALYZE {TABLE}")
+    triggers.create(
+        schema_editor,
+        what="clients.ClientYear",
+        lock="clients_settlement",
+        pg_functions=PG_FUNCTIONS,
+        pg_triggers=PG_TRIGGERS,
+        sqlite_triggers=SQLITE_TRIGGERS,
+    )
+    schema_editor.execute(fill_sql(schema_editor.connection.vendor))
+    triggers.analyze(schema_editor, TABLE)
 
 
 def drop(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        for name in PG_TRIGGERS:
-            schema_editor.execute(f"DROP TRIGGER IF EXISTS {name} ON clients_settlement")
-            schema_editor.execute(f"DROP FUNCTION IF EXISTS {name}()")
-    elif vendor == "sqlite":
-        for name in SQLITE_TRIGGERS:
-            schema_editor.execute(f"DROP TRIGGER IF EXISTS {name}")
+    triggers.drop(schema_editor, pg_triggers=PG_TRIGGERS, sqlite_triggers=SQLITE_TRIGGERS)
 
 
 def _month_fields() -> list:

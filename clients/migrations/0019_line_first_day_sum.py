@@ -16,6 +16,8 @@ from importlib import import_module
 
 from django.db import migrations, models
 
+from crm import triggers
+
 first = import_module("clients.migrations.0015_reports2_client_line_first")
 
 TABLE = "clients_clientlinefirst"
@@ -144,42 +146,33 @@ def day_sums_sql(vendor: str) -> str:
     )
 
 
-def _sqlite_drop(schema_editor) -> None:
-    for name in SQLITE_TRIGGERS:
-        schema_editor.execute(f"DROP TRIGGER IF EXISTS {name}")
-
-
 def before(apps, schema_editor):
     """SQLite rebuilds the table to add the column, and refuses while triggers on the
     settlements and products name it: they are dropped first, and made anew after."""
     if schema_editor.connection.vendor == "sqlite":
-        _sqlite_drop(schema_editor)
+        triggers.drop_sqlite(schema_editor, SQLITE_TRIGGERS)
 
 
 def before_undone(apps, schema_editor):
     if schema_editor.connection.vendor == "sqlite":
-        for name in SQLITE_TRIGGERS:
-            schema_editor.execute(f"CREATE TRIGGER {name} {first.SQLITE_TRIGGERS[name]}")
+        triggers.create_sqlite(
+            schema_editor, {name: first.SQLITE_TRIGGERS[name] for name in SQLITE_TRIGGERS}
+        )
 
 
 def create(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        # writers wait until the migration commits: nothing written meanwhile is missed
-        schema_editor.execute("LOCK TABLE clients_settlement, clients_product IN SHARE MODE")
-        for name, body in PG_FUNCTIONS.items():
-            schema_editor.execute(
-                f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS "
-                f"$$ BEGIN {body}; RETURN NULL; END $$"
-            )
-    elif vendor == "sqlite":
-        for name, body in SQLITE_TRIGGERS.items():
-            schema_editor.execute(f"CREATE TRIGGER {name} {body}")
-    else:
-        raise NotImplementedError(f"clients.ClientLineFirst has no triggers for {vendor}")
-    schema_editor.execute(day_sums_sql(vendor))
-    if vendor == "postgresql":
-        schema_editor.execute(f"ANALYZE {TABLE}")
+    """PostgreSQL: migration 0015's triggers call the functions replaced here; SQLite: the
+    triggers dropped before the column was added made anew."""
+    triggers.create(
+        schema_editor,
+        what="clients.ClientLineFirst",
+        lock="clients_settlement, clients_product",
+        pg_functions=PG_FUNCTIONS,
+        pg_triggers={},
+        sqlite_triggers=SQLITE_TRIGGERS,
+    )
+    schema_editor.execute(day_sums_sql(schema_editor.connection.vendor))
+    triggers.analyze(schema_editor, TABLE)
 
 
 def drop(apps, schema_editor):
@@ -187,13 +180,11 @@ def drop(apps, schema_editor):
     first step, undone last, makes 0015's anew once the column is gone)."""
     vendor = schema_editor.connection.vendor
     if vendor == "postgresql":
-        for name in PG_FUNCTIONS:
-            schema_editor.execute(
-                f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS "
-                f"$$ BEGIN {first.PG_FUNCTIONS[name]}; RETURN NULL; END $$"
-            )
+        triggers.replace_functions(
+            schema_editor, {name: first.PG_FUNCTIONS[name] for name in PG_FUNCTIONS}
+        )
     elif vendor == "sqlite":
-        _sqlite_drop(schema_editor)
+        triggers.drop_sqlite(schema_editor, SQLITE_TRIGGERS)
 
 
 class Migration(migrations.Migration):
