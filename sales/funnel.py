@@ -221,8 +221,8 @@ def _groups(
 ) -> tuple[list[Group], Stays]:
     """The cohort grouped by furthest stage, state, refusal and class, and its stays (two
     queries: the deals grouped, with their id range; the log entries grouped). ``log``
-    False: the first query only — the states are right, the furthest stages only the base
-    ones, no stays."""
+    False: the first query only, without the classes and refusals — the states are right, the
+    furthest stages only the base ones, no stays."""
     n = len(open_stages)
     stays = Stays([0] * n, [0] * n)
     ranks = [(s.pk, i) for i, s in enumerate(open_stages, start=1)]
@@ -238,11 +238,17 @@ def _groups(
         "id", "state", "stage_id", "lost_at_stage_id", "refusal_id", "amount", "client_id"
     ).query.sql_with_params()
     metrics = ClientMetrics._meta.db_table
-    base_query = (
-        "SELECT c.state, c.stage_id, c.lost_at_stage_id, c.refusal_id, m.abc_class,"  # noqa: S608
-        f" COUNT(*), SUM(c.amount), MIN(c.id), MAX(c.id) FROM ({sql}) c"
-        f" LEFT JOIN {metrics} m ON m.client_id = c.client_id GROUP BY 1, 2, 3, 4, 5"
-    )
+    if log:
+        base_query = (
+            "SELECT c.state, c.stage_id, c.lost_at_stage_id, c.refusal_id, m.abc_class,"  # noqa: S608
+            f" COUNT(*), SUM(c.amount), MIN(c.id), MAX(c.id) FROM ({sql}) c"
+            f" LEFT JOIN {metrics} m ON m.client_id = c.client_id GROUP BY 1, 2, 3, 4, 5"
+        )
+    else:  # the states only: no class (no join with the classes), no refusal
+        base_query = (
+            "SELECT c.state, c.stage_id, c.lost_at_stage_id, NULL, NULL,"  # noqa: S608
+            f" COUNT(*), SUM(c.amount), MIN(c.id), MAX(c.id) FROM ({sql}) c GROUP BY 1, 2, 3"
+        )
     groups: dict[tuple, Group] = {}
 
     def base_rank(state, stage_id, lost_at_id) -> int:
